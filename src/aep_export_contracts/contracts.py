@@ -1,0 +1,234 @@
+"""Load the contracts (JSON Schemas) and the OpenAPI description, offline.
+
+The schemas live in ``contracts/`` and the API description in ``openapi/`` at the top of the
+repository; the wheel carries both under ``aep_export_contracts/_data``. Every ``$ref`` resolves
+through an in-memory registry: nothing here opens a socket.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+__all__ = [
+    "BASE_URI",
+    "CONTRACT_NAMES",
+    "KeyTree",
+    "bundled_openapi",
+    "data_root",
+    "key_tree",
+    "openapi_document",
+    "registry",
+    "schema",
+    "schemas_by_uri",
+]
+
+BASE_URI = "https://aep-export-contracts.invalid/contracts/"
+
+#: The contract names the library and the CLI use, in catalogue order.
+CONTRACT_NAMES: tuple[str, ...] = (
+    "export-job-request",
+    "export-job",
+    "export-job-list",
+    "export-job-cancel",
+    "dataset-request",
+    "dataset-response",
+    "error",
+)
+REQUEST_CONTRACTS = frozenset({"export-job-request", "dataset-request"})
+
+
+@cache
+def data_root() -> Path:
+    """The folder that holds ``contracts/`` and ``openapi/``: packaged data, else the source tree."""
+    packaged = Path(__file__).parent / "_data"
+    if (packaged / "contracts").is_dir():
+        return packaged
+    source = Path(__file__).resolve().parents[2]
+    if (source / "contracts").is_dir():
+        return source
+    raise RuntimeError("aep_export_contracts is installed without its contracts/ data")
+
+
+@cache
+def _files() -> dict[str, dict[str, Any]]:
+    root = data_root() / "contracts"
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(root.glob("*.json"))}
+
+
+def schema(name: str) -> dict[str, Any]:
+    """The JSON Schema of a contract (or of ``defs``). Raises ``KeyError`` for an unknown name."""
+    files = _files()
+    if name not in files:
+        known = ", ".join(CONTRACT_NAMES)
+        raise KeyError(f"unknown contract {name!r}; known contracts: {known}")
+    return files[name]
+
+
+def schemas_by_uri() -> dict[str, dict[str, Any]]:
+    return {s["$id"]: s for s in _files().values()}
+
+
+@cache
+def registry() -> Registry[Any]:
+    """A ``referencing`` registry holding every contract under its ``$id`` (offline)."""
+    resources = [(uri, Resource.from_contents(s, default_specification=DRAFT202012))
+                 for uri, s in schemas_by_uri().items()]
+    return Registry().with_resources(resources).crawl()
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI description as written: its body schemas ``$ref`` into ``../contracts``."""
+    text = (data_root() / "openapi" / "export-jobs.yaml").read_text(encoding="utf-8")
+    doc: dict[str, Any] = yaml.safe_load(text)
+    return doc
+
+
+def _component_name(uri_or_file: str) -> str:
+    stem = uri_or_file.rsplit("/", 1)[-1].removesuffix(".json")
+    return "".join(part.capitalize() for part in stem.replace("_", "-").split("-"))
+
+
+def _rewrite_refs(node: Any, own: str) -> Any:
+    """Copy a contract schema, pointing its refs at ``#/components/schemas``."""
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in ("$id", "$schema"):
+                continue
+            if key == "$ref" and isinstance(value, str):
+                target, _, fragment = value.partition("#")
+                name = _component_name(target) if target else own
+                if fragment.startswith("/$defs/"):
+                    out[key] = f"#/components/schemas/{name}{fragment[len('/$defs/'):][:1].upper()}" \
+                        f"{fragment[len('/$defs/') + 1:]}"
+                else:
+                    out[key] = f"#/components/schemas/{name}"
+                continue
+            if key == "$defs":
+                continue
+            out[key] = _rewrite_refs(value, own)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(v, own) for v in node]
+    return node
+
+
+@cache
+def _bundled() -> dict[str, Any]:
+    doc = copy.deepcopy(openapi_document())
+    components = doc.setdefault("components", {}).setdefault("schemas", {})
+    for stem, contents in _files().items():
+        name = _component_name(stem)
+        if stem != "defs":
+            components[name] = _rewrite_refs(contents, name)
+        for def_name, def_schema in contents.get("$defs", {}).items():
+            components[name + def_name[:1].upper() + def_name[1:]] = _rewrite_refs(def_schema, name)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("../contracts/"):
+                node["$ref"] = f"#/components/schemas/{_component_name(ref)}"
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(doc.get("paths", {}))
+    walk({k: v for k, v in doc["components"].items() if k != "schemas"})
+    return doc
+
+
+def bundled_openapi() -> dict[str, Any]:
+    """The OpenAPI description with every contract inlined under ``components/schemas``.
+
+    This is what tools that would otherwise try to fetch ``$id`` URLs (schemathesis,
+    openapi-spec-validator) are given: a self-contained document.
+    """
+    return copy.deepcopy(_bundled())
+
+
+@dataclass
+class KeyTree:
+    """The object keys a contract knows, by position: used to find unknown keys in responses."""
+
+    keys: dict[str, KeyTree] = field(default_factory=dict)
+    items: KeyTree | None = None
+    open_values: KeyTree | None = None  # additionalProperties with a schema (a map)
+    is_object: bool = False
+
+    def walk(self, payload: Any, pointer: str = "") -> Iterator[tuple[str, str, KeyTree]]:
+        """Yield (parent pointer, unknown key, this node) for every key the tree does not know."""
+        if isinstance(payload, dict):
+            if self.open_values is not None:
+                for key, value in payload.items():
+                    yield from self.open_values.walk(value, f"{pointer}/{escape(str(key))}")
+            elif self.is_object:
+                for key, value in payload.items():
+                    sub = self.keys.get(key)
+                    if sub is None:
+                        yield pointer, str(key), self
+                    else:
+                        yield from sub.walk(value, f"{pointer}/{escape(key)}")
+        elif isinstance(payload, list) and self.items is not None:
+            for i, value in enumerate(payload):
+                yield from self.items.walk(value, f"{pointer}/{i}")
+
+
+def escape(token: str) -> str:
+    """Escape one RFC 6901 reference token."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _resolve(node: dict[str, Any], base: str) -> tuple[dict[str, Any], str]:
+    resolver = registry().resolver(base_uri=base)
+    while "$ref" in node:
+        resolved = resolver.lookup(node["$ref"])
+        node, resolver = resolved.contents, resolved.resolver
+        base = str(resolver._base_uri)
+    return node, base
+
+
+def _build_tree(node: dict[str, Any], base: str, depth: int = 0) -> KeyTree:
+    node, base = _resolve(node, base)
+    tree = KeyTree()
+    if depth > 20:
+        return tree
+    props = node.get("properties")
+    if isinstance(props, dict):
+        tree.is_object = True
+        for key, sub in props.items():
+            tree.keys[key] = _build_tree(sub, base, depth + 1)
+    extra = node.get("additionalProperties")
+    if isinstance(extra, dict):
+        tree.open_values = _build_tree(extra, base, depth + 1)
+    elif extra is True or "additionalProperties" not in node and not props:
+        tree.is_object = False
+    for key in ("anyOf", "oneOf", "allOf"):
+        for sub in node.get(key, []):
+            sub_tree = _build_tree(sub, base, depth + 1)
+            tree.keys.update(sub_tree.keys)
+            tree.is_object = tree.is_object or sub_tree.is_object
+    items = node.get("items")
+    if isinstance(items, dict):
+        tree.items = _build_tree(items, base, depth + 1)
+    return tree
+
+
+@cache
+def key_tree(name: str) -> KeyTree:
+    """The keys a contract knows, derived from its schema."""
+    contents = schema(name)
+    return _build_tree(contents, contents["$id"])

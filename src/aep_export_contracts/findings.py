@@ -1,0 +1,170 @@
+"""Findings, reports and the policy that decides which findings fail a run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Baseline", "Finding", "Policy", "Report", "Severity"]
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem: which rule, how bad, where (RFC 6901 pointer), what and how to fix it."""
+
+    rule: str
+    severity: Severity
+    pointer: str
+    message: str
+    hint: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "rule": self.rule,
+            "severity": str(self.severity),
+            "pointer": self.pointer,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+    def at(self, prefix: str) -> Finding:
+        """The same finding, its pointer moved under ``prefix``."""
+        return Finding(self.rule, self.severity, prefix + self.pointer, self.message, self.hint)
+
+
+class Baseline:
+    """Accepted findings, by (rule, pointer): silences one known deviation, not a whole rule."""
+
+    def __init__(self, entries: Iterable[tuple[str, str]] = ()) -> None:
+        self.entries: set[tuple[str, str]] = set(entries)
+
+    def __contains__(self, finding: object) -> bool:
+        return isinstance(finding, Finding) and (finding.rule, finding.pointer) in self.entries
+
+    @classmethod
+    def load(cls, path: str | Path) -> Baseline:
+        """Read a baseline file (JSON: ``{"accepted": [{"rule": ..., "pointer": ...}]}``)."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        rows = data.get("accepted", []) if isinstance(data, dict) else []
+        if not isinstance(rows, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("rule"), str) and isinstance(r.get("pointer"), str)
+            for r in rows
+        ):
+            raise ValueError(f"{path}: a baseline is {{\"accepted\": [{{\"rule\": ..., \"pointer\": ...}}]}}")
+        return cls((r["rule"], r["pointer"]) for r in rows)
+
+    @classmethod
+    def from_findings(cls, findings: Iterable[Finding]) -> Baseline:
+        return cls((f.rule, f.pointer) for f in findings)
+
+    def dump(self, path: str | Path) -> None:
+        rows = [{"rule": r, "pointer": p} for r, p in sorted(self.entries)]
+        Path(path).write_text(json.dumps({"accepted": rows}, indent=2) + "\n", encoding="utf-8")
+
+
+def _matches(rule: str, selectors: frozenset[str]) -> bool:
+    return any(rule.startswith(s) for s in selectors)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Which findings are reported and which fail.
+
+    ``select`` and ``ignore`` take rule ids or prefixes (``AEC2`` is every AEC2xx rule).
+    By default only errors fail; ``strict`` makes warnings fail too.
+    """
+
+    strict: bool = False
+    select: frozenset[str] | None = None
+    ignore: frozenset[str] = frozenset()
+    baseline: Baseline | None = None
+
+    @classmethod
+    def make(cls, *, strict: bool = False, select: Iterable[str] | None = None,
+             ignore: Iterable[str] = (), baseline: Baseline | None = None) -> Policy:
+        return cls(strict, frozenset(s.upper() for s in select) if select is not None else None,
+                   frozenset(s.upper() for s in ignore), baseline)
+
+    def reports(self, finding: Finding) -> bool:
+        if self.select is not None and not _matches(finding.rule, self.select):
+            return False
+        if _matches(finding.rule, self.ignore):
+            return False
+        return not (self.baseline is not None and finding in self.baseline)
+
+    def fails(self, finding: Finding) -> bool:
+        return finding.severity is Severity.ERROR or self.strict
+
+
+DEFAULT_POLICY = Policy()
+
+
+@dataclass
+class Report:
+    """The findings for one payload or exchange, under a policy."""
+
+    contract: str | None
+    findings: list[Finding] = field(default_factory=list)
+    policy: Policy = DEFAULT_POLICY
+    suppressed: int = 0
+    source: str | None = None
+
+    @classmethod
+    def build(cls, contract: str | None, findings: Iterable[Finding], policy: Policy = DEFAULT_POLICY,
+              source: str | None = None) -> Report:
+        kept: list[Finding] = []
+        dropped = 0
+        seen: set[tuple[str, str, str]] = set()
+        for f in findings:
+            key = (f.rule, f.pointer, f.message)
+            if key in seen:
+                continue
+            seen.add(key)
+            if policy.reports(f):
+                kept.append(f)
+            else:
+                dropped += 1
+        return cls(contract, kept, policy, dropped, source)
+
+    @property
+    def failing(self) -> list[Finding]:
+        return [f for f in self.findings if self.policy.fails(f)]
+
+    @property
+    def valid(self) -> bool:
+        """True when no finding fails under the policy."""
+        return not self.failing
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.WARNING]
+
+    def rules(self) -> set[str]:
+        return {f.rule for f in self.findings}
+
+    def __iter__(self) -> Iterator[Finding]:
+        return iter(self.findings)
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.source,
+            "contract": self.contract,
+            "valid": self.valid,
+            "findings": [f.to_dict() for f in self.findings],
+        }

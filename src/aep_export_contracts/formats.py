@@ -1,0 +1,68 @@
+"""Value formats the contracts use, checked the same way on every path.
+
+JSON Schema's ``date-time`` is RFC 3339's ``date-time`` production: a full date, ``T`` (either
+case), a time, and a mandatory offset (``Z`` or ``+hh:mm``). A leap second (``:60``) is valid
+at 23:59 UTC. Python's ``re`` lets ``$`` match before a final newline, so every match here is a
+``fullmatch``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import UTC, datetime, timedelta
+
+__all__ = ["is_rfc3339", "rfc3339_problem", "rfc3339_to_ms"]
+
+_DATE_TIME = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?"
+)
+
+
+def rfc3339_problem(value: str) -> str | None:
+    """Why ``value`` is not an RFC 3339 date-time with an offset, or None when it is."""
+    m = _DATE_TIME.fullmatch(value)
+    if m is None:
+        return "is not an RFC 3339 date-time (YYYY-MM-DDThh:mm:ss[.frac] followed by Z or ±hh:mm)"
+    year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
+    offset = m.group(8)
+    if offset is None:
+        return "has no UTC offset: RFC 3339 needs 'Z' or '±hh:mm' after the time"
+    if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(year, month)[1]:
+        return "is not a calendar date"
+    if hour > 23 or minute > 59 or second > 60:
+        return "is not a valid time of day"
+    oh = om = 0
+    if offset not in ("Z", "z"):
+        oh, om = int(offset[1:3]), int(offset[4:6])
+        if oh > 23 or om > 59:
+            return "has an offset out of range"
+    if second == 60:
+        sign = -1 if offset.startswith("-") else 1
+        utc_minutes = (hour * 60 + minute - sign * (oh * 60 + om)) % (24 * 60)
+        if utc_minutes != 23 * 60 + 59:
+            return "has a leap second that is not at 23:59:60 UTC"
+    return None
+
+
+def is_rfc3339(value: object) -> bool:
+    return not isinstance(value, str) or rfc3339_problem(value) is None
+
+
+def rfc3339_to_ms(value: str) -> int | None:
+    """Epoch milliseconds of a valid RFC 3339 date-time (a leap second counts as :59.999)."""
+    m = _DATE_TIME.fullmatch(value)
+    if m is None or m.group(8) is None or rfc3339_problem(value) is not None:
+        return None
+    year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
+    frac = m.group(7) or ""
+    micros = int((frac[1:] + "000000")[:6]) if frac else 0
+    if second == 60:
+        second, micros = 59, 999999
+    offset = m.group(8)
+    delta = timedelta(0)
+    if offset not in ("Z", "z"):
+        sign = -1 if offset[0] == "-" else 1
+        delta = sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6]))
+    moment = datetime(year, month, day, hour, minute, second, micros, tzinfo=UTC) - delta
+    return int(moment.timestamp() * 1000)

@@ -1,0 +1,103 @@
+"""The rule registry: every rule has a stable id, a name, a severity and a description.
+
+Schema rules name what a JSON Schema keyword found; semantic rules are small functions that say
+what JSON Schema cannot. A semantic rule yields ``Hit`` values (pointer, message, hint); the
+registry attaches its id and severity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from ..findings import Finding, Severity
+
+__all__ = ["REGISTRY", "Hit", "Rule", "all_rules", "get_rule", "rule", "rules_for"]
+
+
+class Hit(NamedTuple):
+    pointer: str
+    message: str
+    hint: str = ""
+
+
+Check = Callable[[Any], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: Severity
+    scope: str  # "schema", "payload" or "exchange"
+    contracts: tuple[str, ...]
+    summary: str
+    description: str
+    check: Check | None = None
+
+    def finding(self, pointer: str, message: str, hint: str = "") -> Finding:
+        return Finding(self.id, self.severity, pointer, message, hint)
+
+    def run(self, payload: Any, prefix: str = "") -> list[Finding]:
+        assert self.check is not None
+        return [Finding(self.id, self.severity, prefix + h.pointer, h.message, h.hint)
+                for h in self.check(payload)]
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def _register(r: Rule) -> Rule:
+    if r.id in REGISTRY:
+        raise ValueError(f"rule id {r.id} registered twice")
+    REGISTRY[r.id] = r
+    return r
+
+
+def schema_rule(rule_id: str, name: str, severity: str, summary: str, description: str,
+                contracts: tuple[str, ...] = ()) -> Rule:
+    """Register a rule whose findings come from a JSON Schema keyword."""
+    return _register(Rule(rule_id, name, Severity(severity), "schema", contracts, summary, description))
+
+
+def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...],
+         scope: str = "payload") -> Callable[[Check], Check]:
+    """Register a semantic rule; the function's docstring is its summary line and description."""
+
+    def wrap(fn: Check) -> Check:
+        doc = (fn.__doc__ or "").strip()
+        summary, _, rest = doc.partition("\n")
+        description = " ".join((summary + " " + rest).split())
+        _register(Rule(rule_id, name, Severity(severity), scope, contracts, summary.strip(),
+                       description, fn))
+        return fn
+
+    return wrap
+
+
+def get_rule(rule_id: str) -> Rule:
+    _load()
+    return REGISTRY[rule_id]
+
+
+def all_rules() -> list[Rule]:
+    _load()
+    return [REGISTRY[k] for k in sorted(REGISTRY)]
+
+
+_BY_CONTRACT: dict[str, tuple[Rule, ...]] = {}
+
+
+def rules_for(contract: str) -> tuple[Rule, ...]:
+    """The semantic (payload) rules that apply to a contract, in id order."""
+    cached = _BY_CONTRACT.get(contract)
+    if cached is None:
+        cached = tuple(r for r in all_rules()
+                       if r.scope == "payload" and r.check is not None and contract in r.contracts)
+        _BY_CONTRACT[contract] = cached
+    return cached
+
+
+def _load() -> None:
+    from . import dataset, exchange, job, listing, request, schema  # noqa: F401

@@ -1,0 +1,252 @@
+"""Semantic rules of the job object (create and get answers, list records)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from ..contracts import key_tree
+from . import Hit, rule
+from .util import HEX32, as_dict, as_int, as_list, dig, ptr
+
+JOB = ("export-job",)
+TIMINGS = ("totalTime", "profileExportTime", "aCPDatasetWriteTime")
+SECONDS_CEILING = 10**11  # 10^11 ms is March 1973; 10^11 s is the year 5138
+
+
+def _date(ms: int) -> str:
+    try:
+        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d")
+    except (OverflowError, ValueError, OSError):
+        return "out of range"
+
+
+def _epoch_fields(job: Any) -> Iterator[tuple[str, int]]:
+    for key in ("creationTime", "updateTime"):
+        value = as_int(dig(job, key))
+        if value is not None:
+            yield ptr(key), value
+    for block in TIMINGS:
+        for key in ("startTimeInMs", "endTimeInMs"):
+            value = as_int(dig(job, "metrics", block, key))
+            if value is not None:
+                yield ptr("metrics", block, key), value
+
+
+@rule("AEC201", "epoch-milliseconds", "error", JOB)
+def epoch_milliseconds(job: Any) -> Iterator[Hit]:
+    """Times are epoch milliseconds, not seconds.
+
+    creationTime, updateTime and every metrics start and end time are milliseconds since the epoch
+    (13 digits today). The official schema says seconds; every real value is milliseconds, so a
+    value below 10^11 (a date before March 1973 if it were milliseconds) is read as seconds.
+    """
+    for pointer, value in _epoch_fields(job):
+        if 0 < value < SECONDS_CEILING:
+            yield Hit(pointer, f"{value} looks like seconds since the epoch (as milliseconds it is "
+                      f"{_date(value)}; as seconds {_date(value * 1000)})",
+                      "send epoch milliseconds: multiply by 1000")
+
+
+@rule("AEC202", "metrics-total", "error", JOB)
+def metrics_total(job: Any) -> Iterator[Hit]:
+    """A metrics block's totalTimeInMs is its end minus its start.
+
+    In every timing block of 'metrics' (totalTime, profileExportTime, aCPDatasetWriteTime) that has
+    all three values, totalTimeInMs equals endTimeInMs - startTimeInMs.
+    """
+    for block in TIMINGS:
+        timing = as_dict(dig(job, "metrics", block))
+        start, end, total = (as_int(timing.get(k)) for k in ("startTimeInMs", "endTimeInMs", "totalTimeInMs"))
+        if start is not None and end is not None and total is not None and total != end - start:
+            yield Hit(ptr("metrics", block, "totalTimeInMs"),
+                      f"totalTimeInMs is {total} but endTimeInMs - startTimeInMs is {end - start}",
+                      "compute totalTimeInMs as endTimeInMs - startTimeInMs")
+
+
+@rule("AEC203", "metrics-order", "error", JOB)
+def metrics_order(job: Any) -> Iterator[Hit]:
+    """A metrics block does not end before it starts."""
+    for block in TIMINGS:
+        timing = as_dict(dig(job, "metrics", block))
+        start, end = as_int(timing.get("startTimeInMs")), as_int(timing.get("endTimeInMs"))
+        if start is not None and end is not None and end < start:
+            yield Hit(ptr("metrics", block, "endTimeInMs"),
+                      f"endTimeInMs {end} is earlier than startTimeInMs {start}", "")
+
+
+@rule("AEC204", "creation-before-update", "error", JOB)
+def creation_before_update(job: Any) -> Iterator[Hit]:
+    """A job is not updated before it was created (creationTime <= updateTime)."""
+    created, updated = as_int(dig(job, "creationTime")), as_int(dig(job, "updateTime"))
+    if created is not None and updated is not None and updated < created:
+        yield Hit(ptr("updateTime"), f"updateTime {updated} is earlier than creationTime {created}", "")
+
+
+def _batch_ids(job: Any) -> Iterator[tuple[str, Any]]:
+    destination = as_dict(dig(job, "destination"))
+    if "batchId" in destination:
+        yield ptr("destination", "batchId"), destination["batchId"]
+    for i, batch in enumerate(as_list(destination.get("batches"))):
+        yield ptr("destination", "batches", i, "batchId"), dig(batch, "batchId")
+
+
+@rule("AEC205", "succeeded-complete", "error", JOB)
+def succeeded_complete(job: Any) -> Iterator[Hit]:
+    """A SUCCEEDED job has its end time and its batch ids.
+
+    Once a job has SUCCEEDED, metrics.totalTime has an endTimeInMs and every batch the export wrote
+    (destination.batchId, or each destination.batches[].batchId) is a non-empty id: a reader needs
+    them to fetch the exported data.
+    """
+    if dig(job, "status") != "SUCCEEDED":
+        return
+    if as_int(dig(job, "metrics", "totalTime", "endTimeInMs")) is None:
+        yield Hit(ptr("metrics", "totalTime", "endTimeInMs"), "a SUCCEEDED job has no metrics.totalTime.endTimeInMs",
+                  "set the end time when the job finishes")
+    ids = list(_batch_ids(job))
+    if not ids:
+        yield Hit(ptr("destination"), "a SUCCEEDED job names no batch (neither batchId nor batches[])",
+                  "report the batch the export wrote")
+    for pointer, value in ids:
+        if not isinstance(value, str) or value == "":
+            yield Hit(pointer, "a SUCCEEDED job has an empty batch id", "report the batch the export wrote")
+
+
+@rule("AEC206", "failed-has-errors", "error", JOB)
+def failed_has_errors(job: Any) -> Iterator[Hit]:
+    """A FAILED job says why: a non-empty 'errors' array."""
+    if dig(job, "status") == "FAILED" and not as_list(dig(job, "errors")):
+        yield Hit(ptr("errors"), "a FAILED job has no 'errors' entry",
+                  "add at least one {code, msg, callStack} entry")
+
+
+@rule("AEC207", "new-has-no-end", "error", JOB)
+def new_has_no_end(job: Any) -> Iterator[Hit]:
+    """A NEW job has not ended: no end time in any metrics block.
+
+    A job that is still NEW has only metrics.totalTime.startTimeInMs; an end time (or a later
+    phase's timing) means the status and the metrics disagree.
+    """
+    if dig(job, "status") != "NEW":
+        return
+    for block in TIMINGS:
+        if dig(job, "metrics", block, "endTimeInMs") is not None:
+            yield Hit(ptr("metrics", block, "endTimeInMs"), f"a NEW job has metrics.{block}.endTimeInMs",
+                      "a job's end time belongs to SUCCEEDED or FAILED")
+
+
+@rule("AEC208", "segment-per-batch-shape", "error", JOB)
+def segment_per_batch_shape(job: Any) -> Iterator[Hit]:
+    """segmentPerBatch true gives a batches[] array; false (or absent) gives one batchId.
+
+    The official schema calls 'batches' an object; every answer shows an array, which is what the
+    contract expects. A job with both or neither shape cannot be read back reliably.
+    """
+    destination = dig(job, "destination")
+    if not isinstance(destination, dict):
+        return
+    per_batch = destination.get("segmentPerBatch") is True
+    has_batches, has_batch_id = "batches" in destination, "batchId" in destination
+    if per_batch and not has_batches:
+        yield Hit(ptr("destination", "batches"), "segmentPerBatch is true but there is no 'batches' array",
+                  "list one {segmentId, segmentNs, status, batchId} entry per segment")
+    if not per_batch and has_batches:
+        yield Hit(ptr("destination", "batches"), "'batches' is present but segmentPerBatch is not true",
+                  "a job without segmentPerBatch writes one batch: report it as 'batchId'")
+    if per_batch and has_batch_id and has_batches:
+        yield Hit(ptr("destination", "batchId"), "both 'batchId' and 'batches' are present",
+                  "segmentPerBatch true reports batches[] only")
+
+
+@rule("AEC209", "dataset-id-spelling", "warning", JOB)
+def dataset_id_spelling(job: Any) -> Iterator[Hit]:
+    """The destination's dataset id is spelled 'datasetId'.
+
+    The tutorial's answers spell it 'dataSetId' twice and 'datasetId' everywhere else; the contract
+    accepts both, but a client that reads only one spelling breaks on the other.
+    """
+    destination = dig(job, "destination")
+    if isinstance(destination, dict) and "dataSetId" in destination:
+        yield Hit(ptr("destination", "dataSetId"), "the dataset id is spelled 'dataSetId'",
+                  "spell it 'datasetId', as the request does")
+
+
+@rule("AEC210", "undocumented-status", "warning", JOB)
+def undocumented_status(job: Any) -> Iterator[Hit]:
+    """A job status is CANCELLED or CANCELLING, which no source documents.
+
+    The documented statuses are NEW, PROCESSING, SUCCEEDED and FAILED. A cancel is 'marked for
+    cancelling' and what the job shows next is undocumented, so these two are accepted with a warning;
+    any other value is an error (AEC003).
+    """
+    status = dig(job, "status")
+    if status in ("CANCELLED", "CANCELLING"):
+        yield Hit(ptr("status"), f"status {status} is not documented for export jobs",
+                  "clients should treat it as terminal (CANCELLED) or in progress (CANCELLING)")
+
+
+@rule("AEC211", "unknown-response-key", "warning", JOB)
+def unknown_response_key(job: Any) -> Iterator[Hit]:
+    """A job carries a key no source documents.
+
+    Answers may grow new fields, so an unknown key in a job is a warning, not an error; it often
+    reveals a misspelling that clients would silently ignore.
+    """
+    for parent, key, _node in key_tree("export-job").walk(job):
+        yield Hit(f"{parent}/{key.replace('~', '~0').replace('/', '~1')}",
+                  f"unknown key {key!r} in a job object", "check the spelling against the contract")
+
+
+@rule("AEC212", "batch-id-shape", "warning", JOB)
+def batch_id_shape(job: Any) -> Iterator[Hit]:
+    """A batch id is 32 lowercase hex characters.
+
+    Every real batch id is 32 hex characters (da5cfb4de32c4b93a09f7e37fa53ad52). The tutorial's
+    'df4gssdfb93a09f7e37fa53ad52' is 27 characters with non-hex letters: an invented id no
+    Data Access call will find. An empty batchId is allowed on a FAILED job.
+    """
+    status = dig(job, "status")
+    for pointer, value in _batch_ids(job):
+        if not isinstance(value, str) or (value == "" and status != "SUCCEEDED"):
+            continue
+        if value and not HEX32.fullmatch(value):
+            yield Hit(pointer, f"batch id {value[:64]!r} is not 32 lowercase hex characters "
+                      f"({len(value)} characters)", "use the batch id the platform returned")
+
+
+@rule("AEC213", "metrics-before-creation", "warning", JOB)
+def metrics_before_creation(job: Any) -> Iterator[Hit]:
+    """A job's metrics start before the job was created.
+
+    metrics.totalTime.startTimeInMs earlier than creationTime is odd (the tutorial's GET example starts
+    in January 2019 for a job created in June 2019) but documented, so it is a warning only.
+    """
+    created = as_int(dig(job, "creationTime"))
+    start = as_int(dig(job, "metrics", "totalTime", "startTimeInMs"))
+    if created is not None and start is not None and start < created:
+        yield Hit(ptr("metrics", "totalTime", "startTimeInMs"),
+                  f"startTimeInMs {start} ({_date(start)}) is before creationTime {created} ({_date(created)})",
+                  "")
+
+
+@rule("AEC214", "batches-per-segment", "error", JOB)
+def batches_per_segment(job: Any) -> Iterator[Hit]:
+    """With segmentPerBatch, there is exactly one batch per segment of the job's filter."""
+    batches = dig(job, "destination", "batches")
+    segments = dig(job, "filter", "segments")
+    if dig(job, "destination", "segmentPerBatch") is not True or not isinstance(batches, list) \
+            or not isinstance(segments, list):
+        return
+    wanted = [dig(s, "segmentId") for s in segments]
+    got = [dig(b, "segmentId") for b in batches]
+    for seg in wanted:
+        if isinstance(seg, str) and got.count(seg) != 1:
+            yield Hit(ptr("destination", "batches"),
+                      f"segment {seg!r} has {got.count(seg)} batches; with segmentPerBatch it needs exactly one",
+                      "write one batch per requested segment")
+    for i, seg in enumerate(got):
+        if isinstance(seg, str) and seg not in wanted:
+            yield Hit(ptr("destination", "batches", i, "segmentId"),
+                      f"batch for segment {seg!r}, which the job's filter does not name", "")

@@ -1,0 +1,53 @@
+"""Small, type-safe accessors the rules share: a rule never raises on a payload of the wrong shape."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..contracts import escape
+
+INT_TYPES = (int,)
+
+
+def dig(payload: Any, *path: str | int) -> Any:
+    """The value at ``path``, or None where any step is missing or of the wrong type."""
+    node = payload
+    for step in path:
+        if isinstance(step, int):
+            if not isinstance(node, list) or not -len(node) <= step < len(node):
+                return None
+            node = node[step]
+        else:
+            if not isinstance(node, dict):
+                return None
+            node = node.get(step)
+    return node
+
+
+def as_int(value: Any) -> int | None:
+    """An integer value (not a bool), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def ptr(*parts: str | int) -> str:
+    return "".join("/" + escape(str(p)) for p in parts)
+
+
+UUID_LIKE = re.compile(r"[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}")
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+HEX32 = re.compile(r"[0-9a-f]{32}")

@@ -1,0 +1,336 @@
+"""Validate a payload against a contract: a fast path, and explanations when it fails.
+
+The fast path is jsonschema-rs with format validation on; a payload it accepts costs nothing more
+than the semantic rules. A payload it rejects is explained by python-jsonschema (same schemas,
+same offline registry, the project's own RFC 3339 checker), reduced to one finding per problem.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+from collections.abc import Iterable, Iterator
+from functools import cache
+from typing import Any
+
+import jsonschema_rs
+import orjson
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError, best_match
+
+from . import contracts
+from .contracts import CONTRACT_NAMES, escape
+from .findings import DEFAULT_POLICY, Finding, Policy, Report
+from .formats import is_rfc3339, rfc3339_problem
+from .rules import rules_for
+from .rules import schema as S
+
+__all__ = ["detect_contract", "explain", "parse_json", "validate", "validate_bytes"]
+
+MAX_DEPTH = 64
+MAX_STRING = 1 << 20
+
+#: Keys that no source knows but that people write, and what they meant.
+ALIASES = {
+    "fromTimestamp": "fromIngestTimestamp",
+    "toTimestamp": "toIngestTimestamp",
+    "dataSetId": "datasetId",
+    "segmentID": "segmentId",
+    "segmentNS": "segmentNs",
+    "segmentPerBatches": "segmentPerBatch",
+}
+
+FORMAT_CHECKER = FormatChecker(formats=())
+FORMAT_CHECKER.checks("date-time")(is_rfc3339)
+
+
+def _registry_rs() -> Any:
+    return jsonschema_rs.Registry(list(contracts.schemas_by_uri().items()))
+
+
+@cache
+def _fast(contract: str) -> Any:
+    return jsonschema_rs.validator_for(contracts.schema(contract), validate_formats=True,
+                                       registry=_registry_rs())
+
+
+@cache
+def _explainer(contract: str) -> Draft202012Validator:
+    return Draft202012Validator(contracts.schema(contract), registry=contracts.registry(),
+                                format_checker=FORMAT_CHECKER)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    if isinstance(value, str):
+        text = repr(value if len(value) <= limit else value[:limit] + "…")
+    elif isinstance(value, dict):
+        text = "an object"
+    elif isinstance(value, list):
+        text = "an array"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit + 10 else text[:limit] + "…"
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _pointer(path: Iterable[Any]) -> str:
+    return "".join("/" + escape(str(p)) for p in path)
+
+
+def _did_you_mean(key: str, known: Iterable[str]) -> str:
+    known = list(known)
+    if key in ALIASES and ALIASES[key] in known:
+        return f"did you mean '{ALIASES[key]}'?"
+    lowered = {k.lower(): k for k in known}
+    if key.lower() in lowered:
+        return f"did you mean '{lowered[key.lower()]}'?"
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "remove it; known keys here: " + ", ".join(sorted(known)) if known else "remove it"
+
+
+def _findings_for(err: ValidationError, contract: str) -> Iterator[Finding]:
+    where = _pointer(err.absolute_path)
+    kind = err.validator
+    inst = err.instance
+    if kind in ("anyOf", "oneOf") and err.context:
+        if contract == "error" and not err.absolute_path:
+            yield S.ERROR_SHAPE.finding(where, "the error body matches none of the platform's error shapes",
+                                        "send {error_code, message}, {type, status, title, detail} or "
+                                        "{message, statusCode, retryAfterMs}")
+            return
+        best = best_match(err.context)
+        if best is not None:
+            yield from _findings_for(best, contract)
+        return
+    if kind == "required" and isinstance(inst, dict):
+        for name in err.validator_value:
+            if name not in inst:
+                yield S.REQUIRED.finding(f"{where}/{escape(name)}", f"required field '{name}' is missing",
+                                         f"add '{name}'")
+        return
+    if kind == "additionalProperties" and isinstance(inst, dict):
+        known = list(err.schema.get("properties", {}))
+        for key in inst:
+            if key not in known:
+                yield S.UNKNOWN_REQUEST_KEY.finding(f"{where}/{escape(str(key))}",
+                                                    f"unknown key {_short(key)} in a request",
+                                                    _did_you_mean(str(key), known))
+        return
+    if kind == "type":
+        expected = err.validator_value
+        expected_text = " or ".join(expected) if isinstance(expected, list) else str(expected)
+        yield S.WRONG_TYPE.finding(where, f"expected {expected_text}, got {_json_type(inst)}"
+                                   + ("" if isinstance(inst, dict | list) else f" {_short(inst)}"),
+                                   f"send a JSON {expected_text}")
+        return
+    if kind in ("enum", "const"):
+        allowed = err.validator_value if kind == "enum" else [err.validator_value]
+        hint = "use one of: " + ", ".join(str(a) for a in allowed)
+        if isinstance(inst, str):
+            for a in allowed:
+                if isinstance(a, str) and a.lower() == inst.lower():
+                    hint = f"did you mean {a!r}? values are case-sensitive"
+        yield S.NOT_ALLOWED.finding(where, f"{_short(inst)} is not an allowed value", hint)
+        return
+    if kind == "format":
+        problem = rfc3339_problem(inst) if isinstance(inst, str) else None
+        yield S.TIMESTAMP.finding(where, f"{_short(inst)} {problem or 'is not an RFC 3339 date-time'}",
+                                  "write e.g. 2019-09-01T00:00:00Z or 2018-10-25T13:22:04-07:00")
+        return
+    if kind == "uniqueItems" and isinstance(inst, list):
+        seen: list[Any] = []
+        for i, item in enumerate(inst):
+            if item in seen:
+                yield S.UNIQUE_STATUS.finding(f"{where}/{i}", f"{_short(item)} appears more than once",
+                                              "list each status once")
+            seen.append(item)
+        return
+    yield S.CONSTRAINT.finding(where, _constraint_message(kind, err.validator_value, inst), "")
+
+
+def _constraint_message(kind: Any, bound: Any, inst: Any) -> str:
+    texts = {
+        "minLength": f"must not be shorter than {bound} character(s)",
+        "maxLength": f"must not be longer than {bound} characters",
+        "minItems": f"must have at least {bound} item(s)",
+        "maxItems": f"must have at most {bound} items",
+        "minimum": f"must be at least {bound}",
+        "maximum": f"must be at most {bound}",
+    }
+    return f"{_short(inst)} {texts.get(str(kind), f'breaks the {kind!r} constraint ({_short(bound)})')}"
+
+
+def explain(payload: Any, contract: str) -> list[Finding]:
+    """The schema findings for a payload, one per problem (python-jsonschema, best match)."""
+    try:
+        errors = list(_explainer(contract).iter_errors(payload))
+    except RecursionError:
+        return [S.TOO_DEEP.finding("", "the payload nests too deeply to validate", "")]
+    errors.sort(key=lambda e: (list(map(str, e.absolute_path)), str(e.validator)))
+    out: list[Finding] = []
+    for err in errors:
+        out.extend(_findings_for(err, contract))
+    return out
+
+
+def _sanity(payload: Any) -> list[Finding]:
+    """Findings for values JSON cannot carry, too-deep nesting and oversized strings."""
+    out: list[Finding] = []
+    stack: list[tuple[Any, str, int]] = [(payload, "", 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            out.append(S.TOO_DEEP.finding(where, f"nesting deeper than {MAX_DEPTH} levels", "flatten the payload"))
+            continue
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                if not isinstance(key, str):
+                    out.append(S.NOT_JSON.finding(where, f"object key {_short(key)} is not a string", ""))
+                    continue
+                stack.append((sub, f"{where}/{escape(key)}", depth + 1))
+        elif isinstance(value, list | tuple):
+            stack.extend((sub, f"{where}/{i}", depth + 1) for i, sub in enumerate(value))
+        elif isinstance(value, str):
+            if len(value) > MAX_STRING:
+                out.append(S.OVERSIZED.finding(where, f"a string of {len(value):,} characters", ""))
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                out.append(S.NOT_JSON.finding(where, f"{value} is not a JSON number",
+                                              "JSON has no NaN or Infinity: send null or a number"))
+        elif value is not None and not isinstance(value, bool | int):
+            out.append(S.NOT_JSON.finding(where, f"a {type(value).__name__} is not a JSON value", ""))
+    return out
+
+
+def _schema_findings(payload: Any, contract: str, checked: bool) -> list[Finding]:
+    sanity = [] if checked else _sanity(payload)
+    if any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in sanity):
+        return sanity
+    try:
+        if _fast(contract).is_valid(payload):
+            return sanity
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        pass
+    return sanity + explain(payload, contract)
+
+
+def _semantic(payload: Any, contract: str) -> list[Finding]:
+    out: list[Finding] = []
+    for r in rules_for(contract):
+        out.extend(r.run(payload))
+    if contract == "export-job-list" and isinstance(payload, dict):
+        records = payload.get("records")
+        if isinstance(records, list):
+            job_rules = rules_for("export-job")
+            for i, record in enumerate(records):
+                prefix = f"/records/{i}"
+                for r in job_rules:
+                    out.extend(r.run(record, prefix))
+    return out
+
+
+def findings(payload: Any, contract: str, *, checked: bool = False) -> list[Finding]:
+    """All findings of a payload (no policy applied). ``checked``: the value came from a JSON parser."""
+    if contract not in CONTRACT_NAMES:
+        raise KeyError(f"unknown contract {contract!r}; known contracts: {', '.join(CONTRACT_NAMES)}")
+    out = _schema_findings(payload, contract, checked)
+    if any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in out):
+        return out
+    out.extend(_semantic(payload, contract))
+    return out
+
+
+def validate(payload: Any, contract: str | None = None, *, policy: Policy = DEFAULT_POLICY,
+             source: str | None = None) -> Report:
+    """Validate a parsed payload against a named contract (detected from its shape when None).
+
+    Never raises on a bad payload: every problem is a finding. Raises ``KeyError`` for an unknown
+    contract name (a misuse, not a payload problem).
+    """
+    return _validate(payload, contract, policy, source, checked=False)
+
+
+def _validate(payload: Any, contract: str | None, policy: Policy, source: str | None, checked: bool) -> Report:
+    chosen = contract or detect_contract(payload)
+    if chosen is None:
+        finding = S.UNDETECTED.finding("", "the payload matches none of the contracts' shapes",
+                                       "name the contract with --contract (contract=...)")
+        return Report.build(None, [finding], policy, source)
+    return Report.build(chosen, findings(payload, chosen, checked=checked), policy, source)
+
+
+def parse_json(data: bytes | str) -> tuple[Any, Finding | None]:
+    """Parse JSON bytes strictly (no NaN, no duplicate-free guarantees beyond the parser's)."""
+    try:
+        return orjson.loads(data), None
+    except orjson.JSONDecodeError as exc:
+        detail = str(exc)
+    try:
+        json.loads(data, parse_constant=_reject_constant)
+    except RecursionError:
+        return None, S.TOO_DEEP.finding("", "the document nests too deeply to parse", "")
+    except ValueError as exc:
+        detail = str(exc)
+    return None, S.NOT_JSON.finding("", f"not valid JSON: {detail[:200]}", "fix the JSON syntax")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def validate_bytes(data: bytes | str, contract: str | None = None, *, policy: Policy = DEFAULT_POLICY,
+                   source: str | None = None) -> Report:
+    """Parse and validate JSON bytes; invalid JSON is a finding (AEC005), never an exception."""
+    payload, problem = parse_json(data)
+    if problem is not None:
+        return Report.build(contract, [problem], policy, source)
+    report = _validate(payload, contract, policy, source, checked=True)
+    if len(data) > MAX_STRING:
+        extra = [f for f in _sanity(payload) if f.rule == S.OVERSIZED.id]
+        if extra:
+            report = Report.build(report.contract, [*report.findings, *extra], policy, source)
+    return report
+
+
+def detect_contract(payload: Any) -> str | None:
+    """Guess the contract from a payload's shape (None when nothing fits)."""
+    if isinstance(payload, list):
+        return "dataset-response" if payload and all(isinstance(x, str) for x in payload) else None
+    if not isinstance(payload, dict):
+        return None
+    keys = payload.keys()
+    if "records" in keys:
+        return "export-job-list"
+    if "error_code" in keys or "statusCode" in keys or ("title" in keys and "status" in keys):
+        return "error"
+    if keys and keys <= {"status", "message"} and isinstance(payload.get("status"), bool):
+        return "export-job-cancel"
+    if {"schemaRef", "fileDescription"} & keys or ("name" in keys and "destination" not in keys):
+        return "dataset-request"
+    job_keys = {"id", "jobType", "creationTime", "updateTime", "imsOrgId", "metrics", "computeGatewayJobId",
+                "requestId", "profileInstanceId"}
+    if job_keys & keys or isinstance(payload.get("status"), str):
+        return "export-job"
+    if {"destination", "schema", "filter", "fields", "mergePolicy", "additionalFields"} & keys:
+        return "export-job-request"
+    return None
