@@ -39,7 +39,8 @@ def _policy(args: argparse.Namespace) -> Policy:
 
 def _add_policy_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true", help="warnings fail too")
-    p.add_argument("--select", action="append", metavar="IDS", help="only these rules (ids or prefixes, comma-separated)")
+    p.add_argument("--select", action="append", metavar="IDS",
+                   help="only these rules (ids or prefixes, comma-separated)")
     p.add_argument("--ignore", action="append", metavar="IDS", help="never these rules (ids or prefixes)")
     p.add_argument("--baseline", metavar="FILE", help="accepted findings (rule + pointer) to silence")
 

@@ -214,7 +214,7 @@ def _build_tree(node: dict[str, Any], base: str, depth: int = 0) -> KeyTree:
     extra = node.get("additionalProperties")
     if isinstance(extra, dict):
         tree.open_values = _build_tree(extra, base, depth + 1)
-    elif extra is True or "additionalProperties" not in node and not props:
+    elif extra is True or ("additionalProperties" not in node and not props):
         tree.is_object = False
     for key in ("anyOf", "oneOf", "allOf"):
         for sub in node.get(key, []):

@@ -111,7 +111,9 @@ def _did_you_mean(key: str, known: Iterable[str]) -> str:
 def _findings_for(err: ValidationError, contract: str) -> Iterator[Finding]:
     where = _pointer(err.absolute_path)
     kind = err.validator
-    inst = err.instance
+    inst: Any = err.instance
+    bound: Any = err.validator_value
+    err_schema: Any = err.schema
     if kind in ("anyOf", "oneOf") and err.context:
         if contract == "error" and not err.absolute_path:
             yield S.ERROR_SHAPE.finding(where, "the error body matches none of the platform's error shapes",
@@ -123,13 +125,13 @@ def _findings_for(err: ValidationError, contract: str) -> Iterator[Finding]:
             yield from _findings_for(best, contract)
         return
     if kind == "required" and isinstance(inst, dict):
-        for name in err.validator_value:
+        for name in bound:
             if name not in inst:
                 yield S.REQUIRED.finding(f"{where}/{escape(name)}", f"required field '{name}' is missing",
                                          f"add '{name}'")
         return
     if kind == "additionalProperties" and isinstance(inst, dict):
-        known = list(err.schema.get("properties", {}))
+        known = list(err_schema.get("properties", {}))
         for key in inst:
             if key not in known:
                 yield S.UNKNOWN_REQUEST_KEY.finding(f"{where}/{escape(str(key))}",
@@ -137,14 +139,14 @@ def _findings_for(err: ValidationError, contract: str) -> Iterator[Finding]:
                                                     _did_you_mean(str(key), known))
         return
     if kind == "type":
-        expected = err.validator_value
+        expected = bound
         expected_text = " or ".join(expected) if isinstance(expected, list) else str(expected)
         yield S.WRONG_TYPE.finding(where, f"expected {expected_text}, got {_json_type(inst)}"
                                    + ("" if isinstance(inst, dict | list) else f" {_short(inst)}"),
                                    f"send a JSON {expected_text}")
         return
     if kind in ("enum", "const"):
-        allowed = err.validator_value if kind == "enum" else [err.validator_value]
+        allowed = bound if kind == "enum" else [bound]
         hint = "use one of: " + ", ".join(str(a) for a in allowed)
         if isinstance(inst, str):
             for a in allowed:
@@ -165,7 +167,7 @@ def _findings_for(err: ValidationError, contract: str) -> Iterator[Finding]:
                                               "list each status once")
             seen.append(item)
         return
-    yield S.CONSTRAINT.finding(where, _constraint_message(kind, err.validator_value, inst), "")
+    yield S.CONSTRAINT.finding(where, _constraint_message(kind, bound, inst), "")
 
 
 def _constraint_message(kind: Any, bound: Any, inst: Any) -> str:

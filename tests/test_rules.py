@@ -1,0 +1,252 @@
+"""Every rule has a case that triggers it at a known pointer; the unmutated payload does not.
+
+Removing a rule (or breaking it) fails its case here, and a rule added without a case fails
+``test_every_rule_has_a_case``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import payloads as P
+import pytest
+
+from aep_export_contracts import Policy, validate
+from aep_export_contracts.exchange import Exchange, validate_exchange
+from aep_export_contracts.rules import all_rules
+
+HEADERS = {"Authorization": "Bearer t", "x-api-key": "k", "x-gw-ims-org-id": "ORG@AdobeOrg",
+           "x-sandbox-name": "dev", "Content-Type": "application/json"}
+JOBS_URL = "https://platform.adobe.io/data/core/ups/export/jobs"
+
+
+def mutate(base: Callable[[], Any], change: Callable[[Any], None]) -> Callable[[], Any]:
+    def build() -> Any:
+        value = base()
+        change(value)
+        return value
+    return build
+
+
+def _set(path: str, value: Any) -> Callable[[Any], None]:
+    def change(payload: Any) -> None:
+        node = payload
+        parts = path.strip("/").split("/")
+        for part in parts[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        last = parts[-1]
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return change
+
+
+def _del(path: str) -> Callable[[Any], None]:
+    def change(payload: Any) -> None:
+        node = payload
+        parts = path.strip("/").split("/")
+        for part in parts[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        del node[parts[-1]]
+    return change
+
+
+def _chain(*changes: Callable[[Any], None]) -> Callable[[Any], None]:
+    def change(payload: Any) -> None:
+        for c in changes:
+            c(payload)
+    return change
+
+
+def _nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _reverse_records(listing: Any) -> None:
+    listing["records"].reverse()
+
+
+def _created_job(request: dict[str, Any]) -> dict[str, Any]:
+    job = P.new_job()
+    job["destination"] = {"datasetId": request["destination"]["datasetId"], "segmentPerBatch": True,
+                          "batches": [{"segmentId": s["segmentId"], "batchId": "da5cfb4de32c4b93a09f7e37fa53ad52"}
+                                      for s in request["filter"]["segments"]]}
+    job["filter"] = {"segments": request["filter"]["segments"]}
+    return job
+
+
+def create_exchange(change_request: Callable[[Any], None] | None = None,
+                    change_job: Callable[[Any], None] | None = None,
+                    headers: dict[str, str] | None = None, status: int = 200,
+                    response_headers: dict[str, str] | None = None, method: str = "POST",
+                    url: str = JOBS_URL) -> Callable[[], Exchange]:
+    def build() -> Exchange:
+        request = P.request()
+        job = _created_job(request)
+        if change_request:
+            change_request(request)
+        if change_job:
+            change_job(job)
+        return Exchange.make(method, url, request_headers=headers if headers is not None else HEADERS,
+                             request_body=request, status=status,
+                             response_headers=response_headers if response_headers is not None
+                             else {"X-Location": f"{JOBS_URL}/24115"},
+                             response_body=job)
+    return build
+
+
+def get_exchange(job_id: int = 726, query: str = "", body: Any = None, op: str = "get",
+                 status: int = 200) -> Callable[[], Exchange]:
+    headers = {k: v for k, v in HEADERS.items() if k != "Content-Type"}
+
+    def build() -> Exchange:
+        if op == "list":
+            return Exchange.make("GET", JOBS_URL + query, request_headers=headers, status=status,
+                                 response_body=body if body is not None else P.listing())
+        return Exchange.make("GET", f"{JOBS_URL}/{job_id}", request_headers=headers, status=status,
+                             response_body=body if body is not None else P.job())
+    return build
+
+
+# rule id -> (contract or "exchange", clean builder, violating builder, expected pointer)
+CASES: dict[str, tuple[str, Callable[[], Any], Callable[[], Any], str]] = {
+    "AEC001": ("export-job-request", P.request, mutate(P.request, _del("/schema/name")), "/schema/name"),
+    "AEC002": ("export-job", P.job, mutate(P.job, _set("/id", "726")), "/id"),
+    "AEC003": ("export-job", P.job, mutate(P.job, _set("/status", "DONE")), "/status"),
+    "AEC004": ("export-job-request", P.request, mutate(P.request, _set("/destination/datasetId", "")),
+               "/destination/datasetId"),
+    "AEC005": ("export-job", P.job, mutate(P.job, _set("/updateTime", float("nan"))), "/updateTime"),
+    "AEC006": ("export-job", P.job, mutate(P.job, _set("/extra", _nested(70))),
+               "/extra" + "/0" * 64),
+    "AEC007": ("export-job", P.job, mutate(P.job, _set("/schema/name", "x" * (2 << 20))), "/schema/name"),
+    "AEC008": ("error", lambda: {"error_code": "403010", "message": "Oauth token is missing."},
+               lambda: {"error": "nope"}, ""),
+    "AEC009": ("detect", P.job, lambda: {"what": "ever"}, ""),
+    "AEC101": ("export-job-request", P.request,
+               mutate(P.request, _set("/filter/fromIngestTimestamp", "2018-10-25T13:22:04")),
+               "/filter/fromIngestTimestamp"),
+    "AEC102": ("export-job-request", P.request,
+               mutate(P.request, _set("/filter/segmentQualificationTime/endTime", "2019-09-01T01:00:00+02:00")),
+               "/filter/segmentQualificationTime/endTime"),
+    "AEC103": ("export-job-request", P.request, mutate(P.request, _set("/fields", "identities.id,")), "/fields"),
+    "AEC104": ("export-job-request", P.request,
+               mutate(P.request, _set("/filter/segments/0/status", ["realized", "exited", "realized"])),
+               "/filter/segments/0/status/2"),
+    "AEC105": ("export-job-request", P.request,
+               mutate(P.request, _set("/filter/fromTimestamp", "2018-10-25T13:22:04Z")), "/filter/fromTimestamp"),
+    "AEC106": ("export-job-request", P.request,
+               mutate(P.request, _set("/filter/segments/1/segmentId", "1rfe8422-334d-12f4-3sd4-12cf6g990g51")),
+               "/filter/segments/1/segmentId"),
+    "AEC201": ("export-job", P.job, mutate(P.job, _set("/creationTime", 1538615973)), "/creationTime"),
+    "AEC202": ("export-job", P.job, mutate(P.job, _set("/metrics/totalTime/totalTimeInMs", 259000)),
+               "/metrics/totalTime/totalTimeInMs"),
+    "AEC203": ("export-job", P.job,
+               mutate(P.job, _chain(_set("/metrics/profileExportTime/endTimeInMs", 1538616067000),
+                                    _set("/metrics/profileExportTime/totalTimeInMs", -445))),
+               "/metrics/profileExportTime/endTimeInMs"),
+    "AEC204": ("export-job", P.job, mutate(P.job, _set("/updateTime", 1538615973000)), "/updateTime"),
+    "AEC205": ("export-job", P.job, mutate(P.job, _set("/destination/batchId", "")), "/destination/batchId"),
+    "AEC206": ("export-job", P.job, mutate(P.job, _set("/status", "FAILED")), "/errors"),
+    "AEC207": ("export-job", P.new_job, mutate(P.new_job, _set("/metrics/totalTime/endTimeInMs", 1559674262000)),
+               "/metrics/totalTime/endTimeInMs"),
+    "AEC208": ("export-job", P.job, mutate(P.job, _set("/destination/segmentPerBatch", True)),
+               "/destination/batches"),
+    "AEC209": ("export-job", P.job,
+               mutate(P.job, _chain(_set("/destination/dataSetId", "5b7c86968f7b6501e21ba9df"),
+                                    _del("/destination/datasetId"))), "/destination/dataSetId"),
+    "AEC210": ("export-job", P.new_job, mutate(P.new_job, _set("/status", "CANCELLING")), "/status"),
+    "AEC211": ("export-job", P.job, mutate(P.job, _set("/metrics/totalTime/elapsed", 1)),
+               "/metrics/totalTime/elapsed"),
+    "AEC212": ("export-job", P.job, mutate(P.job, _set("/destination/batchId", "df4gssdfb93a09f7e37fa53ad52")),
+               "/destination/batchId"),
+    "AEC213": ("export-job", P.job, mutate(P.job, _set("/creationTime", 1538615974000)),
+               "/metrics/totalTime/startTimeInMs"),
+    "AEC214": ("export-job", P.job,
+               mutate(P.job, _chain(_set("/destination/segmentPerBatch", True), _del("/destination/batchId"),
+                                    _set("/destination/batches", []))), "/destination/batches"),
+    "AEC301": ("export-job-list", P.listing, mutate(P.listing, _reverse_records), "/records/1"),
+    "AEC302": ("export-job-list", P.listing, mutate(P.listing, _set("/page/pageSize", 1)), "/records"),
+    "AEC303": ("export-job-list", P.listing, mutate(P.listing, _set("/page/pageSize", 3)), "/link/next"),
+    "AEC304": ("export-job-list", P.listing, mutate(P.listing, _set("/page/pageOffset", "1538573416687_721")),
+               "/page/pageOffset"),
+    "AEC401": ("dataset-response", lambda: ["@/dataSets/5b020a27e7040801dedba61b"],
+               lambda: ["5b020a27e7040801dedba61b"], "/0"),
+    "AEC402": ("dataset-request", P.dataset_request,
+               mutate(P.dataset_request, _set("/schemaRef/id", "https://ns.adobe.com/acme/schemas/1234")),
+               "/schemaRef/id"),
+    "AEC501": ("exchange", create_exchange(), create_exchange(method="POST", url=f"{JOBS_URL}/726"),
+               "/request/method"),
+    "AEC502": ("exchange", create_exchange(),
+               create_exchange(headers={k: v for k, v in HEADERS.items() if k != "x-sandbox-name"}),
+               "/request/headers/x-sandbox-name"),
+    "AEC503": ("exchange", get_exchange(op="list", query="?limit=2"), get_exchange(op="list", query="?offset=2"),
+               "/request/query/offset"),
+    "AEC504": ("exchange", create_exchange(), create_exchange(status=201), "/response/status"),
+    "AEC505": ("exchange", create_exchange(), create_exchange(response_headers={}), "/response/headers/x-location"),
+    "AEC506": ("exchange", get_exchange(), get_exchange(body=b""), "/response/body"),
+    "AEC507": ("exchange", create_exchange(), create_exchange(change_request=_del("/schema")), "/response/status"),
+    "AEC508": ("exchange", create_exchange(), create_exchange(change_job=_set("/schema/name", "_xdm.other")),
+               "/response/body/schema/name"),
+    "AEC509": ("exchange", create_exchange(), create_exchange(change_job=_set("/imsOrgId", "OTHER@AdobeOrg")),
+               "/response/body/imsOrgId"),
+    "AEC510": ("exchange", create_exchange(),
+               create_exchange(change_request=_set("/destination/segmentPerBatch", False)),
+               "/response/body/destination/batchId"),
+    "AEC511": ("exchange", get_exchange(), get_exchange(job_id=727), "/response/body/id"),
+    "AEC512": ("exchange", get_exchange(op="list", query="?limit=2"), get_exchange(op="list", query="?limit=1"),
+               "/response/body/records"),
+}
+
+
+def _findings(kind: str, value: Any) -> list[Any]:
+    if kind == "exchange":
+        return validate_exchange(value).findings
+    if kind == "detect":
+        return validate(value).findings
+    return validate(value, kind).findings
+
+
+def test_every_rule_has_a_case() -> None:
+    assert sorted(r.id for r in all_rules()) == sorted(CASES)
+
+
+@pytest.mark.parametrize("rule_id", sorted(CASES))
+def test_rule_fires_at_pointer(rule_id: str) -> None:
+    kind, _clean, bad, pointer = CASES[rule_id]
+    hits = [f for f in _findings(kind, bad()) if f.rule == rule_id]
+    assert [f.pointer for f in hits].count(pointer) >= 1, _findings(kind, bad())
+    for f in hits:
+        assert f.message and f.severity in ("error", "warning")
+
+
+@pytest.mark.parametrize("rule_id", sorted(CASES))
+def test_rule_silent_on_clean_payload(rule_id: str) -> None:
+    kind, clean, _bad, _pointer = CASES[rule_id]
+    assert [f for f in _findings(kind, clean()) if f.rule == rule_id] == []
+
+
+@pytest.mark.parametrize("rule_id", sorted(CASES))
+def test_rule_can_be_ignored(rule_id: str) -> None:
+    kind, _clean, bad, _pointer = CASES[rule_id]
+    if kind == "exchange":
+        report = validate_exchange(bad(), policy=Policy.make(ignore=[rule_id]))
+    elif kind == "detect":
+        report = validate(bad(), policy=Policy.make(ignore=[rule_id]))
+    else:
+        report = validate(bad(), kind, policy=Policy.make(ignore=[rule_id]))
+    assert rule_id not in report.rules()
+    assert report.suppressed >= 1
+
+
+def test_clean_payloads_have_no_findings_at_all() -> None:
+    assert validate(P.request(), "export-job-request").findings == []
+    assert validate(P.job(), "export-job").findings == []
+    assert validate(P.new_job(), "export-job").findings == []
+    assert validate(P.listing(), "export-job-list").findings == []
+    assert validate(P.dataset_request(), "dataset-request").findings == []
+    assert validate_exchange(create_exchange()()).findings == []
