@@ -248,21 +248,32 @@ def _exchange_rules() -> tuple[Any, ...]:
     return tuple(r for r in all_rules() if r.scope == "exchange" and r.check is not None)
 
 
-def _logical_lines(text: str) -> list[str]:
-    lines: list[str] = []
-    current = ""
-    for raw in text.splitlines():
-        stripped = raw.rstrip()
-        if stripped.endswith("\\"):
-            current += stripped[:-1] + " "
+def _first_command(text: str) -> str:
+    """The first shell command of ``text``: an unquoted newline not escaped by a backslash ends it."""
+    out: list[str] = []
+    quote = ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == quote:
+                quote = ""
+            elif ch == "\\" and quote == '"' and i + 1 < len(text):
+                out.append(ch)
+                i += 1
+                ch = text[i]
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "\\" and i + 1 < len(text) and text[i + 1] == "\n":
+            i += 2
+            out.append(" ")
             continue
-        current += stripped
-        if current.strip():
-            lines.append(current)
-        current = ""
-    if current.strip():
-        lines.append(current)
-    return lines
+        elif ch == "\n":
+            if "".join(out).strip():
+                break
+        out.append(ch)
+        i += 1
+    return "".join(out).strip()
 
 
 def from_curl(text: str, *, status: int | None = None, response_body: Any = None,
@@ -272,18 +283,18 @@ def from_curl(text: str, *, status: int | None = None, response_body: Any = None
     Only the first command counts: a line that does not end in a backslash ends the command, so a
     header on the next line is never sent (as a shell would treat it).
     """
-    commands = _logical_lines(text)
-    if not commands:
+    command = _first_command(text)
+    if not command:
         raise ValueError("no curl command in the text")
-    words = shlex.split(commands[0])
+    words = shlex.split(command)
     if not words or words[0] != "curl":
         raise ValueError("the text does not start with a curl command")
-    method, url, headers, body = "GET", "", {}, None
+    method, url, headers, body, explicit = "GET", "", {}, None, False
     i = 1
     while i < len(words):
         word = words[i]
         if word in ("-X", "--request"):
-            method = words[i + 1]
+            method, explicit = words[i + 1], True
             i += 2
         elif word in ("-H", "--header"):
             key, _, value = words[i + 1].partition(":")
@@ -291,7 +302,7 @@ def from_curl(text: str, *, status: int | None = None, response_body: Any = None
             i += 2
         elif word in ("-d", "--data", "--data-raw", "--data-binary"):
             body = words[i + 1]
-            if method == "GET":
+            if not explicit:
                 method = "POST"
             i += 2
         elif word.startswith("-"):

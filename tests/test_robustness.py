@@ -1,0 +1,110 @@
+"""Bad payloads never raise: arbitrary JSON, hostile shapes, huge values."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import payloads as P
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aep_export_contracts import CONTRACT_NAMES, validate, validate_bytes
+from aep_export_contracts.exchange import Exchange, validate_exchange
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=25,
+)
+
+# values placed at the keys the contracts know, so that the rules see plausible shapes of the wrong kind
+KNOWN_KEYS = ["id", "status", "destination", "schema", "metrics", "records", "page", "link", "filter", "batches",
+              "batchId", "datasetId", "segments", "segmentPerBatch", "creationTime", "updateTime", "totalTime",
+              "startTimeInMs", "endTimeInMs", "totalTimeInMs", "fields", "schemaRef", "errors", "name"]
+shaped = st.recursive(
+    json_values,
+    lambda children: st.dictionaries(st.sampled_from(KNOWN_KEYS), children, max_size=6) | st.lists(children, max_size=3),
+    max_leaves=30,
+)
+
+
+@pytest.mark.parametrize("contract", CONTRACT_NAMES)
+@given(payload=json_values | shaped)
+def test_any_value_gives_a_report(contract: str, payload: Any) -> None:
+    report = validate(payload, contract)
+    for f in report.findings:
+        assert f.rule.startswith("AEC") and isinstance(f.pointer, str)
+        assert f.pointer == "" or f.pointer.startswith("/")
+
+
+@given(payload=json_values | shaped)
+def test_detection_never_raises(payload: Any) -> None:
+    validate(payload)
+
+
+@given(method=st.sampled_from(["GET", "POST", "DELETE", "PUT", "get"]),
+       path=st.sampled_from(["/data/core/ups/export/jobs", "/data/core/ups/export/jobs/12", "/x",
+                             "/data/foundation/catalog/dataSets", "/data/core/ups/export/jobs/abc/"]),
+       query=st.sampled_from(["", "?limit=x", "?offset=1_2&limit=3", "?status=NEW&limit=-1"]),
+       status=st.none() | st.sampled_from([200, 201, 204, 400, 404, 429, 500, 999]),
+       headers=st.dictionaries(st.text(max_size=15), st.text(max_size=15), max_size=5),
+       request_body=json_values | shaped | st.binary(max_size=30),
+       response_body=json_values | shaped | st.binary(max_size=30))
+def test_any_exchange_gives_a_report(method: str, path: str, query: str, status: int | None,
+                                     headers: dict[str, str], request_body: Any, response_body: Any) -> None:
+    ex = Exchange.make(method, "https://platform.adobe.io" + path + query, request_headers=headers,
+                       request_body=request_body, status=status, response_body=response_body)
+    validate_exchange(ex)
+
+
+def test_non_objects() -> None:
+    for value in (None, 3, "x", [], [1, 2], True, 1.5):
+        report = validate(value, "export-job")
+        assert report.rules() == {"AEC002"}
+
+
+def test_nan_and_infinity_are_findings() -> None:
+    job = P.job(creationTime=float("inf"))
+    assert "AEC005" in validate(job, "export-job").rules()
+    assert validate_bytes(b'{"id": NaN}', "export-job").rules() == {"AEC005"}
+
+
+def test_ten_thousand_deep_nesting() -> None:
+    deep: Any = {}
+    node = deep
+    for _ in range(10_000):
+        node["a"] = {}
+        node = node["a"]
+    for contract in CONTRACT_NAMES:
+        assert "AEC006" in validate({"destination": deep, "schema": deep}, contract).rules()
+    text = "[" * 10_000 + "]" * 10_000
+    report = validate_bytes(text.encode(), "export-job")
+    assert report.rules() <= {"AEC005", "AEC006"} and report.findings
+
+
+def test_fifty_megabyte_strings() -> None:
+    huge = "x" * (50 * 1024 * 1024)
+    request = P.request()
+    request["destination"]["datasetId"] = huge
+    report = validate(request, "export-job-request")
+    assert [f.pointer for f in report.findings] == ["/destination/datasetId"]
+    assert report.findings[0].rule == "AEC007"
+    assert len(report.findings[0].message) < 200
+    report = validate(huge, "export-job")
+    assert report.rules() == {"AEC002", "AEC007"} and all(len(f.message) < 200 for f in report.findings)
+    body = json.dumps({"fields": huge + ",", "destination": {"datasetId": "d"}, "schema": {"name": "n"}})
+    report = validate_bytes(body.encode(), "export-job-request")
+    assert {"AEC103", "AEC007"} <= report.rules() and all(len(f.message) < 300 for f in report.findings)
+
+
+def test_python_values_that_are_not_json() -> None:
+    assert "AEC005" in validate({1: "x"}, "export-job").rules()
+    assert "AEC005" in validate({"id": {1, 2}}, "export-job").rules()
+    assert "AEC005" in validate({"id": b"7"}, "export-job").rules()
+
+
+def test_invalid_json_bytes() -> None:
+    report = validate_bytes(b'{"id": 1,', "export-job")
+    assert report.rules() == {"AEC005"} and not report.valid
