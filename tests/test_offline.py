@@ -5,10 +5,10 @@ from __future__ import annotations
 import glob
 from pathlib import Path
 
-import payloads as P
 import pytest
 import pytest_socket
 
+import payloads as P
 from aep_export_contracts import CONTRACT_NAMES, validate, validate_bytes
 from aep_export_contracts.exchange import Exchange, from_curl, validate_exchange
 

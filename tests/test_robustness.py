@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import payloads as P
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import payloads as P
 from aep_export_contracts import CONTRACT_NAMES, validate, validate_bytes
 from aep_export_contracts.exchange import Exchange, validate_exchange
 
@@ -25,7 +25,8 @@ KNOWN_KEYS = ["id", "status", "destination", "schema", "metrics", "records", "pa
               "startTimeInMs", "endTimeInMs", "totalTimeInMs", "fields", "schemaRef", "errors", "name"]
 shaped = st.recursive(
     json_values,
-    lambda children: st.dictionaries(st.sampled_from(KNOWN_KEYS), children, max_size=6) | st.lists(children, max_size=3),
+    lambda children: (st.dictionaries(st.sampled_from(KNOWN_KEYS), children, max_size=6)
+                      | st.lists(children, max_size=3)),
     max_leaves=30,
 )
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import payloads as P
 import pytest
 
+import payloads as P
 from aep_export_contracts import Policy, validate
 from aep_export_contracts.exchange import Exchange, validate_exchange
 from aep_export_contracts.rules import all_rules

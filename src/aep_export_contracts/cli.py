@@ -72,6 +72,14 @@ def lint_one(data: bytes, source: str, contract: str | None, policy: Policy) -> 
     return validate_bytes(data, contract, policy=policy, source=source)
 
 
+def _console() -> Any:
+    """A console for reports: the terminal's width, or 160 columns in a log or a pipe."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
 def cmd_lint(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -98,7 +106,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     elif args.format == "sarif":
         print(to_sarif(reports))
     else:
-        render_text(reports, Console(), detected=detected)
+        render_text(reports, _console(), detected=detected)
     if broken:
         return EXIT_USAGE
     return EXIT_OK if all(r.valid for r in reports) else EXIT_VIOLATIONS

@@ -268,9 +268,8 @@ def _first_command(text: str) -> str:
             i += 2
             out.append(" ")
             continue
-        elif ch == "\n":
-            if "".join(out).strip():
-                break
+        elif ch == "\n" and "".join(out).strip():
+            break
         out.append(ch)
         i += 1
     return "".join(out).strip()

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+import payloads as P
+from aep_export_contracts.cli import main
+
+DOCS = Path(__file__).parent / "fixtures" / "docs"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(tmp_path: Path, name: str, payload: object) -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(payload))
+    return str(path)
+
+
+def test_clean_file_exits_0(capsys, tmp_path) -> None:
+    code, out, _ = run(capsys, "lint", write(tmp_path, "job.json", P.job()))
+    assert code == 0
+    assert "contract: export-job (detected)" in out
+
+
+def test_violation_exits_1_and_names_rule_and_pointer(capsys, tmp_path) -> None:
+    code, out, _ = run(capsys, "lint", "--format", "json", str(DOCS / "export-job-request-table-keys.json"))
+    assert code == 1
+    [entry] = json.loads(out)
+    assert entry["contract"] == "export-job-request" and entry["valid"] is False
+    assert {"rule": "AEC105", "severity": "error", "pointer": "/filter/fromTimestamp",
+            "message": "unknown key 'fromTimestamp' in a request",
+            "hint": "did you mean 'fromIngestTimestamp'?"} in entry["findings"]
+
+
+def test_json_output_has_one_object_per_input(capsys) -> None:
+    files = sorted(str(p) for p in DOCS.glob("*.json"))
+    code, out, _ = run(capsys, "lint", "--format", "json", *files)
+    data = json.loads(out)
+    assert [d["file"] for d in data] == files
+    assert all(set(d) == {"file", "contract", "valid", "findings"} for d in data)
+    assert code == 1
+
+
+def test_strict_makes_warnings_fail(capsys) -> None:
+    target = str(DOCS / "export-job-get.json")
+    assert run(capsys, "lint", target)[0] == 0
+    assert run(capsys, "lint", "--strict", target)[0] == 1
+    assert run(capsys, "lint", "--strict", "--ignore", "AEC106,AEC209,AEC212,AEC213", target)[0] == 0
+    assert run(capsys, "lint", "--strict", "--select", "AEC3", target)[0] == 0
+
+
+def test_baseline_silences_one_finding_not_the_rule(capsys, tmp_path) -> None:
+    job = P.job()
+    job["destination"]["dataSetId"] = job["destination"].pop("datasetId")
+    target = write(tmp_path, "job.json", job)
+    baseline = write(tmp_path, "baseline.json", {"accepted": [{"rule": "AEC209", "pointer": "/destination/dataSetId"}]})
+    assert run(capsys, "lint", "--strict", target)[0] == 1
+    assert run(capsys, "lint", "--strict", "--baseline", baseline, target)[0] == 0
+    other = write(tmp_path, "list.json", P.listing([job], page_size=1))
+    code, out, _ = run(capsys, "lint", "--strict", "--format", "json", "--baseline", baseline, other)
+    assert code == 1 and json.loads(out)[0]["findings"][0]["pointer"] == "/records/0/destination/dataSetId"
+
+
+def test_bad_baseline_is_a_usage_error(capsys, tmp_path) -> None:
+    bad = write(tmp_path, "baseline.json", {"accepted": "all"})
+    code, _, err = run(capsys, "lint", "--baseline", bad, str(DOCS / "export-job-list.json"))
+    assert code == 2 and "baseline" in err and "Traceback" not in err
+
+
+def test_unreadable_and_invalid_files_exit_2_without_traceback(capsys, tmp_path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"id": 1,')
+    files = [str(tmp_path / "missing.json"), str(broken), str(DOCS / "export-job-list.json")]
+    code, out, err = run(capsys, "lint", *files)
+    assert code == 2
+    assert "missing.json" in err and "Traceback" not in out + err
+    assert "AEC005" in out and "export-job-list.json" in out
+
+
+def test_yaml_input_and_explicit_contract(capsys, tmp_path) -> None:
+    path = tmp_path / "request.yaml"
+    path.write_text("destination: {datasetId: abc}\nschema: {name: _xdm.context.profile}\nfields: 'a,,b'\n")
+    code, out, _ = run(capsys, "lint", "--format", "json", "--contract", "export-job-request", str(path))
+    assert code == 1 and json.loads(out)[0]["findings"][0]["rule"] == "AEC103"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("a: [1,\n")
+    assert run(capsys, "lint", str(bad))[0] == 2
+
+
+def test_stdin(capsys, monkeypatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(json.dumps(P.new_job()).encode())))
+    code, out, _ = run(capsys, "lint", "--format", "json", "-")
+    assert code == 0 and json.loads(out)[0]["file"] == "<stdin>"
+
+
+def test_sarif(capsys) -> None:
+    code, out, _ = run(capsys, "lint", "--format", "sarif", str(DOCS / "export-job-request-table-keys.json"))
+    doc = json.loads(out)
+    assert code == 1 and doc["version"] == "2.1.0"
+    run_ = doc["runs"][0]
+    ids = [r["id"] for r in run_["tool"]["driver"]["rules"]]
+    result = next(r for r in run_["results"] if r["ruleId"] == "AEC105")
+    assert ids[result["ruleIndex"]] == "AEC105" and result["level"] == "error"
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("table-keys.json")
+
+
+def test_usage_errors(capsys) -> None:
+    assert run(capsys, "lint")[0] == 2
+    assert run(capsys, "lint", "--contract", "nope", "x.json")[0] == 2
+    assert run(capsys)[0] == 2
+    assert run(capsys, "lint", str(DOCS))[0] == 2
+
+
+def test_rules_listing(capsys) -> None:
+    code, out, _ = run(capsys, "rules")
+    assert code == 0 and "AEC105" in out and "unknown-request-key" in out
