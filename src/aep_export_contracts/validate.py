@@ -28,7 +28,7 @@ from .rules import schema as S
 
 __all__ = ["detect_contract", "explain", "parse_json", "validate", "validate_bytes"]
 
-MAX_DEPTH = 64
+MAX_DEPTH = 1000  # below orjson's own limit (1024), so bytes and Python values agree
 MAX_STRING = 1 << 20
 
 #: Keys that no source knows but that people write, and what they meant.
@@ -287,6 +287,8 @@ def parse_json(data: bytes | str) -> tuple[Any, Finding | None]:
         return orjson.loads(data), None
     except orjson.JSONDecodeError as exc:
         detail = str(exc)
+        if "recursion" in detail.lower():
+            return None, S.TOO_DEEP.finding("", "the document nests too deeply to parse", "flatten the payload")
     try:
         json.loads(data, parse_constant=_reject_constant)
     except RecursionError:

@@ -31,8 +31,8 @@ NOT_JSON = schema_rule(
     "Infinity, a non-string object key, a Python object of another type.", ALL)
 TOO_DEEP = schema_rule(
     "AEC006", "too-deep", "error", "The payload nests deeper than any contract allows.",
-    "No payload of this API nests deeper than about ten levels; a document nested hundreds of "
-    "levels deep is refused before validation rather than risking the validator's stack.", ALL)
+    "No payload of this API nests deeper than about ten levels; a document nested a thousand "
+    "levels deep is refused before validation rather than risking the parser's or the validator's stack.", ALL)
 OVERSIZED = schema_rule(
     "AEC007", "oversized-value", "warning", "A string value is larger than 1 MiB.",
     "No field of this API carries a megabyte of text; a value this large is almost always a bug "
