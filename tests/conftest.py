@@ -16,3 +16,11 @@ settings.register_profile("dev", max_examples=50, deadline=None)
 settings.load_profile(os.environ.get("AEC_HYPOTHESIS_PROFILE", "ci"))
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+#: examples per contract in the generation tests: a few thousand in CI through the bulk path,
+#: plus this many through hypothesis (shrinking, health checks)
+PROFILE = os.environ.get("AEC_HYPOTHESIS_PROFILE", "ci")
+GEN_EXAMPLES = {"ci": 300, "thorough": 3000, "dev": 50}.get(PROFILE, 300)
+BULK_EXAMPLES = {"ci": 3000, "thorough": 20000, "dev": 300}.get(PROFILE, 3000)
+
+pytest_plugins = ["pytester"]

@@ -19,3 +19,11 @@ def aec_validate() -> Callable[..., Report]:
         return validate(payload, contract, policy=Policy.make(strict=strict))
 
     return run
+
+
+@pytest.fixture
+def aec_strategies() -> Any:
+    """The hypothesis strategies module: ``aec_strategies.valid("export-job")``, ``.invalid(...)``."""
+    from . import strategies
+
+    return strategies

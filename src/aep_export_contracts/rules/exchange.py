@@ -164,12 +164,14 @@ def org_echo(view: ExchangeView) -> Iterator[Hit]:
 def batches_as_requested(view: ExchangeView) -> Iterator[Hit]:
     """A created job's batches follow the request's segmentPerBatch.
 
-    segmentPerBatch true in the request gives destination.batches with one entry per requested segment;
-    false or absent gives a single destination.batchId.
+    segmentPerBatch true in a request that names segments gives destination.batches with one entry per
+    requested segment; otherwise (false, absent, or no segment named, so nothing to split by) the job
+    reports a single destination.batchId.
     """
     if view.operation.operation_id != "createExportJob" or not isinstance(view.response, dict):
         return
-    per_batch = dig(view.request, "destination", "segmentPerBatch") is True
+    per_batch = dig(view.request, "destination", "segmentPerBatch") is True \
+        and bool(as_list(dig(view.request, "filter", "segments")))
     destination = dig(view.response, "destination")
     if not isinstance(destination, dict):
         return

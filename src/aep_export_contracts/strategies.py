@@ -1,0 +1,290 @@
+"""Hypothesis strategies: valid payloads, and verified-invalid ones, for every contract.
+
+``valid(contract)`` builds payloads with zero error findings. ``invalid(contract)`` applies one
+labelled mutation to a valid payload and keeps the example only if, after a round trip through
+JSON bytes, the validator reports the labelled rule at the labelled pointer: a negative example is
+proven negative. ``exchanges()`` and ``invalid_exchanges()`` do the same for whole HTTP exchanges.
+``generate()`` is the bulk path (a seeded ``random.Random``, same builders, same verification).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from . import builders as B
+from .builders import BUILDERS, HypothesisSource, RandomSource, Source
+from .contracts import CONTRACT_NAMES
+from .exchange import Exchange, validate_exchange
+from .mutations import Mutation, mutations_for
+from .validate import validate_bytes
+
+__all__ = ["Labelled", "dumps", "exchanges", "generate", "invalid", "invalid_exchanges", "valid", "verify"]
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """A verified-invalid example: the payload, and the rule it triggers at which pointer."""
+
+    payload: Any
+    rule: str
+    pointer: str
+    mutation: str
+    contract: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"payload": self.payload, "violation": {"rule": self.rule, "pointer": self.pointer,
+                                                       "mutation": self.mutation}}
+
+
+def dumps(value: Any) -> str:
+    """JSON text of any value, however deep (NaN is written as the token NaN, as json.dumps does)."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except RecursionError:
+        pass
+    out: list[str] = []
+    stack: list[Any] = [value]
+    close = object()
+    while stack:
+        item = stack.pop()
+        if item is close:
+            out.append("]")
+        elif isinstance(item, list):
+            out.append("[")
+            stack.append(close)
+            for i, sub in enumerate(reversed(item)):
+                stack.append(sub)
+                if i < len(item) - 1:
+                    stack.append((close, ", "))
+        elif isinstance(item, tuple) and len(item) == 2 and item[0] is close:
+            out.append(item[1])
+        elif isinstance(item, dict):
+            out.append("{")
+            stack.append((close, "}"))
+            entries = list(item.items())
+            for i, (k, sub) in enumerate(reversed(entries)):
+                stack.append(sub)
+                stack.append((close, json.dumps(str(k), ensure_ascii=False) + ": "))
+                if i < len(entries) - 1:
+                    stack.append((close, ", "))
+        else:
+            out.append(json.dumps(item, ensure_ascii=False))
+    return "".join(out)
+
+
+def verify(contract: str, payload: Any, rule: str, pointer: str, *, detect: bool = False) -> bool:
+    """True when the validator reports ``rule`` at ``pointer`` for the payload's JSON bytes."""
+    report = validate_bytes(dumps(payload).encode(), None if detect else contract)
+    return any(f.rule == rule and f.pointer == pointer for f in report.findings)
+
+
+def _mutate(contract: str, src: Source) -> Labelled | None:
+    base = BUILDERS[contract](src)
+    options = mutations_for(contract)
+    chosen: Mutation = src.choice(options)
+    payload = copy.deepcopy(base)
+    where = chosen.apply(payload, src)
+    if where is None or not verify(contract, payload, chosen.rule, where, detect=chosen.detect):
+        return None
+    return Labelled(payload, chosen.rule, where, chosen.name, contract)
+
+
+def _check_name(contract: str) -> None:
+    if contract not in CONTRACT_NAMES:
+        raise KeyError(f"unknown contract {contract!r}; known contracts: {', '.join(CONTRACT_NAMES)}")
+
+
+def valid(contract: str) -> st.SearchStrategy[Any]:
+    """Valid payloads of a contract: every one gets zero error findings."""
+    _check_name(contract)
+    build = BUILDERS[contract]
+    return st.composite(lambda draw: build(HypothesisSource(draw)))()
+
+
+def invalid(contract: str) -> st.SearchStrategy[Labelled]:
+    """Verified-invalid payloads, each with the rule it must trigger and where."""
+    _check_name(contract)
+
+    @st.composite
+    def draw_one(draw: Any) -> Labelled:
+        example = _mutate(contract, HypothesisSource(draw))
+        assume(example is not None)
+        assert example is not None
+        return example
+
+    return draw_one()
+
+
+# ---- exchanges ---------------------------------------------------------------------------------
+
+BASE = "https://platform.adobe.io"
+JOBS = "/data/core/ups/export/jobs"
+
+
+def _headers(org: str, post: bool) -> dict[str, str]:
+    headers = {"Authorization": "Bearer aec-local-token", "x-api-key": "aec-local-key",
+               "x-gw-ims-org-id": org, "x-sandbox-name": "dev"}
+    if post:
+        headers["Content-Type"] = "application/json"
+    return headers
+
+
+def build_exchange(src: Source) -> dict[str, Any]:
+    """A valid exchange of one of the five operations, as a JSON-ready dict."""
+    org = f"{B.hexes(src, 24).upper()}@AdobeOrg"
+    kind = src.choice(("create", "get", "list", "cancel", "dataset"))
+    if kind == "create":
+        request = B.export_job_request(src)
+        job = copy.deepcopy(B.export_job(src, status="NEW", org=org, request=request))
+        return {"method": "POST", "url": BASE + JOBS, "request_headers": _headers(org, True),
+                "request_body": request, "status": 200,
+                "response_headers": {"X-Location": f"{BASE}{JOBS}/{job['id']}"}, "response_body": job}
+    if kind == "get":
+        job = B.export_job(src, org=org)
+        return {"method": "GET", "url": f"{BASE}{JOBS}/{job['id']}", "request_headers": _headers(org, False),
+                "request_body": None, "status": 200, "response_headers": {}, "response_body": job}
+    if kind == "list":
+        listing = B.export_job_list(src)
+        for record in listing["records"]:
+            record["imsOrgId"] = org
+        return {"method": "GET", "url": f"{BASE}{JOBS}?limit={listing['page']['pageSize']}",
+                "request_headers": _headers(org, False), "request_body": None, "status": 200,
+                "response_headers": {}, "response_body": listing}
+    if kind == "cancel":
+        with_body = src.boolean()
+        return {"method": "DELETE", "url": f"{BASE}{JOBS}/{src.integer(1, 10**6)}",
+                "request_headers": _headers(org, False), "request_body": None, "status": 200 if with_body else 204,
+                "response_headers": {}, "response_body": B.export_job_cancel(src) if with_body else None}
+    request = B.dataset_request(src)
+    answer = B.dataset_response(src)
+    return {"method": "POST", "url": f"{BASE}/data/foundation/catalog/dataSets", "request_headers": _headers(org, True),
+            "request_body": request, "status": 201, "response_headers": {"Location": answer[0][1:]},
+            "response_body": answer}
+
+
+def to_exchange(data: dict[str, Any]) -> Exchange:
+    return Exchange.make(data["method"], data["url"], request_headers=data["request_headers"],
+                         request_body=data["request_body"], status=data["status"],
+                         response_headers=data["response_headers"], response_body=data["response_body"])
+
+
+def _op(ex: dict[str, Any]) -> str:
+    if ex["url"].endswith("dataSets"):
+        return "dataset"
+    if ex["method"] == "POST":
+        return "create"
+    if ex["method"] == "DELETE":
+        return "cancel"
+    return "list" if "?" in ex["url"] else "get"
+
+
+def _exchange_mutation(ex: dict[str, Any], src: Source) -> tuple[str, str, str] | None:
+    """Apply one exchange mutation; (rule, pointer, name) or None where it does not apply."""
+    op = _op(ex)
+    name = src.choice(("method", "header", "query", "status", "location", "body", "accepted", "echo", "org",
+                       "batches", "id", "limit"))
+    if name == "method" and op == "cancel":
+        ex["method"] = "POST"
+        return "AEC501", "/request/method", "cancel-sent-as-post"
+    if name == "header":
+        key = src.choice(sorted(ex["request_headers"]))
+        del ex["request_headers"][key]
+        return "AEC502", f"/request/headers/{key.lower()}", "drop-header"
+    if name == "query" and op == "list":
+        ex["url"] = ex["url"].split("?")[0] + src.choice(("?offset=2", "?limit=ten", "?status=DONE"))
+        key = ex["url"].split("?")[1].split("=")[0]
+        return "AEC503", f"/request/query/{key}", "bad-query"
+    if name == "status" and op == "create":
+        ex["status"] = 201
+        return "AEC504", "/response/status", "created-201"
+    if name == "location" and op in ("create", "dataset"):
+        header = "X-Location" if op == "create" else "Location"
+        ex["response_headers"].pop(header)
+        return "AEC505", f"/response/headers/{header.lower()}", "no-location"
+    if name == "body" and op in ("cancel", "get"):
+        if op == "cancel" and ex["status"] == 204:
+            ex["response_body"] = {"status": True, "message": "done"}
+        else:
+            ex["response_body"] = None
+        return "AEC506", "/response/body", "body-presence"
+    if name == "accepted" and op == "create":
+        del ex["request_body"]["schema"]
+        return "AEC507", "/response/status", "invalid-accepted"
+    if name == "echo" and op == "create":
+        ex["response_body"]["schema"]["name"] = "_xdm.context.experienceevent"
+        return "AEC508", "/response/body/schema/name", "schema-not-echoed"
+    if name == "org" and op in ("create", "get"):
+        ex["response_body"]["imsOrgId"] = "0000@AdobeOrg"
+        return "AEC509", "/response/body/imsOrgId", "other-org"
+    if name == "batches" and op == "create":
+        ex["request_body"]["destination"]["segmentPerBatch"] = False
+        destination = ex["response_body"]["destination"]
+        for key in ("batchId", "batches"):
+            destination.pop(key, None)
+        destination["segmentPerBatch"] = False
+        return "AEC510", "/response/body/destination/batchId", "no-batch"
+    if name == "id" and op == "get":
+        ex["url"] = f"{BASE}{JOBS}/{ex['response_body']['id'] + 1}"
+        return "AEC511", "/response/body/id", "other-job"
+    if name == "limit" and op == "list" and len(ex["response_body"]["records"]) >= 2:
+        ex["url"] = f"{BASE}{JOBS}?limit={len(ex['response_body']['records']) - 1}"
+        return "AEC512", "/response/body/records", "page-over-limit"
+    return None
+
+
+def _verify_exchange(ex: dict[str, Any], rule: str, pointer: str) -> bool:
+    data = json.loads(dumps(ex))
+    report = validate_exchange(to_exchange(data))
+    return any(f.rule == rule and f.pointer == pointer for f in report.findings)
+
+
+def _mutated_exchange(src: Source) -> Labelled | None:
+    ex = build_exchange(src)
+    label = _exchange_mutation(ex, src)
+    if label is None or not _verify_exchange(ex, label[0], label[1]):
+        return None
+    return Labelled(ex, label[0], label[1], label[2], "exchange")
+
+
+def exchanges() -> st.SearchStrategy[dict[str, Any]]:
+    """Valid exchanges (JSON-ready dicts; ``to_exchange`` makes an ``Exchange``)."""
+    return st.composite(lambda draw: build_exchange(HypothesisSource(draw)))()
+
+
+def invalid_exchanges() -> st.SearchStrategy[Labelled]:
+    @st.composite
+    def draw_one(draw: Any) -> Labelled:
+        example = _mutated_exchange(HypothesisSource(draw))
+        assume(example is not None)
+        assert example is not None
+        return example
+
+    return draw_one()
+
+
+def generate(contract: str, n: int, *, seed: int | None = None, invalid: bool = False) -> Iterator[dict[str, Any]]:
+    """Bulk generation: ``n`` JSON-ready records, each ``{"payload": ...}`` (plus ``violation``)."""
+    if contract != "exchange":
+        _check_name(contract)
+    src = RandomSource(seed)
+    made = attempts = 0
+    while made < n:
+        attempts += 1
+        if attempts > 50 * n + 1000:
+            raise RuntimeError(f"could not generate {n} verified examples for {contract}")
+        if not invalid:
+            payload = build_exchange(src) if contract == "exchange" else BUILDERS[contract](src)
+            yield {"payload": payload}
+            made += 1
+            continue
+        example = _mutated_exchange(src) if contract == "exchange" else _mutate(contract, src)
+        if example is not None:
+            yield example.to_dict()
+            made += 1

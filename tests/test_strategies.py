@@ -1,0 +1,141 @@
+"""Generated payloads: valid ones are valid, invalid ones trigger exactly their labelled rule."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+
+from aep_export_contracts import CONTRACT_NAMES, validate, validate_bytes
+from aep_export_contracts.exchange import validate_exchange
+from aep_export_contracts.rules import all_rules
+from aep_export_contracts.strategies import (
+    Labelled,
+    dumps,
+    exchanges,
+    generate,
+    invalid,
+    invalid_exchanges,
+    to_exchange,
+    valid,
+)
+from conftest import BULK_EXAMPLES, GEN_EXAMPLES
+
+
+@pytest.mark.parametrize("contract", CONTRACT_NAMES)
+def test_valid_examples_have_no_error(contract: str) -> None:
+    @settings(max_examples=GEN_EXAMPLES)
+    @given(valid(contract))
+    def check(payload: object) -> None:
+        report = validate_bytes(dumps(payload).encode(), contract)
+        assert report.errors == []
+
+    check()
+
+
+@pytest.mark.parametrize("contract", CONTRACT_NAMES)
+def test_invalid_examples_trigger_their_label(contract: str) -> None:
+    @settings(max_examples=GEN_EXAMPLES)
+    @given(invalid(contract))
+    def check(example: Labelled) -> None:
+        data = dumps(example.payload).encode()
+        detect = example.rule == "AEC009"
+        report = validate_bytes(data, None if detect else contract)
+        assert (example.rule, example.pointer) in {(f.rule, f.pointer) for f in report.findings}
+
+    check()
+
+
+@settings(max_examples=GEN_EXAMPLES)
+@given(exchanges())
+def test_valid_exchanges_have_no_error(data: dict) -> None:
+    assert validate_exchange(to_exchange(json.loads(dumps(data)))).errors == []
+
+
+@settings(max_examples=GEN_EXAMPLES)
+@given(invalid_exchanges())
+def test_invalid_exchanges_trigger_their_label(example: Labelled) -> None:
+    report = validate_exchange(to_exchange(json.loads(dumps(example.payload))))
+    assert (example.rule, example.pointer) in {(f.rule, f.pointer) for f in report.findings}
+
+
+@pytest.mark.parametrize("contract", CONTRACT_NAMES)
+def test_bulk_valid_and_invalid(contract: str) -> None:
+    for record in generate(contract, BULK_EXAMPLES, seed=7):
+        assert validate(record["payload"], contract).errors == [], record
+    for record in generate(contract, BULK_EXAMPLES // 3, seed=7, invalid=True):
+        violation = record["violation"]
+        detect = violation["rule"] == "AEC009"
+        report = validate_bytes(dumps(record["payload"]).encode(), None if detect else contract)
+        assert (violation["rule"], violation["pointer"]) in {(f.rule, f.pointer) for f in report.findings}
+
+
+def test_every_rule_is_reachable_by_a_mutation() -> None:
+    reached: set[str] = set()
+    for contract in [*CONTRACT_NAMES, "exchange"]:
+        reached |= {r["violation"]["rule"] for r in generate(contract, 1500, seed=11, invalid=True)}
+    missing = sorted({r.id for r in all_rules()} - reached)
+    assert missing == [], f"rules no mutation reaches: {missing}"
+
+
+def test_valid_generation_reaches_every_shape() -> None:
+    jobs = [r["payload"] for r in generate("export-job", 2000, seed=3)]
+    assert {j["status"] for j in jobs} == {"NEW", "PROCESSING", "SUCCEEDED", "FAILED", "CANCELLING", "CANCELLED"}
+    assert any("batches" in j["destination"] for j in jobs) and any("batchId" in j["destination"] for j in jobs)
+    requests = [r["payload"] for r in generate("export-job-request", 2000, seed=3)]
+    keys = {k for r in requests for k in r} | {f"filter.{k}" for r in requests for k in r.get("filter", {})}
+    assert {"fields", "mergePolicy", "filter", "additionalFields", "evaluationInfo", "filter.segments",
+            "filter.segmentQualificationTime", "filter.fromIngestTimestamp", "filter.emptyProfiles"} <= keys
+    stamps = [r["filter"]["fromIngestTimestamp"] for r in requests if "fromIngestTimestamp" in r.get("filter", {})]
+    assert {s[-1] for s in stamps} >= {"Z", "0", "z"} and any("-07:00" in s for s in stamps)
+    listings = [r["payload"] for r in generate("export-job-list", 500, seed=3)]
+    assert any(len(x["records"]) >= 3 for x in listings) and any(not x["records"] for x in listings)
+
+
+def test_generate_cli_is_deterministic() -> None:
+    def run(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "aep_export_contracts.cli", "generate", *args],
+                              capture_output=True, text=True, check=True)
+        return done.stdout
+
+    first = run("export-job", "-n", "20", "--seed", "5", "--invalid")
+    assert first == run("export-job", "-n", "20", "--seed", "5", "--invalid")
+    assert first != run("export-job", "-n", "20", "--seed", "6", "--invalid")
+    lines = first.splitlines()
+    assert len(lines) == 20 and all('"violation": {"rule": "AEC' in line for line in lines)
+    # the AEC006 example nests deeper than Python's json module parses: that is its point
+    parsed = [json.loads(line) for line in lines if "[[[[[[[[[[[[[[[[[[[[[" not in line]
+    assert parsed and all(set(x) == {"payload", "violation"} for x in parsed)
+    valid_lines = run("dataset-request", "-n", "5", "--seed", "1").splitlines()
+    assert len(valid_lines) == 5 and all(set(json.loads(x)) == {"payload"} for x in valid_lines)
+
+
+def test_pytest_plugin_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from hypothesis import given, settings
+
+        def test_uses_strategies(aec_strategies, aec_validate):
+            @settings(max_examples=20)
+            @given(aec_strategies.invalid("export-job-request"))
+            def inner(example):
+                report = aec_validate(example.payload, "export-job-request")
+                assert example.rule in report.rules() or example.rule in ("AEC005", "AEC009")
+            inner()
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_dumps_handles_any_depth_like_json_dumps() -> None:
+    value = {"a": [1, {"b": "é", "c": None}], "d": 1.5, "e": True}
+    assert dumps(value) == json.dumps(value, ensure_ascii=False)
+    deep: list = [value]
+    for _ in range(1500):
+        deep = [deep]
+    text = dumps(deep)
+    assert text == "[" * 1501 + json.dumps(value, ensure_ascii=False) + "]" * 1501
