@@ -1,0 +1,1 @@
+"""The live contract check: a client, lifecycle workflows, negative checks and safety rails."""

@@ -1,0 +1,439 @@
+"""The reference server's HTTP layer: a real server on loopback, validating with the library itself."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from ..findings import Severity
+from ..rules.dataset import PROFILE_UNION_IDS
+from ..validate import validate_bytes
+from . import jobs as J
+from .clock import Clock
+from .faults import FAULTS
+from .profiles import export_rows
+from .store import JobRow, Store
+
+DEFAULT_TOKEN = "aec-local-token"
+DEFAULT_API_KEY = "aec-local-key"
+JOBS = "/data/core/ups/export/jobs"
+CURSOR = re.compile(r"(\d+)_(\d+)")
+STATUSES = ("NEW", "PROCESSING", "SUCCEEDED", "FAILED")
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 0
+    token: str = DEFAULT_TOKEN
+    api_key: str = DEFAULT_API_KEY
+    faults: frozenset[str] = frozenset()
+    state: str | None = None
+    delete_status: int = 200
+    job_seconds: float = 0.0
+    rate_limit: float | None = None
+    max_body: int = 1 << 20
+    clock: Clock = field(default_factory=Clock)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.faults) - set(FAULTS))
+        if unknown:
+            raise ValueError(f"unknown fault(s): {', '.join(unknown)}; known: {', '.join(FAULTS)}")
+        if self.delete_status not in (200, 204):
+            raise ValueError("delete status is 200 or 204")
+
+
+class Reply(Exception):
+    """An answer decided early (auth, validation, limits)."""
+
+    def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status)
+        self.status, self.body, self.headers = status, body, headers or {}
+
+
+def gateway(status: int, code: str, message: str) -> Reply:
+    return Reply(status, {"error_code": code, "message": message})
+
+
+def service_error(status: int, title: str, detail: str, errors: list[dict[str, Any]] | None = None) -> Reply:
+    body: dict[str, Any] = {"type": f"https://aep-export-contracts.invalid/errors/{status}", "status": status,
+                            "title": title, "detail": detail, "requestId": secrets.token_hex(16)}
+    if errors is not None:
+        body["errors"] = {str(status): errors}
+    return Reply(status, body)
+
+
+class RateLimiter:
+    def __init__(self, per_second: float) -> None:
+        self.rate = per_second
+        self.tokens = per_second
+        self.stamp = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> float | None:
+        """None when allowed, else seconds until a token is free."""
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return None
+            return (1 - self.tokens) / self.rate
+
+
+class ReferenceServer:
+    """The Export Jobs API on loopback. Use as a context manager, or ``start()`` / ``stop()``."""
+
+    def __init__(self, config: ServerConfig | None = None, **options: Any) -> None:
+        self.config = config or ServerConfig(**options)
+        self.store = Store(self.config.state)
+        self.limiter = RateLimiter(self.config.rate_limit) if self.config.rate_limit else None
+        self._reads: dict[int, int] = {}
+        self._lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # lifecycle
+    @property
+    def url(self) -> str:
+        assert self._httpd is not None, "server not started"
+        host, port = self._httpd.server_address[:2]
+        host_text = host.decode() if isinstance(host, bytes) else str(host)
+        return f"http://{host_text}:{port}"
+
+    def start(self) -> ReferenceServer:
+        server = self
+
+        class Handler(_Handler):
+            app = server
+
+        self._httpd = ThreadingHTTPServer((self.config.host, self.config.port), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="aec-reference-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        self.store.close()
+
+    def __enter__(self) -> ReferenceServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def has(self, fault: str) -> bool:
+        return fault in self.config.faults
+
+    # auth and scope
+    def scope(self, headers: dict[str, str]) -> tuple[str, str]:
+        cfg = self.config
+        if not self.has("ignore-auth"):
+            auth = headers.get("authorization")
+            if not auth:
+                raise gateway(401, "401013", "Oauth token is missing.")
+            if not auth.startswith("Bearer ") or not secrets.compare_digest(auth[7:], cfg.token):
+                raise gateway(401, "401013", "Oauth token is not valid")
+            key = headers.get("x-api-key")
+            if not key or not secrets.compare_digest(key, cfg.api_key):
+                raise gateway(403, "403000", "Api Key is invalid")
+        org = headers.get("x-gw-ims-org-id", "")
+        sandbox = headers.get("x-sandbox-name", "")
+        if not org:
+            raise gateway(400, "400003", "Header x-gw-ims-org-id is required")
+        if not sandbox:
+            raise gateway(400, "400003", "Header x-sandbox-name is required")
+        return org, sandbox
+
+    def sandbox_filter(self, sandbox: str) -> str | None:
+        return None if self.has("ignore-sandbox") else sandbox
+
+    # bodies
+    def parse_body(self, raw: bytes, headers: dict[str, str], contract: str) -> dict[str, Any]:
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            raise service_error(415, "UnsupportedMediaType", "send Content-Type: application/json")
+        report = validate_bytes(raw, contract)
+        errors = [f for f in report.findings if f.severity is Severity.ERROR]
+        if errors and not self.has("accept-invalid"):
+            title = "BadRequestError"
+            detail = "the request body is not valid JSON" if errors[0].rule == "AEC005" else \
+                f"the request body breaks the {contract} contract"
+            raise service_error(400, title, detail, [{"code": f.rule, "rule": f.rule, "pointer": f.pointer,
+                                                     "message": f.message} for f in errors[:50]])
+        try:
+            payload = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise service_error(400, "BadRequestError", "the request body is not valid JSON") from exc
+        return payload if isinstance(payload, dict) else {}
+
+    # datasets
+    def create_dataset(self, org: str, sandbox: str, body: dict[str, Any]) -> Reply:
+        now = self.config.clock.now_ms()
+        dataset_id = hashlib.sha256(f"{org}|{sandbox}|{now}|{secrets.token_hex(8)}".encode()).hexdigest()[:24]
+        self.store.add_dataset(org, sandbox, dataset_id, body, now)
+        return Reply(201, [f"@/dataSets/{dataset_id}"], {"Location": f"/data/foundation/catalog/dataSets/{dataset_id}"})
+
+    # jobs
+    def create_job(self, org: str, sandbox: str, headers: dict[str, str], body: dict[str, Any]) -> Reply:
+        now = self.config.clock.now_ms()
+        destination: Any = body.get("destination")
+        dataset_id: str = ""
+        if isinstance(destination, dict) and isinstance(destination.get("datasetId"), str):
+            dataset_id = destination["datasetId"]
+        dataset = self.store.dataset(org, sandbox, dataset_id) if dataset_id else None
+        failure = None
+        schema_ref = dataset.get("schemaRef") if dataset is not None else None
+        if dataset is None:
+            failure = f"Dataset {dataset_id[:64]!r} not found in this organization and sandbox"
+        elif not isinstance(schema_ref, dict) or schema_ref.get("id") not in PROFILE_UNION_IDS:
+            failure = f"Dataset {dataset_id!r} is not based on the profile union schema"
+        instance = headers.get("x-profile-instance-id") or "ups"
+        job_id = self.store.add_job(org, sandbox, now, body, secrets.token_hex(16), failure, instance)
+        row = self.store.job(job_id, None, None)
+        assert row is not None
+        job = self.present(J.render(row, now, self.config.job_seconds, force="NEW"), row)
+        status = 201 if self.has("create-201") else 200
+        headers_out = {} if self.has("no-x-location") else {"X-Location": f"{JOBS}/{job_id}"}
+        return Reply(status, job, headers_out)
+
+    def job_view(self, row: JobRow, *, reading: bool = False) -> dict[str, Any]:
+        now = self.config.clock.now_ms()
+        status, _ = J.status_at(row, now, self.config.job_seconds)
+        exported = self.write_batches(row) if status == "SUCCEEDED" else None
+        job = J.render(row, now, self.config.job_seconds, exported=exported)
+        if reading and self.has("status-backwards") and job["status"] == "SUCCEEDED":
+            with self._lock:
+                self._reads[row.id] = self._reads.get(row.id, 0) + 1
+                odd = self._reads[row.id] % 2 == 0
+            if odd:
+                job["status"] = "PROCESSING"
+        return self.present(job, row)
+
+    def present(self, job: dict[str, Any], row: JobRow) -> dict[str, Any]:
+        """Apply the answer-shaping faults."""
+        destination = job["destination"]
+        if self.has("dataset-id-spelling"):
+            destination["dataSetId"] = destination.pop("datasetId")
+        if self.has("seconds-timestamps"):
+            job["creationTime"] //= 1000
+            job["updateTime"] //= 1000
+        if self.has("wrong-total") and "totalTimeInMs" in job["metrics"]["totalTime"]:
+            job["metrics"]["totalTime"]["totalTimeInMs"] += 1
+        if self.has("batches-object") and isinstance(destination.get("batches"), list):
+            destination["batches"] = {b.get("segmentId", str(i)): b for i, b in enumerate(destination["batches"])}
+        if self.has("failed-without-errors"):
+            job.pop("errors", None)
+        return job
+
+    def write_batches(self, row: JobRow) -> int:
+        total = 0
+        dataset = J.render(row, row.created, self.config.job_seconds)["destination"]["datasetId"]
+        for bid, segment in J.batches(row):
+            rows = export_rows(row.org, row.sandbox, row.request, segment)
+            content = "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows).encode()
+            self.store.add_file(f"{bid}-0", bid, row.org, row.sandbox, dataset, content, len(rows))
+            total += len(rows)
+        return total
+
+    def find(self, job_id: str, org: str, sandbox: str) -> JobRow:
+        row = self.store.job(int(job_id), org, self.sandbox_filter(sandbox)) if job_id.isdigit() else None
+        if row is None:
+            if self.has("unknown-id-500"):
+                raise service_error(500, "InternalServerError", "unexpected error")
+            raise service_error(404, "NotFound", f"export job {job_id[:40]!r} not found")
+        return row
+
+    def cancel(self, row: JobRow) -> Reply:
+        now = self.config.clock.now_ms()
+        status, _ = J.status_at(row, now, self.config.job_seconds)
+        if status not in ("NEW", "PROCESSING"):
+            return Reply(200, {"status": False, "message": f"Export job has already finished ({status})"})
+        if not self.has("cancel-ignored"):
+            self.store.cancel(row.id, now)
+        if self.config.delete_status == 204:
+            return Reply(204)
+        return Reply(200, {"status": True, "message": "Export job has been marked for cancelling"})
+
+    def list_jobs(self, org: str, sandbox: str, query: dict[str, list[str]]) -> Reply:
+        limit_text = query.get("limit", ["50"])[0]
+        if not limit_text.isdigit() or int(limit_text) < 1:
+            raise service_error(400, "BadRequestError", "limit is a positive integer")
+        limit = min(int(limit_text), 500)
+        offset = query.get("offset", [""])[0]
+        cursor = None
+        if offset:
+            m = CURSOR.fullmatch(offset)
+            if m is None:
+                raise service_error(400, "BadRequestError", "offset is the cursor '{creationTime}_{id}' of link.next")
+            cursor = (int(m.group(1)), int(m.group(2)))
+        status_filter = query.get("status", [""])[0]
+        if status_filter and status_filter not in STATUSES:
+            raise service_error(400, "BadRequestError", f"status is one of {', '.join(STATUSES)}")
+        ascending = self.has("list-ascending")
+        rows = self.store.all_jobs(org, self.sandbox_filter(sandbox))
+        if ascending:
+            rows.reverse()
+        views = [(r, self.job_view(r)) for r in rows]
+        if status_filter:
+            views = [(r, v) for r, v in views if v["status"] == status_filter]
+        if cursor is not None:
+            def beyond(r: JobRow) -> bool:
+                return (r.created, r.id) > cursor if ascending else (r.created, r.id) < cursor
+
+            start = next((i for i, (r, _) in enumerate(views) if beyond(r)), len(views))
+            if self.has("repeat-records") and start > 0:
+                start -= 1
+            views = views[start:]
+        take = limit + 1 if self.has("page-over-limit") else limit
+        page, more = views[:take], len(views) > take
+        last = page[-1][0] if page else None
+        next_cursor = f"{last.created}_{last.id}" if last else ""
+        link = ""
+        if more and last is not None:
+            params = {"limit": str(limit), "offset": next_cursor}
+            if status_filter:
+                params["status"] = status_filter
+            link = f"/export/jobs/?{urlencode(params)}"
+        body = {"records": [v for _, v in page],
+                "page": {"sortField": "createdTime", "sort": "asc" if ascending else "desc",
+                         "pageOffset": next_cursor, "pageSize": limit},
+                "link": {"next": link}}
+        return Reply(200, body)
+
+    # data access
+    def batch_files(self, org: str, sandbox: str, batch: str) -> Reply:
+        files = self.store.files(org, sandbox, batch)
+        if not files:
+            raise service_error(404, "NotFound", f"batch {batch[:40]!r} has no files here")
+        data = [{"dataSetFileId": fid, "dataSetId": ds, "version": "1.0.0", "records": n, "size": size,
+                 "_links": {"self": {"href": f"/data/foundation/export/files/{fid}"}}}
+                for fid, ds, n, size in files]
+        return Reply(200, {"data": data, "_page": {"limit": 100, "count": len(data)}, "_links": {}})
+
+    def file(self, org: str, sandbox: str, file_id: str) -> Reply:
+        content = self.store.file(org, sandbox, file_id)
+        if content is None:
+            raise service_error(404, "NotFound", f"file {file_id[:60]!r} not found")
+        return Reply(200, content, {"Content-Type": "application/x-ndjson"})
+
+    # routing
+    ROUTES: ClassVar[tuple[tuple[str, re.Pattern[str]], ...]] = (
+        ("dataset", re.compile(r"/data/foundation/catalog/dataSets/?")),
+        ("jobs", re.compile(r"/data/core/ups/export/jobs/?")),
+        ("job", re.compile(r"/data/core/ups/export/jobs/([^/]+)/?")),
+        ("batch-files", re.compile(r"/data/foundation/export/batches/([^/]+)/files/?")),
+        ("file", re.compile(r"/data/foundation/export/files/([^/]+)/?")),
+    )
+    METHODS: ClassVar[dict[str, tuple[str, ...]]] = {"dataset": ("POST",), "jobs": ("GET", "POST"), "job": ("GET", "DELETE"),
+               "batch-files": ("GET",), "file": ("GET",)}
+
+    def handle(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> Reply:
+        parts = urlsplit(target)
+        route = next(((n, m) for n, p in self.ROUTES if (m := p.fullmatch(parts.path))), None)
+        if route is None:
+            raise gateway(404, "404000", "Not found")
+        name, m = route
+        if method not in self.METHODS[name]:
+            reply = gateway(405, "405000", f"{method} is not allowed here")
+            reply.headers["Allow"] = ", ".join(self.METHODS[name])
+            raise reply
+        if self.limiter is not None:
+            wait = self.limiter.take()
+            if wait is not None:
+                seconds = max(1, int(wait + 0.999))
+                raise Reply(429, {"message": "Too many requests", "cause": "rate limit", "statusCode": "429",
+                                  "retryAfterMs": str(seconds * 1000)}, {"Retry-After": str(seconds)})
+        org, sandbox = self.scope(headers)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        if name == "dataset":
+            return self.create_dataset(org, sandbox, self.parse_body(raw, headers, "dataset-request"))
+        if name == "jobs" and method == "POST":
+            return self.create_job(org, sandbox, headers, self.parse_body(raw, headers, "export-job-request"))
+        if name == "jobs":
+            return self.list_jobs(org, sandbox, query)
+        if name == "job":
+            row = self.find(m.group(1), org, sandbox)
+            if method == "DELETE":
+                return self.cancel(row)
+            return Reply(200, self.job_view(row, reading=True))
+        if name == "batch-files":
+            return self.batch_files(org, sandbox, m.group(1))
+        return self.file(org, sandbox, m.group(1))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    app: ReferenceServer
+    protocol_version = "HTTP/1.1"
+    server_version = "aep-export-contracts-reference"
+
+    def log_message(self, format: str, *args: Any) -> None:  # no request log: headers carry secrets
+        return
+
+    def _serve(self) -> None:
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            length = int(headers.get("content-length", "0") or "0")
+        except ValueError:
+            length = -1
+        try:
+            if length < 0:
+                raise service_error(400, "BadRequestError", "invalid Content-Length")
+            if length > self.app.config.max_body:
+                self.close_connection = True
+                raise service_error(413, "PayloadTooLarge", f"the body is larger than {self.app.config.max_body} bytes")
+            raw = self.rfile.read(length) if length else b""
+            reply = self.app.handle(self.command, self.path, headers, raw)
+        except Reply as r:
+            reply = r
+        except Exception:  # a bug of the server, never the client's mistake: answer, do not crash
+            reply = service_error(500, "InternalServerError", "unexpected server error")
+        self._send(reply)
+
+    def _send(self, reply: Reply) -> None:
+        if reply.status == 204 or reply.body is None:
+            payload = b""
+        elif isinstance(reply.body, bytes):
+            payload = reply.body
+        else:
+            payload = json.dumps(reply.body).encode()
+        self.send_response(reply.status)
+        content_type = reply.headers.pop("Content-Type", "application/json")
+        if payload:
+            self.send_header("Content-Type", content_type)
+        for key, value in reply.headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if payload and self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _serve
+
+
+@contextmanager
+def running_server(**options: Any) -> Iterator[ReferenceServer]:
+    """Start a reference server on a free loopback port for the duration of a ``with`` block."""
+    server = ReferenceServer(ServerConfig(**options))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,345 @@
+"""The reference server: every operation and error path, isolation, paging, cancel, restart, faults."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from aep_export_contracts.exchange import validate_exchange
+from aep_export_contracts.live.client import Client, Credentials, Observed
+from aep_export_contracts.server import FAULTS, ReferenceServer, ServerConfig, running_server
+from aep_export_contracts.server.clock import ManualClock
+
+CREDS = Credentials("aec-local-token", "aec-local-key", "ORG1@AdobeOrg", "dev")
+UNION = {"id": "https://ns.adobe.com/xdm/context/profile__union", "contentType": "application/vnd.adobe.xed+json;version=1"}
+JOBS = "/data/core/ups/export/jobs"
+
+
+class Api:
+    """A client that also validates every exchange with the library."""
+
+    def __init__(self, server: ReferenceServer, creds: Credentials = CREDS) -> None:
+        self.server = server
+        self.findings: list[Any] = []
+        self.client = Client(server.url, creds, on_exchange=self._check, retries=0)
+
+    def _check(self, exchange: Any) -> None:
+        if exchange.path.startswith("/data/foundation/export/"):
+            return  # Data Access is outside the contract's five operations
+        self.findings.extend(validate_exchange(exchange).failing)
+
+    def dataset(self, schema: dict[str, str] | None = None, creds: Credentials | None = None) -> str:
+        r = self.client.request("POST", "/data/foundation/catalog/dataSets", credentials=creds,
+                                json_body={"name": "export target", "schemaRef": schema or UNION,
+                                           "fileDescription": {"persisted": True, "format": "parquet"}})
+        assert r.status == 201, r.body
+        return str(r.body[0].rsplit("/", 1)[-1])
+
+    def create(self, dataset: str, creds: Credentials | None = None, **extra: Any) -> Observed:
+        body = {"destination": {"datasetId": dataset}, "schema": {"name": "_xdm.context.profile"}, **extra}
+        return self.client.request("POST", JOBS, json_body=body, credentials=creds)
+
+    def get(self, job_id: Any, creds: Credentials | None = None) -> Observed:
+        return self.client.request("GET", f"{JOBS}/{job_id}", credentials=creds)
+
+    def delete(self, job_id: Any, creds: Credentials | None = None) -> Observed:
+        return self.client.request("DELETE", f"{JOBS}/{job_id}", credentials=creds)
+
+    def list(self, creds: Credentials | None = None, **params: str) -> Observed:
+        return self.client.request("GET", JOBS, params=params, credentials=creds)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def server(clock: ManualClock) -> Iterator[ReferenceServer]:
+    with ReferenceServer(ServerConfig(clock=clock, job_seconds=10)) as s:
+        yield s
+
+
+@pytest.fixture
+def api(server: ReferenceServer) -> Iterator[Api]:
+    a = Api(server)
+    yield a
+    a.client.close()
+    assert a.findings == [], a.findings  # every answer of the clean server meets the contract
+
+
+def test_lifecycle_new_processing_succeeded(api: Api, clock: ManualClock) -> None:
+    dataset = api.dataset()
+    created = api.create(dataset, filter={"segments": [{"segmentId": "s1"}, {"segmentId": "s2"}]},
+                         destination={"datasetId": dataset, "segmentPerBatch": True})
+    assert created.status == 200 and created.headers["x-location"] == f"{JOBS}/{created.body['id']}"
+    job = created.body
+    assert job["status"] == "NEW" and job["imsOrgId"] == CREDS.org
+    assert [b["segmentId"] for b in job["destination"]["batches"]] == ["s1", "s2"]
+    assert api.get(job["id"]).body["status"] == "NEW"
+    clock.advance(5_000)
+    assert api.get(job["id"]).body["status"] == "PROCESSING"
+    clock.advance(5_000)
+    done = api.get(job["id"]).body
+    assert done["status"] == "SUCCEEDED"
+    assert done["metrics"]["totalTime"]["totalTimeInMs"] == 10_000
+    counted = 0
+    for batch in done["destination"]["batches"]:
+        files = api.client.request("GET", f"/data/foundation/export/batches/{batch['batchId']}/files").body["data"]
+        for f in files:
+            content = api.client.request("GET", f"/data/foundation/export/files/{f['dataSetFileId']}").body
+            lines = content.decode().splitlines() if isinstance(content, bytes) else []
+            counted += len(lines)
+            assert len(lines) == f["records"]
+    assert counted == done["metrics"]["totalExportedProfileCounter"]
+
+
+def test_export_honours_fields_and_events(api: Api, clock: ManualClock) -> None:
+    dataset = api.dataset()
+    job = api.create(dataset, fields="identities.id", filter={"emptyProfiles": True},
+                     additionalFields={"eventList": {"fields": "eventType"}}).body
+    clock.advance(10_000)
+    done = api.get(job["id"]).body
+    batch = done["destination"]["batchId"]
+    file_id = api.client.request("GET", f"/data/foundation/export/batches/{batch}/files").body["data"][0]["dataSetFileId"]
+    import json
+
+    rows = [json.loads(x) for x in api.client.request("GET", f"/data/foundation/export/files/{file_id}").body.splitlines()]
+    assert rows and all(set(r) == {"identities", "eventList"} for r in rows)
+    assert all(set(e) <= {"eventType"} for r in rows for e in r["eventList"])
+    plain = api.create(dataset).body
+    clock.advance(10_000)
+    plain_done = api.get(plain["id"]).body
+    assert plain_done["metrics"]["totalExportedProfileCounter"] < done["metrics"]["totalExportedProfileCounter"]
+
+
+def test_job_fails_without_a_union_dataset(api: Api, clock: ManualClock) -> None:
+    missing = api.create("000000000000000000000000").body
+    other = api.create(api.dataset({"id": "https://ns.adobe.com/acme/schemas/1", "contentType": UNION["contentType"]}))
+    clock.advance(10_000)
+    for job_id in (missing["id"], other.body["id"]):
+        job = api.get(job_id).body
+        assert job["status"] == "FAILED" and job["errors"] and job["destination"]["batchId"] == ""
+    # the non-union dataset request itself is accepted, with a warning only
+    api.findings.clear()
+
+
+def test_cancel_running_and_finished(api: Api, clock: ManualClock) -> None:
+    dataset = api.dataset()
+    job = api.create(dataset).body
+    clock.advance(6_000)
+    answer = api.delete(job["id"])
+    assert answer.status == 200 and answer.body == {"status": True, "message": "Export job has been marked for cancelling"}
+    clock.advance(10_000)
+    after = api.get(job["id"]).body
+    assert after["status"] == "FAILED" and "cancelled" in after["errors"][0]["msg"]
+    again = api.delete(job["id"])
+    assert again.status == 200 and again.body["status"] is False
+
+
+def test_cancel_answers_204_when_configured(clock: ManualClock) -> None:
+    with ReferenceServer(ServerConfig(clock=clock, job_seconds=10, delete_status=204)) as s:
+        api = Api(s)
+        job = api.create(api.dataset()).body
+        answer = api.delete(job["id"])
+        assert answer.status == 204 and answer.body is None and api.findings == []
+
+
+def test_unknown_ids_are_404(api: Api) -> None:
+    assert api.get(999_999).status == 404
+    assert api.delete(999_999).status == 404
+    assert api.get("abc").status == 404
+
+
+def test_auth(server: ReferenceServer) -> None:
+    api = Api(server)
+    for header, status in (("Authorization", 401), ("x-api-key", 403), ("x-gw-ims-org-id", 400),
+                           ("x-sandbox-name", 400)):
+        r = api.client.request("GET", JOBS, drop=(header,))
+        assert r.status == status, header
+        assert set(r.body) == {"error_code", "message"}
+    wrong = Credentials("stolen", CREDS.api_key, CREDS.org, CREDS.sandbox)
+    assert api.list(creds=wrong).status == 401
+    wrong_key = Credentials(CREDS.token, "nope", CREDS.org, CREDS.sandbox)
+    assert api.list(creds=wrong_key).status == 403
+
+
+def test_isolation_by_org_and_sandbox(api: Api) -> None:
+    job = api.create(api.dataset()).body
+    for other in (Credentials(CREDS.token, CREDS.api_key, "ORG2@AdobeOrg", CREDS.sandbox),
+                  Credentials(CREDS.token, CREDS.api_key, CREDS.org, "prod")):
+        assert api.get(job["id"], creds=other).status == 404
+        assert api.delete(job["id"], creds=other).status == 404
+        assert api.list(creds=other).body["records"] == []
+        # a dataset of one sandbox does not exist in another: the job fails
+    assert api.get(job["id"]).status == 200
+
+
+def test_request_errors_never_500(server: ReferenceServer) -> None:
+    api = Api(server)
+    h = CREDS.headers()
+    with httpx.Client(base_url=server.url) as raw:
+        bad_json = raw.post(JOBS, content=b'{"destination": ', headers={**h, "Content-Type": "application/json"})
+        assert bad_json.status_code == 400 and bad_json.json()["errors"]["400"][0]["rule"] == "AEC005"
+        assert raw.post(JOBS, content=b"{}", headers={**h, "Content-Type": "text/plain"}).status_code == 415
+        big = b'{"fields": "' + b"a" * (2 << 20) + b'"}'
+        assert raw.post(JOBS, content=big, headers={**h, "Content-Type": "application/json"}).status_code == 413
+        assert raw.put(JOBS, headers=h).status_code == 405
+        assert raw.get("/nowhere", headers=h).status_code == 404
+        assert raw.get(JOBS, params={"limit": "x"}, headers=h).status_code == 400
+        assert raw.get(JOBS, params={"offset": "2"}, headers=h).status_code == 400
+        assert raw.get(JOBS, params={"status": "DONE"}, headers=h).status_code == 400
+    invalid = api.client.request("POST", JOBS, json_body={"destination": {"datasetId": "x"}, "schema": {"name": "n"},
+                                                          "filter": {"fromTimestamp": "2018-10-25T13:22:04Z"}})
+    assert invalid.status == 400
+    [finding] = invalid.body["errors"]["400"]
+    assert finding["rule"] == "AEC105" and finding["pointer"] == "/filter/fromTimestamp"
+    assert api.list().body["records"] == []  # an invalid request created nothing
+
+
+def _all_pages(api: Api, limit: int) -> list[int]:
+    ids: list[int] = []
+    params = {"limit": str(limit)}
+    while True:
+        page = api.list(**params).body
+        ids.extend(r["id"] for r in page["records"])
+        nxt = page["link"].get("next")
+        if not nxt:
+            return ids
+        params = dict(httpx.URL(nxt).params)
+
+
+def test_paging_is_consistent_under_concurrent_creation(server: ReferenceServer, clock: ManualClock) -> None:
+    api = Api(server)
+    dataset = api.dataset()
+    first = [api.create(dataset).body["id"] for _ in range(7)]
+    clock.advance(1)
+    seen: list[int] = []
+    params = {"limit": "2"}
+    stop = threading.Event()
+
+    def create_more() -> None:
+        other = Api(server)
+        while not stop.is_set():
+            other.create(dataset)
+            clock.advance(1)
+        other.client.close()
+
+    worker = threading.Thread(target=create_more)
+    worker.start()
+    try:
+        while True:
+            page = api.list(**params).body
+            seen.extend(r["id"] for r in page["records"])
+            if not page["link"].get("next"):
+                break
+            params = dict(httpx.URL(page["link"]["next"]).params)
+    finally:
+        stop.set()
+        worker.join()
+    assert len(seen) == len(set(seen))  # no duplicate
+    assert set(first) <= set(seen)  # no gap among the jobs that existed when paging began
+    assert api.findings == []
+
+
+def test_status_filter_and_limit(api: Api, clock: ManualClock) -> None:
+    dataset = api.dataset()
+    old = api.create(dataset).body
+    clock.advance(10_000)
+    new = api.create(dataset).body
+    assert [r["id"] for r in api.list(status="SUCCEEDED").body["records"]] == [old["id"]]
+    assert [r["id"] for r in api.list(status="NEW").body["records"]] == [new["id"]]
+    assert _all_pages(api, 1) == [new["id"], old["id"]]
+
+
+def test_restart_with_state_loses_nothing(tmp_path: Path, clock: ManualClock) -> None:
+    state = str(tmp_path / "state.sqlite")
+    with ReferenceServer(ServerConfig(clock=clock, state=state, job_seconds=10)) as s:
+        api = Api(s)
+        dataset = api.dataset()
+        job = api.create(dataset).body
+        clock.advance(10_000)
+        batch = api.get(job["id"]).body["destination"]["batchId"]
+    with ReferenceServer(ServerConfig(clock=clock, state=state, job_seconds=10)) as s:
+        api = Api(s)
+        again = api.get(job["id"]).body
+        assert again["status"] == "SUCCEEDED" and again["destination"]["batchId"] == batch
+        assert api.client.request("GET", f"/data/foundation/export/batches/{batch}/files").status == 200
+        second = api.create(dataset).body  # the dataset survived too
+        assert second["id"] == job["id"] + 1
+        clock.advance(10_000)
+        assert api.get(second["id"]).body["status"] == "SUCCEEDED"
+
+
+def test_rate_limit_answers_429_with_retry_after() -> None:
+    with running_server(rate_limit=2.0) as s:
+        api = Api(s)
+        statuses = [api.list().status for _ in range(6)]
+        assert 429 in statuses
+        limited = api.client.request("GET", JOBS)
+        if limited.status == 429:
+            assert int(limited.headers["retry-after"]) >= 1
+
+
+def _fault_answer(fault: str) -> dict[str, Any]:
+    """What a small scripted session sees from a server with one fault (and without)."""
+    clock = ManualClock()
+    out: dict[str, Any] = {}
+    with ReferenceServer(ServerConfig(clock=clock, job_seconds=10, faults=frozenset({fault}) if fault else frozenset())) as s:
+        api = Api(s)
+        dataset = api.dataset()
+        segs = {"segments": [{"segmentId": "s1"}, {"segmentId": "s2"}]}
+        created = api.create(dataset, filter=segs, destination={"datasetId": dataset, "segmentPerBatch": True})
+        out["create"] = (created.status, "x-location" in created.headers)
+        jid = created.body["id"]
+        for _ in range(2):
+            api.create(dataset)
+            clock.advance(1)
+        running = api.create(dataset).body["id"]
+        out["cancel"] = api.delete(running).status
+        clock.advance(10_000)
+        out["gets"] = [api.get(jid).body for _ in range(3)]
+        out["cancelled"] = api.get(running).body.get("status")
+        out["unknown"] = api.get(987654).status
+        out["invalid"] = api.create(dataset, filter={"fromTimestamp": "x"}).status
+        out["other-sandbox"] = api.list(creds=Credentials(CREDS.token, CREDS.api_key, CREDS.org, "other")).body
+        out["no-auth"] = api.client.request("GET", JOBS, drop=("Authorization",)).status
+        out["page1"] = api.list(limit="2").body
+        cursor = out["page1"]["page"]["pageOffset"]
+        out["page2"] = api.list(limit="2", offset=cursor).body
+        out["findings"] = sorted({f.rule for f in api.findings})
+    return out
+
+
+CLEAN = None
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_each_fault_visibly_changes_the_answers(fault: str) -> None:
+    global CLEAN
+    if CLEAN is None:
+        CLEAN = _fault_answer("")
+    clean = CLEAN
+    assert clean["findings"] == []
+    faulty = _fault_answer(fault)
+    changed = {k for k in clean if k not in ("findings",) and _strip(clean[k]) != _strip(faulty[k])}
+    assert changed, f"fault {fault} changed nothing"
+
+
+def _strip(value: Any) -> Any:
+    """Drop the values that differ between any two runs (random ids)."""
+    if isinstance(value, dict):
+        return {k: "<varies>" if k in ("requestId", "datasetId", "dataSetId") else _strip(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
+def test_unknown_fault_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown fault"):
+        ServerConfig(faults=frozenset({"nope"}))
