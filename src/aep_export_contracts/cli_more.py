@@ -69,7 +69,116 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_target(text: str) -> tuple[str, str]:
+    kind, _, path = text.partition(":")
+    if kind not in ("json", "junit") or not path:
+        raise argparse.ArgumentTypeError("a report is json:PATH or junit:PATH")
+    return kind, path
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .live.check import CheckOptions, run_check
+    from .live.render import render_check
+    from .live.safety import UnsafeTarget
+
+    console = Console(stderr=False)
+    if not console.is_terminal:
+        console = Console(width=160)
+    status = console.status("starting", spinner="dots") if console.is_terminal else None
+
+    def progress(message: str) -> None:
+        if status is not None:
+            status.update(message)
+
+    if args.fault_matrix:
+        return _fault_matrix(args, console)
+    opts = CheckOptions(base_url=args.base_url, token=args.token, api_key=args.api_key, org=args.org,
+                        sandbox=args.sandbox, read_only=args.read_only, allow_writes=args.allow_writes,
+                        max_jobs=args.max_jobs, seed=args.seed, examples=args.examples, deadline=args.deadline,
+                        strict=not args.lenient, faults=tuple(args.fault), progress=progress,
+                        layers=tuple(args.layer or ("schema", "lifecycle", "negative")))
+    try:
+        if status is not None:
+            status.start()
+        report = run_check(opts)
+    except (ValueError, UnsafeTarget) as exc:
+        print(f"aep-export-contracts: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("aep-export-contracts: interrupted (the jobs this run created were cancelled)", file=sys.stderr)
+        return 130
+    finally:
+        if status is not None:
+            status.stop()
+    render_check(report, console)
+    for kind, path in args.report or []:
+        try:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(report.to_json() if kind == "json" else report.to_junit())
+        except OSError as exc:
+            print(f"aep-export-contracts: error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+    if not report.ok:
+        return 1
+    if report.errors:
+        return 2
+    return 0
+
+
+def _fault_matrix(args: argparse.Namespace, console: Any) -> int:
+    from rich.table import Table
+
+    from .live.check import fault_matrix
+    from .server import FAULTS
+
+    if args.base_url:
+        print("aep-export-contracts: error: --fault-matrix runs against the embedded server only", file=sys.stderr)
+        return 2
+    rows = fault_matrix(sorted(args.fault or FAULTS), seed=args.seed, examples=args.examples)
+    if args.markdown:
+        print("| fault | what it breaks | detected | by rules |")
+        print("|---|---|---|---|")
+        for fault, detected, rules in rows:
+            print(f"| `{fault}` | {FAULTS[fault].breaks} | {'yes' if detected else '**no**'} | "
+                  f"{', '.join(f'`{r}`' for r in rules)} |")
+    else:
+        table = Table(title="fault matrix (embedded reference server)", title_justify="left")
+        for column in ("fault", "detected", "rules"):
+            table.add_column(column)
+        for fault, detected, rules in rows:
+            table.add_row(fault, "yes" if detected else "NO", ", ".join(rules))
+        console.print(table)
+    return 0 if all(detected for _, detected, _ in rows) else 1
+
+
 def add_commands(sub: Any) -> None:
+    from .server import FAULTS as _FAULTS
+
+    check = sub.add_parser("check", help="run the contract check against an endpoint (default: the embedded server)")
+    check.add_argument("--base-url", help="the target (default: start the embedded reference server)")
+    check.add_argument("--read-only", action="store_true", help="send only GET requests")
+    check.add_argument("--allow-writes", action="store_true", help="allow creating datasets and jobs on a non-loopback host")
+    check.add_argument("--max-jobs", type=int, default=20, help="most jobs this run may create (default 20)")
+    check.add_argument("--report", action="append", type=_report_target, metavar="json:PATH|junit:PATH")
+    check.add_argument("--seed", type=int, default=0)
+    check.add_argument("--examples", type=int, default=5, help="schemathesis examples per operation and mode")
+    check.add_argument("--deadline", type=float, default=60.0, help="seconds a job may take to finish")
+    check.add_argument("--lenient", action="store_true", help="warnings do not fail the run")
+    check.add_argument("--layer", action="append", choices=("schema", "lifecycle", "negative"),
+                       help="run only these layers (repeatable)")
+    check.add_argument("--token", help="access token (default: AEP_ACCESS_TOKEN)")
+    check.add_argument("--api-key", help="API key (default: AEP_API_KEY)")
+    check.add_argument("--org", help="IMS org id (default: AEP_IMS_ORG)")
+    check.add_argument("--sandbox", help="sandbox name (default: AEP_SANDBOX)")
+    check.add_argument("--fault", action="append", default=[], choices=sorted(_FAULTS),
+                       help="with the embedded server: inject this fault (repeatable)")
+    check.add_argument("--fault-matrix", action="store_true",
+                       help="run the check once per fault of the embedded server and print what detects each")
+    check.add_argument("--markdown", action="store_true", help="with --fault-matrix: print a Markdown table")
+    check.set_defaults(func=cmd_check)
+
     from .server.app import DEFAULT_API_KEY, DEFAULT_TOKEN
 
     serve = sub.add_parser("serve", help="run the reference server (the Export Jobs API on loopback)")

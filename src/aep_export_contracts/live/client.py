@@ -39,6 +39,7 @@ class Observed:
     status: int
     headers: Mapping[str, str]
     body: Any  # parsed JSON, raw bytes when not JSON, None when empty
+    response: httpx.Response | None = None
 
     def json(self) -> Any:
         return self.body
@@ -113,7 +114,7 @@ class Client:
                                  response_body=raw, name=name)
         if self.on_exchange is not None:
             self.on_exchange(exchange)
-        return Observed(exchange, response.status_code, response.headers, parsed)
+        return Observed(exchange, response.status_code, response.headers, parsed, response)
 
 
 def _dumps(value: Any) -> bytes:

@@ -100,4 +100,4 @@ def rules_for(contract: str) -> tuple[Rule, ...]:
 
 
 def _load() -> None:
-    from . import dataset, exchange, job, listing, request, schema  # noqa: F401
+    from . import dataset, exchange, job, listing, request, schema, workflow  # noqa: F401

@@ -1,0 +1,43 @@
+"""Safety rails for a live target: who may write, and how much."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+PRODUCTION_HOSTS = frozenset({"platform.adobe.io"})
+
+
+class UnsafeTarget(Exception):
+    """The run would write where it is not allowed to: a usage error, nothing is sent."""
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_writes(url: str, *, read_only: bool, allow_writes: bool, sandbox: str) -> bool:
+    """Whether the run may write; raises ``UnsafeTarget`` when writes were not allowed explicitly."""
+    if read_only:
+        return False
+    if is_loopback(url):
+        return True
+    if not allow_writes:
+        raise UnsafeTarget(f"{urlsplit(url).hostname} is not loopback: pass --allow-writes to create datasets "
+                           "and jobs there, or --read-only to send only GET requests")
+    if (urlsplit(url).hostname or "") in PRODUCTION_HOSTS and sandbox.strip().lower() in ("", "prod"):
+        raise UnsafeTarget("writes against the production host need a sandbox other than 'prod' (--sandbox)")
+    return True
+
+
+def mask(value: str, secrets: list[str]) -> str:
+    """``value`` with every secret replaced by a fixed mask."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        value = value.replace(secret, "***")
+    return value

@@ -1,0 +1,356 @@
+"""Lifecycle and negative workflows: explicit, deterministic sequences of calls with their checks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from ..findings import Finding
+from ..rules import Rule
+from ..rules import workflow as W
+from ..strategies import generate
+from .client import Client, Credentials, Observed
+from .report import CheckReport
+
+JOBS = "/data/core/ups/export/jobs"
+DATASETS = "/data/foundation/catalog/dataSets"
+UNION = {"id": "https://ns.adobe.com/xdm/context/profile__union", "contentType": "application/vnd.adobe.xed+json;version=1"}
+ORDER = {"NEW": 0, "PROCESSING": 1, "CANCELLING": 2, "SUCCEEDED": 3, "FAILED": 3, "CANCELLED": 3}
+TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
+UNKNOWN_ID = 9_007_199_254_740_991
+
+
+class BudgetExhausted(Exception):
+    pass
+
+
+@dataclass
+class Context:
+    client: Client
+    report: CheckReport
+    writes: bool
+    max_jobs: int
+    deadline: float
+    seed: int
+    created_jobs: list[int] = field(default_factory=list)
+    progress: Callable[[str], None] = lambda _msg: None
+
+    def may_create(self) -> bool:
+        return self.writes and len(self.created_jobs) < self.max_jobs
+
+    def note_job(self, observed: Observed) -> int | None:
+        if 200 <= observed.status < 300 and isinstance(observed.body, dict) and isinstance(observed.body.get("id"), int):
+            job_id = int(observed.body["id"])
+            if job_id not in self.created_jobs:
+                self.created_jobs.append(job_id)
+            return job_id
+        return None
+
+
+def finding(rule: Rule, pointer: str, message: str, hint: str = "") -> Finding:
+    return rule.finding(pointer, message, hint)
+
+
+def create_dataset(ctx: Context) -> str | None:
+    body = {"name": f"aep-export-contracts check {ctx.seed}", "schemaRef": UNION,
+            "fileDescription": {"persisted": True, "containerFormat": "parquet", "format": "parquet"}}
+    r = ctx.client.request("POST", DATASETS, json_body=body, name="create dataset")
+    ctx.report.add("lifecycle", "create target dataset", "createDataset")
+    if r.status == 201 and isinstance(r.body, list) and r.body and isinstance(r.body[0], str):
+        return r.body[0].rsplit("/", 1)[-1]
+    return None
+
+
+def job_shapes(dataset: str) -> list[tuple[str, dict[str, Any]]]:
+    base: dict[str, Any] = {"destination": {"datasetId": dataset}, "schema": {"name": "_xdm.context.profile"}}
+    segments = [{"segmentId": "4edc8488-2c35-4f6d-b4c6-9075c68d2df4", "segmentNs": "ups", "status": ["realized"]},
+                {"segmentId": "52c26d0d-45f2-47a2-ab30-ed06abc981ff", "segmentNs": "ups",
+                 "status": ["realized", "existing"]}]
+    return [
+        ("no filter", base),
+        ("segments", {**base, "filter": {"segments": segments}}),
+        ("segments per batch", {**base, "filter": {"segments": segments},
+                                "destination": {"datasetId": dataset, "segmentPerBatch": True}}),
+        ("event list", {**base, "fields": "identities.id,personalEmail.address",
+                        "additionalFields": {"eventList": {"fields": "eventType",
+                                                           "filter": {"fromIngestTimestamp": "2018-10-25T13:22:04-07:00"}}}}),
+        ("empty profiles", {**base, "filter": {"emptyProfiles": True,
+                                               "segmentQualificationTime": {"startTime": "2019-09-01T00:00:00Z",
+                                                                            "endTime": "2019-09-02T00:00:00Z"}}}),
+        ("evaluation info", {**base, "evaluationInfo": {"segmentation": True},
+                             "mergePolicy": {"id": "timestampOrdered-none-mp", "version": 1}}),
+    ]
+
+
+def poll(ctx: Context, job_id: int, label: str) -> tuple[list[str], dict[str, Any] | None, Observed | None]:
+    """Read a job until it is terminal (and twice more), checking every transition."""
+    seen: list[str] = []
+    last: dict[str, Any] | None = None
+    last_obs: Observed | None = None
+    delay = 0.05
+    extra = 2
+    until = time.monotonic() + ctx.deadline
+    while True:
+        r = ctx.client.request("GET", f"{JOBS}/{job_id}", name=f"poll {label}")
+        last_obs = r
+        if r.status != 200 or not isinstance(r.body, dict):
+            break
+        last = r.body
+        status = str(last.get("status"))
+        if seen and status != seen[-1]:
+            before = seen[-1]
+            if ORDER.get(status, -1) < ORDER.get(before, -1) or before in TERMINAL:
+                ctx.report.add("lifecycle", f"transitions of job ({label})", "getExportJob",
+                               [finding(W.ILLEGAL_TRANSITION, "/response/body/status",
+                                        f"job {job_id} went {before} → {status}",
+                                        "a status never goes back and a terminal status stays")], r.exchange)
+        seen.append(status)
+        if status in TERMINAL:
+            extra -= 1
+            if extra < 0:
+                break
+            continue
+        if time.monotonic() > until:
+            ctx.report.unstable.append(f"job {job_id} ({label}) not finished within {ctx.deadline:.0f}s (last: {status})")
+            break
+        time.sleep(delay)
+        delay = min(delay * 2, 2.0)
+    return seen, last, last_obs
+
+
+def list_all(ctx: Context, limit: int, label: str, credentials: Credentials | None = None,
+             max_pages: int = 200) -> tuple[list[dict[str, Any]], list[Observed]]:
+    records: list[dict[str, Any]] = []
+    pages: list[Observed] = []
+    params: dict[str, str] = {"limit": str(limit)}
+    for _ in range(max_pages):
+        r = ctx.client.request("GET", JOBS, params=params, credentials=credentials, name=label)
+        pages.append(r)
+        if r.status != 200 or not isinstance(r.body, dict):
+            break
+        page_records = r.body.get("records")
+        records.extend(x for x in page_records if isinstance(x, dict)) if isinstance(page_records, list) else None
+        link = r.body.get("link")
+        nxt = link.get("next") if isinstance(link, dict) else None
+        if not isinstance(nxt, str) or not nxt:
+            break
+        params = dict(parse_qsl(urlsplit(nxt).query))
+        if "limit" not in params:
+            params["limit"] = str(limit)
+    return records, pages
+
+
+def check_listing(ctx: Context, job_ids: list[int]) -> None:
+    records, pages = list_all(ctx, 2, "list all pages")
+    ids = [r.get("id") for r in records]
+    problems: list[Finding] = []
+    duplicates = sorted({i for i in ids if ids.count(i) > 1 and isinstance(i, int)})
+    if duplicates:
+        problems.append(finding(W.PAGING_DUPLICATE, "/response/body/records",
+                                f"jobs {duplicates[:5]} appear on more than one page", "resume after the cursor, not at it"))
+    keys = [(r.get("creationTime"), r.get("id")) for r in records]
+    for i in range(1, len(keys)):
+        a, b = keys[i - 1], keys[i]
+        if all(isinstance(x, int) for x in (*a, *b)) and b > a:
+            problems.append(finding(W.PAGING_DUPLICATE, "/response/body/records",
+                                    f"job {b[1]} is newer than job {a[1]} listed before it", "keep newest first across pages"))
+            break
+    missing = [j for j in job_ids if j not in ids]
+    if missing:
+        problems.append(finding(W.JOB_NOT_LISTED, "/response/body/records",
+                                f"jobs {missing[:5]} were created by this run but are on no page",
+                                "follow link.next until it is empty"))
+    ctx.report.add("lifecycle", f"find every job through {len(pages)} page(s)", "listExportJobs", problems,
+                   pages[-1].exchange if pages else None)
+
+
+def lifecycle(ctx: Context) -> None:
+    if not ctx.writes:
+        records, pages = list_all(ctx, 5, "list (read-only)", max_pages=3)
+        ctx.report.add("lifecycle", f"read {len(pages)} page(s) of jobs", "listExportJobs")
+        for record in records[:3]:
+            if isinstance(record.get("id"), int):
+                ctx.client.request("GET", f"{JOBS}/{record['id']}", name="get listed job")
+                ctx.report.add("lifecycle", "get a listed job", "getExportJob")
+        unknown_ids(ctx)
+        return
+    ctx.progress("create a target dataset")
+    dataset = create_dataset(ctx)
+    if dataset is None:
+        ctx.report.errors.append("the target dataset could not be created: lifecycle workflows skipped")
+        return
+    created: list[tuple[str, int]] = []
+    for label, body in job_shapes(dataset):
+        if not ctx.may_create():
+            break
+        ctx.progress(f"create job: {label}")
+        r = ctx.client.request("POST", JOBS, json_body=body, name=f"create job ({label})")
+        job_id = ctx.note_job(r)
+        ctx.report.add("lifecycle", f"create job ({label})", "createExportJob")
+        if job_id is not None:
+            created.append((label, job_id))
+    cancel_running(ctx, dataset)
+    for label, job_id in created:
+        ctx.progress(f"poll job {job_id}: {label}")
+        seen, last, _obs = poll(ctx, job_id, label)
+        ctx.report.add("lifecycle", f"job reaches a terminal status ({label}): {' → '.join(dict.fromkeys(seen))}",
+                       "getExportJob")
+        if last is not None and last.get("status") == "SUCCEEDED":
+            data_access(ctx, last, label)
+    ctx.progress("list every page")
+    check_listing(ctx, [j for _, j in created])
+    unknown_ids(ctx)
+
+
+def cancel_running(ctx: Context, dataset: str) -> None:
+    if not ctx.may_create():
+        return
+    body = {"destination": {"datasetId": dataset}, "schema": {"name": "_xdm.context.profile"}}
+    r = ctx.client.request("POST", JOBS, json_body=body, name="create job (to cancel)")
+    job_id = ctx.note_job(r)
+    if job_id is None:
+        return
+    ctx.progress(f"cancel job {job_id}")
+    answer = ctx.client.request("DELETE", f"{JOBS}/{job_id}", name="cancel a running job")
+    acknowledged = answer.status == 204 or (answer.status == 200 and isinstance(answer.body, dict)
+                                            and answer.body.get("status") is True)
+    ctx.report.add("lifecycle", "cancel a running job", "cancelExportJob")
+    _seen, last, obs = poll(ctx, job_id, "cancelled")
+    problems = []
+    if acknowledged and last is not None and last.get("status") == "SUCCEEDED":
+        problems.append(finding(W.CANCEL_IGNORED, "/response/body/status",
+                                f"job {job_id} was cancelled ({answer.status}) but ended SUCCEEDED",
+                                "a cancelled job ends FAILED"))
+    ctx.report.add("lifecycle", "a cancelled job does not succeed", "getExportJob", problems,
+                   obs.exchange if obs is not None else None)
+
+
+def data_access(ctx: Context, job: dict[str, Any], label: str) -> None:
+    destination = job.get("destination") if isinstance(job.get("destination"), dict) else {}
+    assert isinstance(destination, dict)
+    batch_ids = [destination["batchId"]] if isinstance(destination.get("batchId"), str) else []
+    if isinstance(destination.get("batches"), list):
+        batch_ids += [b.get("batchId") for b in destination["batches"] if isinstance(b, dict)]
+    rows = 0
+    for batch in [b for b in batch_ids if isinstance(b, str) and b]:
+        r = ctx.client.request("GET", f"/data/foundation/export/batches/{batch}/files", name="list batch files")
+        if r.status == 404 and not rows:
+            return  # the target does not offer Data Access here
+        files = r.body.get("data", []) if isinstance(r.body, dict) else []
+        for f in files:
+            if isinstance(f, dict) and isinstance(f.get("dataSetFileId"), str):
+                content = ctx.client.request("GET", f"/data/foundation/export/files/{f['dataSetFileId']}", name="read file")
+                if isinstance(content.body, bytes | bytearray):
+                    rows += len(content.body.splitlines())
+                elif isinstance(content.body, dict | list):
+                    rows += 1
+    counter = (job.get("metrics") or {}).get("totalExportedProfileCounter") if isinstance(job.get("metrics"), dict) else None
+    problems = []
+    if isinstance(counter, int) and counter != rows:
+        problems.append(finding(W.EXPORT_COUNT, "/metrics/totalExportedProfileCounter",
+                                f"the job reports {counter} exported profiles, its batch files hold {rows} rows"))
+    ctx.report.add("lifecycle", f"read the exported files ({label})", "dataAccess", problems)
+
+
+def unknown_ids(ctx: Context) -> None:
+    methods = ("GET", "DELETE") if ctx.writes else ("GET",)
+    for method in methods:
+        r = ctx.client.request(method, f"{JOBS}/{UNKNOWN_ID}", name=f"{method} unknown id")
+        problems = []
+        if r.status != 404:
+            problems.append(finding(W.UNKNOWN_ID, "/response/status",
+                                    f"{method} of unknown job {UNKNOWN_ID} answered {r.status}", "answer 404"))
+        ctx.report.add("negative", f"{method} of an unknown id is 404", "getExportJob" if method == "GET" else
+                       "cancelExportJob", problems, r.exchange)
+
+
+def negative(ctx: Context) -> None:
+    creds = ctx.client.credentials
+    for header in ("Authorization", "x-api-key", "x-gw-ims-org-id", "x-sandbox-name"):
+        r = ctx.client.request("GET", JOBS, params={"limit": "1"}, drop=(header,), name=f"without {header}")
+        problems = []
+        if not 400 <= r.status < 500:
+            problems.append(finding(W.AUTH, "/response/status", f"a list request without {header} answered {r.status}",
+                                    "refuse it with 4xx"))
+        ctx.report.add("negative", f"missing {header} is refused", "listExportJobs", problems, r.exchange)
+    for label, wrong in (("a wrong token", Credentials("aec-wrong-token", creds.api_key, creds.org, creds.sandbox)),
+                         ("a wrong API key", Credentials(creds.token, "aec-wrong-key", creds.org, creds.sandbox))):
+        r = ctx.client.request("GET", JOBS, params={"limit": "1"}, credentials=wrong, name=f"with {label}")
+        problems = []
+        if r.status not in (401, 403):
+            problems.append(finding(W.AUTH, "/response/status", f"a request with {label} answered {r.status}",
+                                    "answer 401 or 403"))
+        ctx.report.add("negative", f"{label} is refused with 401/403", "listExportJobs", problems, r.exchange)
+    if ctx.writes:
+        isolation(ctx)
+        invalid_payloads(ctx)
+
+
+def isolation(ctx: Context) -> None:
+    if not ctx.created_jobs:
+        return
+    job_id = ctx.created_jobs[0]
+    creds = ctx.client.credentials
+    others = (("another sandbox", Credentials(creds.token, creds.api_key, creds.org, f"{creds.sandbox}-aec-probe")),
+              ("another org", Credentials(creds.token, creds.api_key, "AECPROBE0000000000000000@AdobeOrg", creds.sandbox)))
+    for label, other in others:
+        problems = []
+        r = ctx.client.request("GET", f"{JOBS}/{job_id}", credentials=other, name=f"get from {label}")
+        if 200 <= r.status < 300:
+            problems.append(finding(W.ISOLATION, "/response/status", f"job {job_id} is readable from {label}",
+                                    "scope every lookup by org and sandbox"))
+        listed, _pages = list_all(ctx, 50, f"list from {label}", credentials=other, max_pages=20)
+        if job_id in [x.get("id") for x in listed]:
+            problems.append(finding(W.ISOLATION, "/response/body/records", f"job {job_id} is listed in {label}",
+                                    "scope the list by org and sandbox"))
+        ctx.report.add("negative", f"a job is invisible from {label}", "getExportJob", problems, r.exchange)
+
+
+def invalid_payloads(ctx: Context, count: int = 12) -> None:
+    from ..rules import get_rule
+
+    before, _ = list_all(ctx, 100, "list before invalid requests", max_pages=20)
+    sent = 0
+    for record in generate("export-job-request", count * 3, seed=ctx.seed, invalid=True):
+        violation = record["violation"]
+        if get_rule(violation["rule"]).severity != "error" or violation["rule"] in ("AEC005", "AEC006", "AEC009"):
+            continue
+        if sent >= count:
+            break
+        sent += 1
+        r = ctx.client.request("POST", JOBS, json_body=record["payload"],
+                               name=f"invalid request ({violation['rule']} at {violation['pointer']})")
+        problems = []
+        if 200 <= r.status < 300:
+            ctx.note_job(r)
+            problems.append(finding(W.INVALID_CREATED, "/response/status",
+                                    f"a body breaking {violation['rule']} at {violation['pointer'] or '/'} was "
+                                    f"answered {r.status}", "refuse invalid bodies with 400"))
+        ctx.report.add("negative", f"invalid body ({violation['mutation']}) is refused", "createExportJob", problems,
+                       r.exchange)
+    after, pages = list_all(ctx, 100, "list after invalid requests", max_pages=20)
+    new = {x.get("id") for x in after} - {x.get("id") for x in before} - set(ctx.created_jobs)
+    problems = []
+    if new:
+        problems.append(finding(W.INVALID_CREATED, "/response/body/records",
+                                f"{len(new)} job(s) appeared after invalid requests only", ""))
+    ctx.report.add("negative", "invalid bodies create no job", "listExportJobs", problems,
+                   pages[-1].exchange if pages else None)
+
+
+def cleanup(ctx: Context) -> list[int]:
+    """Cancel every job this run created that has not finished; returns the ids cancelled."""
+    cancelled = []
+    for job_id in ctx.created_jobs:
+        try:
+            r = ctx.client.request("GET", f"{JOBS}/{job_id}", name="cleanup: read")
+            if isinstance(r.body, dict) and r.body.get("status") in TERMINAL:
+                continue
+            ctx.client.request("DELETE", f"{JOBS}/{job_id}", name="cleanup: cancel")
+            cancelled.append(job_id)
+        except Exception:  # cleanup must reach every job even if one call fails
+            continue
+    return cancelled
