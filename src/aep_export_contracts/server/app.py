@@ -299,6 +299,8 @@ class ReferenceServer:
             start = next((i for i, (r, _) in enumerate(views) if beyond(r)), len(views))
             if self.has("repeat-records") and start > 0:
                 start -= 1
+            if self.has("skip-records"):
+                start += 1
             views = views[start:]
         take = limit + 1 if self.has("page-over-limit") else limit
         page, more = views[:take], len(views) > take

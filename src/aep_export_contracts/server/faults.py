@@ -28,4 +28,5 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("failed-without-errors", "a FAILED job carries no 'errors' entry"),
     Fault("cancel-ignored", "cancel answers 200 but the job runs on to SUCCEEDED"),
     Fault("page-over-limit", "the job list returns one record more than 'limit'"),
+    Fault("skip-records", "each next page skips the first record after the cursor"),
 )}

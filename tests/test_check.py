@@ -1,0 +1,180 @@
+"""The live check: clean server clean, every fault detected, safe on a real target, secrets kept out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from aep_export_contracts.cli import main
+from aep_export_contracts.live.check import CheckOptions, run_check
+from aep_export_contracts.live.client import Client, Credentials
+from aep_export_contracts.live.safety import UnsafeTarget, check_writes
+from aep_export_contracts.rules import all_rules
+from aep_export_contracts.server import FAULTS, running_server
+
+#: the rule that must name each fault (others may fire too)
+EXPECTED = {
+    "dataset-id-spelling": "AEC209",
+    "seconds-timestamps": "AEC201",
+    "create-201": "AEC504",
+    "no-x-location": "AEC505",
+    "status-backwards": "AEC601",
+    "accept-invalid": "AEC606",
+    "ignore-sandbox": "AEC604",
+    "ignore-auth": "AEC605",
+    "repeat-records": "AEC603",
+    "wrong-total": "AEC202",
+    "batches-object": "AEC002",
+    "unknown-id-500": "AEC607",
+    "list-ascending": "AEC301",
+    "failed-without-errors": "AEC206",
+    "cancel-ignored": "AEC608",
+    "page-over-limit": "AEC512",
+    "skip-records": "AEC602",
+}
+FAST = {"examples": 2, "job_seconds": 0.1}
+SEEN_RULES: set[str] = set()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_clean_server_has_no_violation(seed: int) -> None:
+    report = run_check(CheckOptions(seed=seed, **FAST))
+    assert report.ok, report.to_json()
+    assert report.errors == [] and report.unstable == []
+    assert {r.layer for r in report.results} == {"schema", "lifecycle", "negative"}
+    assert report.methods["POST"] and report.methods["DELETE"] and report.methods["GET"]
+
+
+def test_every_fault_is_known_to_the_matrix() -> None:
+    assert set(EXPECTED) == set(FAULTS)
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_fault_is_detected_and_named(fault: str) -> None:
+    report = run_check(CheckOptions(faults=(fault,), **FAST))
+    assert not report.ok
+    rules = set(report.by_rule())
+    SEEN_RULES.update(rules)
+    assert EXPECTED[fault] in rules, rules
+    violation = next(v for v in report.to_dict()["violations"] if v["rule"] == EXPECTED[fault])
+    assert violation["message"] and violation["check"]
+
+
+def test_every_workflow_rule_fires_in_the_matrix() -> None:
+    if len(SEEN_RULES) < 10:
+        pytest.skip("runs after the fault matrix")
+    workflow = {r.id for r in all_rules() if r.scope == "workflow"}
+    assert workflow - SEEN_RULES == set()
+
+
+def test_reports_keep_secrets_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    token, key = "tok-SECRET-5f1c9e", "key-SECRET-77aa"
+    with running_server(token=token, api_key=key, faults=frozenset({"wrong-total"}), job_seconds=0.1) as server:
+        code = main(["check", "--base-url", server.url, "--token", token, "--api-key", key, "--org", "O@AdobeOrg",
+                     "--sandbox", "dev", "--examples", "1", "--report", f"json:{tmp_path / 'r.json'}",
+                     "--report", f"junit:{tmp_path / 'r.xml'}"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    for text in (out, err, (tmp_path / "r.json").read_text(), (tmp_path / "r.xml").read_text()):
+        assert token not in text and key not in text
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["violations"] and data["violations"][0]["reproduction"]["headers"]["authorization"] == "***"
+    assert "<testsuite" in (tmp_path / "r.xml").read_text()
+
+
+def test_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--examples", "1"]) == 0
+    assert main(["check", "--base-url", "http://127.0.0.1:9"]) == 2  # no credentials
+    assert main(["check", "--base-url", "http://127.0.0.1:9", "--token", "t", "--api-key", "k", "--org", "o",
+                 "--sandbox", "s", "--layer", "negative"]) == 2  # nothing listens there
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err and "missing credentials" in err
+
+
+def test_writes_need_permission_off_loopback() -> None:
+    assert check_writes("http://127.0.0.1:8080", read_only=False, allow_writes=False, sandbox="prod") is True
+    assert check_writes("https://staging.example.invalid", read_only=True, allow_writes=False, sandbox="s") is False
+    with pytest.raises(UnsafeTarget, match="--allow-writes"):
+        check_writes("https://staging.example.invalid", read_only=False, allow_writes=False, sandbox="dev")
+    assert check_writes("https://staging.example.invalid", read_only=False, allow_writes=True, sandbox="dev")
+    with pytest.raises(UnsafeTarget, match="prod"):
+        check_writes("https://platform.adobe.io", read_only=False, allow_writes=True, sandbox="prod")
+
+
+def test_unsafe_target_sends_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    import pytest_socket
+
+    pytest_socket.disable_socket()
+    try:
+        code = main(["check", "--base-url", "https://platform.adobe.io", "--token", "t", "--api-key", "k", "--org", "o",
+                     "--sandbox", "prod", "--allow-writes"])
+    finally:
+        pytest_socket.enable_socket()
+    assert code == 2 and "sandbox other than 'prod'" in capsys.readouterr().err
+
+
+def test_read_only_sends_only_get() -> None:
+    with running_server(job_seconds=0.1) as server:
+        seed_client = Client(server.url, Credentials("aec-local-token", "aec-local-key", "O@AdobeOrg", "dev"))
+        seed_client.request("POST", "/data/core/ups/export/jobs",
+                            json_body={"destination": {"datasetId": "d"}, "schema": {"name": "n"}})
+        seed_client.close()
+        report = run_check(CheckOptions(base_url=server.url, token="aec-local-token", api_key="aec-local-key",
+                                        org="O@AdobeOrg", sandbox="dev", read_only=True, examples=2))
+    assert set(report.methods) == {"GET"} and report.exchanges > 5
+    assert report.ok, report.to_json()
+
+
+def _jobs(server_url: str) -> list[dict]:
+    client = Client(server_url, Credentials("aec-local-token", "aec-local-key", "O@AdobeOrg", "dev"))
+    records = client.request("GET", "/data/core/ups/export/jobs", params={"limit": "500"}).body["records"]
+    client.close()
+    return records
+
+
+def test_created_jobs_are_cancelled_at_the_end_and_budget_holds() -> None:
+    with running_server(job_seconds=3600) as server:
+        report = run_check(CheckOptions(base_url=server.url, token="aec-local-token", api_key="aec-local-key",
+                                        org="O@AdobeOrg", sandbox="dev", max_jobs=4, deadline=0.5, examples=2,
+                                        layers=("lifecycle",)))
+        jobs = _jobs(server.url)
+    assert 0 < len(jobs) <= 4
+    assert all(j["status"] == "FAILED" for j in jobs)  # cancelled, none left running
+    assert report.unstable  # jobs that never finish within the deadline are 'unstable', not violations
+    assert report.ok
+
+
+def test_interrupted_run_still_cancels(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupt(message: str) -> None:
+        if message.startswith("poll job"):
+            raise KeyboardInterrupt
+
+    with running_server(job_seconds=3600) as server:
+        with pytest.raises(KeyboardInterrupt):
+            run_check(CheckOptions(base_url=server.url, token="aec-local-token", api_key="aec-local-key",
+                                   org="O@AdobeOrg", sandbox="dev", layers=("lifecycle",), progress=interrupt))
+        jobs = _jobs(server.url)
+    assert jobs and all(j["status"] == "FAILED" for j in jobs)
+
+
+def test_rate_limited_target_is_unstable_not_broken() -> None:
+    with running_server(rate_limit=8.0, job_seconds=0.1) as server:
+        report = run_check(CheckOptions(base_url=server.url, token="aec-local-token", api_key="aec-local-key",
+                                        org="O@AdobeOrg", sandbox="dev", layers=("negative",)))
+    assert report.ok, report.to_json()
+    assert any("429" in line for line in report.unstable)
+
+
+def test_pytest_plugin_check_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_contract(aec_check, aec_reference_server):
+            assert aec_reference_server.url.startswith("http://127.0.0.1:")
+            report = aec_check(examples=1, layers=("negative",))
+            assert report.ok, report.to_json()
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
