@@ -113,13 +113,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         if status is not None:
             status.stop()
     render_check(report, console)
-    for kind, path in args.report or []:
-        try:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(report.to_json() if kind == "json" else report.to_junit())
-        except OSError as exc:
-            print(f"aep-export-contracts: error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
-            return 2
+    if _write_reports(report, args.report):
+        return 2
     if not report.ok:
         return 1
     if report.errors:
@@ -153,7 +148,97 @@ def _fault_matrix(args: argparse.Namespace, console: Any) -> int:
     return 0 if all(detected for _, detected, _ in rows) else 1
 
 
+def _write_reports(report: Any, targets: list[tuple[str, str]] | None) -> int:
+    for kind, path in targets or []:
+        try:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(report.to_json() if kind == "json" else report.to_junit())
+        except OSError as exc:
+            print(f"aep-export-contracts: error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+    return 0
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from .cassettes import record
+    from .live.safety import UnsafeTarget
+
+    try:
+        count = record(args.out, base_url=args.base_url, token=args.token, api_key=args.api_key, org=args.org,
+                       sandbox=args.sandbox, seed=args.seed, allow_writes=args.allow_writes, max_jobs=args.max_jobs)
+    except (ValueError, UnsafeTarget, OSError) as exc:
+        print(f"aep-export-contracts: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"recorded {count} exchanges into {args.out} (secrets scrubbed)")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .cassettes import replay
+    from .findings import Policy
+    from .live.render import render_check
+
+    try:
+        report = replay(args.paths, policy=Policy.make(strict=not args.lenient), playback=not args.no_playback,
+                        jobs=args.jobs)
+    except FileNotFoundError as exc:
+        print(f"aep-export-contracts: error: {exc}", file=sys.stderr)
+        return 2
+    console = Console()
+    render_check(report, console if console.is_terminal else Console(width=160))
+    code = _write_reports(report, args.report)
+    if code:
+        return code
+    if not report.ok:
+        return 1
+    return 2 if report.errors else 0
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from .cassettes import scan
+
+    try:
+        hits = scan(args.paths)
+    except FileNotFoundError as exc:
+        print(f"aep-export-contracts: error: {exc}", file=sys.stderr)
+        return 2
+    for path, line, what in hits:
+        print(f"{path}:{line}: looks like a secret ({what})")
+    print(f"{len(hits)} possible secret(s)" if hits else "no secret found")
+    return 1 if hits else 0
+
+
+def _credential_options(p: Any) -> None:
+    p.add_argument("--token", help="access token (default: AEP_ACCESS_TOKEN)")
+    p.add_argument("--api-key", help="API key (default: AEP_API_KEY)")
+    p.add_argument("--org", help="IMS org id (default: AEP_IMS_ORG)")
+    p.add_argument("--sandbox", help="sandbox name (default: AEP_SANDBOX)")
+
+
 def add_commands(sub: Any) -> None:
+    rec = sub.add_parser("record", help="record the lifecycle workflows into a scrubbed cassette")
+    rec.add_argument("--base-url", help="the target (default: the embedded reference server)")
+    rec.add_argument("--out", required=True, help="the cassette to write (YAML)")
+    rec.add_argument("--seed", type=int, default=0)
+    rec.add_argument("--allow-writes", action="store_true")
+    rec.add_argument("--max-jobs", type=int, default=10)
+    _credential_options(rec)
+    rec.set_defaults(func=cmd_record)
+
+    rep = sub.add_parser("replay", help="re-validate recorded exchanges offline")
+    rep.add_argument("paths", nargs="+", metavar="PATH", help="cassette files or folders")
+    rep.add_argument("--report", action="append", type=_report_target, metavar="json:PATH|junit:PATH")
+    rep.add_argument("--no-playback", action="store_true", help="validate exchanges only; do not re-run workflows")
+    rep.add_argument("--lenient", action="store_true", help="warnings do not fail the run")
+    rep.add_argument("--jobs", type=int, default=1, help="validate with N processes (same output order)")
+    rep.set_defaults(func=cmd_replay)
+
+    sc = sub.add_parser("scan", help="fail on anything that looks like a secret in files")
+    sc.add_argument("paths", nargs="+", metavar="PATH")
+    sc.set_defaults(func=cmd_scan)
+
     from .server import FAULTS as _FAULTS
 
     check = sub.add_parser("check", help="run the contract check against an endpoint (default: the embedded server)")
@@ -168,10 +253,7 @@ def add_commands(sub: Any) -> None:
     check.add_argument("--lenient", action="store_true", help="warnings do not fail the run")
     check.add_argument("--layer", action="append", choices=("schema", "lifecycle", "negative"),
                        help="run only these layers (repeatable)")
-    check.add_argument("--token", help="access token (default: AEP_ACCESS_TOKEN)")
-    check.add_argument("--api-key", help="API key (default: AEP_API_KEY)")
-    check.add_argument("--org", help="IMS org id (default: AEP_IMS_ORG)")
-    check.add_argument("--sandbox", help="sandbox name (default: AEP_SANDBOX)")
+    _credential_options(check)
     check.add_argument("--fault", action="append", default=[], choices=sorted(_FAULTS),
                        help="with the embedded server: inject this fault (repeatable)")
     check.add_argument("--fault-matrix", action="store_true",

@@ -55,6 +55,7 @@ class Client:
     on_exchange: Callable[[Exchange], None] | None = None
     unstable: list[str] = field(default_factory=list)
     transport: httpx.BaseTransport | None = None
+    sleep: Callable[[float], None] = time.sleep
     _http: httpx.Client | None = None
 
     def __post_init__(self) -> None:
@@ -93,12 +94,12 @@ class Client:
                 self.unstable.append(f"{method} {path}: timeout")
                 if attempt > self.retries:
                     raise TargetUnstable(f"{method} {path}: timed out {attempt} times") from exc
-                time.sleep(min(self.max_wait, 0.2 * 2 ** attempt))
+                self.sleep(min(self.max_wait, 0.2 * 2 ** attempt))
                 continue
             if response.status_code in RETRYABLE and attempt <= self.retries:
                 wait = _retry_after(response, attempt, self.max_wait)
                 self.unstable.append(f"{method} {path}: {response.status_code}, retried after {wait:.1f}s")
-                time.sleep(wait)
+                self.sleep(wait)
                 continue
             break
         raw = response.content

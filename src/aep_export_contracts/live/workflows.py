@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
+
 from ..findings import Finding
 from ..rules import Rule
 from ..rules import workflow as W
 from ..strategies import generate
-from .client import Client, Credentials, Observed
+from .client import Client, Credentials, Observed, TargetUnstable
 from .report import CheckReport
 
 JOBS = "/data/core/ups/export/jobs"
@@ -116,7 +118,7 @@ def poll(ctx: Context, job_id: int, label: str) -> tuple[list[str], dict[str, An
         if time.monotonic() > until:
             ctx.report.unstable.append(f"job {job_id} ({label}) not finished within {ctx.deadline:.0f}s (last: {status})")
             break
-        time.sleep(delay)
+        ctx.client.sleep(delay)
         delay = min(delay * 2, 2.0)
     return seen, last, last_obs
 
@@ -351,6 +353,6 @@ def cleanup(ctx: Context) -> list[int]:
                 continue
             ctx.client.request("DELETE", f"{JOBS}/{job_id}", name="cleanup: cancel")
             cancelled.append(job_id)
-        except Exception:  # cleanup must reach every job even if one call fails
+        except (httpx.HTTPError, TargetUnstable):  # cleanup must reach every job even if one call fails
             continue
     return cancelled

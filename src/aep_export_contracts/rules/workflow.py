@@ -50,3 +50,9 @@ SCHEMATHESIS = _meta(
     "AEC620", "schemathesis-check", "A standard schemathesis check failed.",
     "The schema-driven layer runs schemathesis's own response checks (server errors, status codes, content "
     "types, response headers and schemas per the OpenAPI description) beside the project's rules.")
+
+CASSETTE = Rule("AEC000", "cassette-integrity", Severity.ERROR, "cassette", ("replay",),
+                "A cassette no longer replays as recorded.",
+                "Replay fails closed: a request that the recorded workflow makes but the cassette does not hold, or "
+                "a finding a cassette annotates as expected that replay no longer reports, is an error.")
+REGISTRY[CASSETTE.id] = CASSETTE

@@ -1,0 +1,340 @@
+"""Cassettes: record exchanges with scrubbing, replay them offline, scan for secrets.
+
+A cassette is a vcrpy YAML file. ``record`` runs the check's lifecycle and negative workflows
+through vcrpy and scrubs every request and response before anything touches disk. ``replay``
+re-validates every recorded exchange with the exchange validator and, for cassettes that ``record``
+wrote, re-runs the same workflows with vcrpy in playback: nothing reaches the network, and a request
+the cassette does not hold is an error. ``scan`` finds what looks like a secret in files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .exchange import Exchange, validate_exchange
+from .findings import Policy
+from .live.report import CheckReport
+from .rules.workflow import CASSETTE
+
+__all__ = ["Scrubber", "load_exchanges", "record", "replay", "scan"]
+
+PLACEHOLDERS = {"token": "{ACCESS_TOKEN}", "api_key": "{API_KEY}", "org": "{IMS_ORG}", "sandbox": "{SANDBOX_NAME}"}
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+EMAIL_PLACEHOLDER = "[redacted-email]"
+SECRET_HEADERS = {"authorization": f"Bearer {PLACEHOLDERS['token']}", "x-api-key": PLACEHOLDERS["api_key"]}
+
+try:  # the C loader is much faster where PyYAML was built with libyaml
+    from yaml import CSafeDumper as _Dumper
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeDumper as _Dumper  # type: ignore[assignment]
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+
+@dataclass
+class Scrubber:
+    """Replaces secrets by header name and by value, in requests and responses alike."""
+
+    token: str
+    api_key: str
+    org: str
+    sandbox: str
+    extra: list[str] = field(default_factory=list)
+
+    def pairs(self) -> list[tuple[str, str]]:
+        values = [(self.token, PLACEHOLDERS["token"]), (self.api_key, PLACEHOLDERS["api_key"]),
+                  (self.org, PLACEHOLDERS["org"]), (self.sandbox, PLACEHOLDERS["sandbox"])]
+        values += [(x, "[redacted]") for x in self.extra]
+        # longest first, so that a value containing another is replaced whole
+        return sorted(((v, p) for v, p in values if v and len(v) >= 3), key=lambda vp: -len(vp[0]))
+
+    def text(self, value: str) -> str:
+        for secret, placeholder in self.pairs():
+            value = value.replace(secret, placeholder)
+        return EMAIL.sub(EMAIL_PLACEHOLDER, value)
+
+    def body(self, body: Any) -> Any:
+        if body is None:
+            return None
+        if isinstance(body, bytes | bytearray):
+            try:
+                return self.text(bytes(body).decode("utf-8")).encode("utf-8")
+            except UnicodeDecodeError:
+                return b"[binary body removed]"
+        return self.text(str(body))
+
+    def header(self, name: str, value: str) -> str:
+        lowered = name.lower()
+        if lowered in SECRET_HEADERS:
+            return SECRET_HEADERS[lowered]
+        if lowered == "x-gw-ims-org-id":
+            return PLACEHOLDERS["org"]
+        if lowered == "x-sandbox-name":
+            return PLACEHOLDERS["sandbox"] if value == self.sandbox else self.text(value)
+        return self.text(value)
+
+    # vcrpy hooks
+    def request(self, request: Any) -> Any:
+        request.uri = self.text(request.uri)
+        for name in list(request.headers):
+            request.headers[name] = self.header(name, str(request.headers[name]))
+        request.body = self.body(request.body)
+        return request
+
+    def response(self, response: dict[str, Any]) -> dict[str, Any]:
+        headers = response.get("headers", {})
+        for name in list(headers):
+            headers[name] = [self.header(name, str(v)) for v in headers[name]]
+        body = response.get("body", {})
+        if "string" in body:
+            body["string"] = self.body(body["string"])
+        return response
+
+
+def _vcr(mode: str, scrubber: Scrubber | None = None) -> Any:
+    import vcr
+
+    return vcr.VCR(
+        record_mode=mode,
+        before_record_request=scrubber.request if scrubber else None,
+        before_record_response=scrubber.response if scrubber else None,
+        decode_compressed_response=True,
+        match_on=("method", "scheme", "host", "port", "path", "query", "body"),
+    )
+
+
+def record(out: str | Path, *, base_url: str | None = None, token: str | None = None, api_key: str | None = None,
+           org: str | None = None, sandbox: str | None = None, seed: int = 0, allow_writes: bool = False,
+           max_jobs: int = 10) -> int:
+    """Record the lifecycle and negative workflows into one scrubbed cassette; returns the interaction count."""
+    from .live.check import CheckOptions, credentials, target
+    from .live.client import Client
+    from .live.safety import check_writes
+    from .live.workflows import Context, cleanup, lifecycle, negative
+
+    opts = CheckOptions(base_url=base_url, token=token, api_key=api_key, org=org, sandbox=sandbox, seed=seed,
+                        allow_writes=allow_writes, max_jobs=max_jobs, job_seconds=0.2)
+    creds = credentials(opts, base_url is None)
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    scrubber = Scrubber(creds.token, creds.api_key, creds.org, creds.sandbox)
+    with target(opts) as url:
+        writes = check_writes(url, read_only=False, allow_writes=allow_writes, sandbox=creds.sandbox)
+        report = CheckReport(url, seed, Policy(), creds.secrets())
+        with _vcr("all", scrubber).use_cassette(str(path)):
+            client = Client(url, creds)
+            ctx = Context(client, report, writes, max_jobs, opts.deadline, seed)
+            try:
+                lifecycle(ctx)
+                negative(ctx)
+            finally:
+                cleanup(ctx)
+                client.close()
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    data["aec"] = {"workflow": "lifecycle+negative", "seed": seed, "base_url": scrubber.text(url),
+                   "writes": writes, "max_jobs": max_jobs}
+    path.write_text(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return len(data.get("interactions", []))
+
+
+def cassette_files(paths: Iterable[str | Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(sorted(x for x in p.rglob("*") if x.suffix in (".yaml", ".yml") and x.is_file()))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise FileNotFoundError(f"{p}: no such file or folder")
+    return files
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
+        raise ValueError(f"{path}: not a vcrpy cassette (no 'interactions' list)")
+    return data
+
+
+def _body(part: dict[str, Any]) -> Any:
+    body = part.get("body")
+    if isinstance(body, dict):
+        body = body.get("string")
+    return body
+
+
+def _headers(raw: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in (raw or {}).items():
+        out[str(k)] = ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+    return out
+
+
+def to_exchange(interaction: dict[str, Any], name: str) -> Exchange:
+    request, response = interaction.get("request", {}), interaction.get("response", {})
+    status = response.get("status", {})
+    code = status.get("code") if isinstance(status, dict) else status
+    return Exchange.make(str(request.get("method", "GET")), str(request.get("uri", "")),
+                         request_headers=_headers(request.get("headers")), request_body=_body(request),
+                         status=int(code) if code is not None else None,
+                         response_headers=_headers(response.get("headers")), response_body=_body(response), name=name)
+
+
+def load_exchanges(paths: Iterable[str | Path], *, contract_only: bool = True) -> Iterator[tuple[str, Exchange]]:
+    """(id, exchange) for every interaction of every cassette under ``paths``.
+
+    ``contract_only`` leaves out calls to other services (Data Access) that the contract does not cover.
+    """
+    for path in cassette_files(paths):
+        data = _load(path)
+        for i, interaction in enumerate(data["interactions"]):
+            name = f"{path.name}#{i}"
+            exchange = to_exchange(interaction, name)
+            if not contract_only or _is_contract_path(exchange.path):
+                yield name, exchange
+
+
+CONTRACT_PATHS = ("/data/core/ups/export/jobs", "/data/foundation/catalog/dataSets")
+
+
+def _expected(data: dict[str, Any]) -> set[tuple[int, str, str]]:
+    meta = data.get("aec") or {}
+    return {(int(e["interaction"]), str(e["rule"]), str(e["pointer"])) for e in meta.get("expected", [])}
+
+
+def replay(paths: Iterable[str | Path], *, policy: Policy | None = None, playback: bool = True,
+           jobs: int = 1) -> CheckReport:
+    """Re-validate every recorded exchange; re-run recorded workflows in playback (fail closed).
+
+    With ``jobs`` > 1 the cassettes are shared out among processes; the report keeps input order.
+    """
+    policy = policy or Policy.make(strict=True)
+    files = cassette_files(paths)
+    if jobs > 1 and len(files) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            parts = list(pool.map(_replay_file, files, [policy] * len(files), [playback] * len(files)))
+    else:
+        parts = [_replay_file(f, policy, playback) for f in files]
+    report = CheckReport("cassettes", 0, policy, [])
+    for part in parts:
+        report.results.extend(part.results)
+        report.errors.extend(part.errors)
+        report.exchanges += part.exchanges
+        report.methods.update(part.methods)
+    return report
+
+
+def _is_contract_path(path: str) -> bool:
+    return "/export/jobs" in path or path.rstrip("/").endswith("/dataSets")
+
+
+def _replay_file(path: Path, policy: Policy, playback: bool) -> CheckReport:
+    report = CheckReport(str(path), 0, policy, [])
+    try:
+        data = _load(path)
+    except (ValueError, yaml.YAMLError, OSError) as exc:
+        report.errors.append(f"{path}: {str(exc).splitlines()[0][:200]}")
+        return report
+    expected = _expected(data)
+    seen: set[tuple[int, str, str]] = set()
+    for i, interaction in enumerate(data["interactions"]):
+        exchange = to_exchange(interaction, f"{path.name}#{i}")
+        report.exchanges += 1
+        report.methods[exchange.method] += 1
+        if not _is_contract_path(exchange.path):
+            continue  # Data Access and other services are outside the contract
+        unexpected = []
+        for f in validate_exchange(exchange, policy=policy).findings:
+            key = (i, f.rule, f.pointer)
+            if key in expected:
+                seen.add(key)
+            else:
+                unexpected.append(f)
+        report.add("replay", f"{path.name}#{i} {exchange.method} {exchange.path}", path.name, unexpected, exchange)
+    for i, rule, pointer in sorted(expected - seen):
+        report.add("replay", f"{path.name}#{i} annotation", path.name,
+                   [CASSETTE.finding(pointer,
+                            f"the cassette expects {rule} at {pointer or '/'} in interaction {i}, "
+                            "and replay no longer reports it", "update the annotation or the contract")])
+    meta = data.get("aec") or {}
+    if playback and meta.get("workflow"):
+        _playback(path, meta, report)
+    return report
+
+
+def _playback(path: Path, meta: dict[str, Any], report: CheckReport) -> None:
+    from vcr.errors import CannotOverwriteExistingCassetteException
+
+    from .live.client import Client, Credentials
+    from .live.workflows import Context, cleanup, lifecycle, negative
+
+    creds = Credentials(PLACEHOLDERS["token"], PLACEHOLDERS["api_key"], PLACEHOLDERS["org"], PLACEHOLDERS["sandbox"])
+    sub = CheckReport(str(path), int(meta.get("seed", 0)), report.policy, [])
+    client = Client(str(meta["base_url"]), creds, sleep=lambda _s: None, retries=0)
+    ctx = Context(client, sub, bool(meta.get("writes", True)), int(meta.get("max_jobs", 10)), 60.0,
+                  int(meta.get("seed", 0)))
+    try:
+        with _vcr("none").use_cassette(str(path)):
+            try:
+                lifecycle(ctx)
+                negative(ctx)
+                cleanup(ctx)
+            except CannotOverwriteExistingCassetteException as exc:
+                detail = str(exc).splitlines()[0][:200]
+                report.add("playback", f"{path.name}: workflow replay", path.name,
+                           [CASSETTE.finding("", f"a request is missing from the cassette: {detail}",
+                                             "record the cassette again")])
+                return
+    finally:
+        client.close()
+    failing = [f for r in sub.results for f in r.findings if report.policy.fails(f)]
+    report.add("playback", f"{path.name}: workflow replay ({len(sub.results)} checks)", path.name, failing)
+
+
+# ---- scan --------------------------------------------------------------------------------------
+
+SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("bearer token", re.compile(r"Bearer\s+(?!\{ACCESS_TOKEN\}|\*\*\*|\[redacted)[A-Za-z0-9._~+/=-]{6,}")),
+    ("JWT", re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    ("API key", re.compile(r"(?i)(?:x-api-key|api[_-]?key|client[_-]?secret)[\"']?\s*[:=]\s*(?:-\s*)?[\"']?"
+                           r"(?!\{API_KEY\}|\*\*\*|\[redacted)[A-Za-z0-9._-]{6,}")),
+    ("e-mail address", EMAIL),
+)
+
+
+def scan(paths: Iterable[str | Path]) -> list[tuple[str, int, str]]:
+    """(file, line, what) for everything that looks like a secret."""
+    hits: list[tuple[str, int, str]] = []
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(sorted(x for x in p.rglob("*") if x.is_file()))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise FileNotFoundError(f"{p}: no such file or folder")
+    for f in files:
+        try:
+            text = f.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        for n, line in enumerate(text.splitlines(), 1):
+            for what, pattern in SECRET_PATTERNS:
+                if pattern.search(line):
+                    hits.append((str(f), n, what))
+    return hits
+
+
+def dumps_report(report: CheckReport) -> str:
+    return json.dumps(report.to_dict(), indent=2)

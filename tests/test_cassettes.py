@@ -1,0 +1,209 @@
+"""Cassettes: scrubbed recording, offline fail-closed replay, annotations, secret scan, plugin."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_socket
+import yaml
+
+from aep_export_contracts import contracts
+from aep_export_contracts.cassettes import load_exchanges, record, replay, scan
+from aep_export_contracts.cli import main
+from aep_export_contracts.server import running_server
+
+ROOT = Path(__file__).parents[1]
+CASSETTES = ROOT / "cassettes"
+TOKEN, KEY, ORG, SANDBOX = "tok-5ECRET-a1b2c3d4", "key-5ECRET-e5f6", "SECRETORG123@AdobeOrg", "secret-sandbox"
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("rec") / "lifecycle.yaml"
+    with running_server(token=TOKEN, api_key=KEY, job_seconds=0.1) as server:
+        count = record(path, base_url=server.url, token=TOKEN, api_key=KEY, org=ORG, sandbox=SANDBOX)
+    assert count > 20
+    return path
+
+
+def test_recording_contains_no_secret(recorded: Path) -> None:
+    text = recorded.read_text()
+    for secret in (TOKEN, KEY, ORG, SANDBOX, "example.invalid"):
+        assert secret not in text
+    assert "Bearer {ACCESS_TOKEN}" in text and "{IMS_ORG}" in text and "[redacted-email]" in text
+    assert scan([recorded]) == []
+
+
+def test_replay_of_a_recording_is_clean(recorded: Path) -> None:
+    report = replay([recorded])
+    assert report.ok, report.to_json()
+    assert any(r.layer == "playback" for r in report.results)
+    assert report.exchanges > 20
+
+
+def test_bundled_cassettes_replay_clean() -> None:
+    report = replay([CASSETTES])
+    assert report.ok and not report.errors, report.to_json()
+
+
+def test_replay_is_offline_and_intercepted(recorded: Path) -> None:
+    pytest_socket.disable_socket(allow_unix_socket=False)
+    try:
+        report = replay([recorded])
+    finally:
+        pytest_socket.enable_socket()
+    assert report.ok, report.to_json()
+    playback = [r for r in report.results if r.layer == "playback"]
+    assert playback and "checks" in playback[0].name
+
+
+def _edited(path: Path, tmp_path: Path, edit: Any) -> Path:
+    data = yaml.safe_load(path.read_text())
+    edit(data)
+    out = tmp_path / path.name
+    out.write_text(yaml.safe_dump(data, sort_keys=False))
+    return out
+
+
+def test_a_missing_interaction_fails_closed(recorded: Path, tmp_path: Path) -> None:
+    def drop_a_poll(data: dict) -> None:
+        polls = [i for i, x in enumerate(data["interactions"])
+                 if x["request"]["method"] == "GET" and x["request"]["uri"].rstrip("/").split("/")[-1].isdigit()]
+        del data["interactions"][polls[len(polls) // 2]]
+
+    pytest_socket.disable_socket(allow_unix_socket=False)
+    try:
+        report = replay([_edited(recorded, tmp_path, drop_a_poll)])
+    finally:
+        pytest_socket.enable_socket()
+    assert not report.ok
+    assert ("AEC000", "") in {(f.rule, f.pointer) for _, f in report.failing()}
+
+
+def test_a_broken_recorded_answer_fails(recorded: Path, tmp_path: Path) -> None:
+    def break_status(data: dict) -> None:
+        for x in data["interactions"]:
+            body = x["response"]["body"]["string"]
+            if x["request"]["method"] == "GET" and body.startswith("{") and '"status": "SUCCEEDED"' in body:
+                x["response"]["body"]["string"] = body.replace('"status": "SUCCEEDED"', '"status": "DONE"')
+                return
+
+    report = replay([_edited(recorded, tmp_path, break_status)], playback=False)
+    assert ("AEC003", "/response/body/status") in {(f.rule, f.pointer) for _, f in report.failing()}
+
+
+def test_a_contract_change_that_breaks_recorded_traffic_is_named(recorded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aep_export_contracts import validate as _  # noqa: F401
+    from aep_export_contracts.validate import _explainer, _fast
+
+    original = contracts._files()
+    changed = copy.deepcopy(original)
+    changed["export-job"]["required"] = [*changed["export-job"]["required"], "exportFormat"]
+    monkeypatch.setattr(contracts, "_files", lambda: changed)
+    for cache in (_fast, _explainer, contracts.registry):
+        cache.cache_clear()
+    try:
+        report = replay([recorded], playback=False)
+    finally:
+        monkeypatch.undo()
+        for cache in (_fast, _explainer, contracts.registry):
+            cache.cache_clear()
+    pairs = {(f.rule, f.pointer) for _, f in report.failing()}
+    assert ("AEC001", "/response/body/exportFormat") in pairs
+
+
+def test_docs_cassette_reports_exactly_its_annotations(tmp_path: Path) -> None:
+    docs = CASSETTES / "docs" / "tutorial.yaml"
+    assert replay([docs]).ok
+    data = yaml.safe_load(docs.read_text())
+    notes = {e["note"] for e in data["aec"]["expected"]}
+    assert sum(n.startswith("fault ") for n in notes) >= 6
+
+    removed = _edited(docs, tmp_path, lambda d: d["aec"]["expected"].pop(0))
+    report = replay([removed])
+    assert not report.ok and report.failing()[0][1].rule == data["aec"]["expected"][0]["rule"]
+
+    def bogus(d: dict) -> None:
+        d["aec"]["expected"].append({"interaction": 0, "rule": "AEC301", "pointer": "/response/body", "note": "x"})
+
+    stale = _edited(docs, tmp_path, bogus)
+    assert ("AEC000", "/response/body") in {(f.rule, f.pointer) for _, f in replay([stale]).failing()}
+
+
+def test_scan_finds_secrets_and_spares_placeholders(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("\n".join([
+        "ok: Bearer {ACCESS_TOKEN}",
+        "authorization: Bearer abcDEF123456789",
+        "token: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijklmnop",
+        "x-api-key: 9f8e7d6c5b4a39281",
+        "contact: jane.doe@example.com",
+        "org: 5B020A27E7040801DEDBA61B@AdobeOrg",
+        "x-api-key: '{API_KEY}'",
+    ]))
+    hits = scan([tmp_path])
+    assert [(line, what) for _, line, what in hits] == [(2, "bearer token"), (3, "JWT"), (4, "API key"),
+                                                        (5, "e-mail address")]
+    assert all(path.endswith("bad.yaml") for path, _, _ in hits)
+
+
+def test_scan_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", str(CASSETTES)]) == 0
+    (tmp_path / "leak.json").write_text('{"Authorization": "Bearer live-token-123456"}')
+    assert main(["scan", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "leak.json:1: looks like a secret (bearer token)" in out
+    assert main(["scan", str(tmp_path / "nope")]) == 2
+
+
+def test_replay_cli_and_reports(recorded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report_path = tmp_path / "replay.json"
+    assert main(["replay", str(CASSETTES), "--report", f"json:{report_path}", "--report", f"junit:{tmp_path / 'r.xml'}"]) == 0
+    data = json.loads(report_path.read_text())
+    assert data["ok"] is True and data["exchanges"] >= 80
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("interactions: 3\n")
+    assert main(["replay", str(broken)]) == 2
+    assert main(["replay", str(tmp_path / "missing.yaml")]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_replay_with_jobs_keeps_the_order(recorded: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(3):
+        shutil.copy(recorded, folder / f"c{i}.yaml")
+    shutil.copy(CASSETTES / "docs" / "tutorial.yaml", folder / "d.yaml")
+    one = replay([folder], playback=False)
+    two = replay([folder], playback=False, jobs=2)
+    assert [r.name for r in one.results] == [r.name for r in two.results]
+    assert one.to_dict()["violations"] == two.to_dict()["violations"]
+
+
+def test_record_refuses_unsafe_targets(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    pytest_socket.disable_socket()
+    try:
+        code = main(["record", "--base-url", "https://staging.example.invalid", "--out", str(tmp_path / "x.yaml"),
+                     "--token", "t", "--api-key", "k", "--org", "o", "--sandbox", "s"])
+    finally:
+        pytest_socket.enable_socket()
+    assert code == 2 and "--allow-writes" in capsys.readouterr().err
+
+
+def test_pytest_plugin_parametrizes_over_cassettes(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from aep_export_contracts.exchange import validate_exchange
+
+        def test_recorded(aec_exchange):
+            assert validate_exchange(aec_exchange).valid or aec_exchange.name.startswith("tutorial")
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--aep-cassettes={CASSETTES}")
+    total = len(list(load_exchanges([CASSETTES])))
+    result.assert_outcomes(passed=total)
