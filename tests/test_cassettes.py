@@ -98,7 +98,6 @@ def test_a_broken_recorded_answer_fails(recorded: Path, tmp_path: Path) -> None:
 
 
 def test_a_contract_change_that_breaks_recorded_traffic_is_named(recorded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from aep_export_contracts import validate as _  # noqa: F401
     from aep_export_contracts.validate import _explainer, _fast
 
     original = contracts._files()
