@@ -24,6 +24,7 @@ __all__ = [
     "CONTRACT_NAMES",
     "KeyTree",
     "bundled_openapi",
+    "closed_schemas_by_uri",
     "data_root",
     "key_tree",
     "openapi_document",
@@ -160,6 +161,23 @@ def bundled_openapi() -> dict[str, Any]:
     return copy.deepcopy(_bundled())
 
 
+def _close(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = {k: _close(v) for k, v in node.items()}
+        if "properties" in out and "additionalProperties" not in out:
+            out["additionalProperties"] = False
+        return out
+    if isinstance(node, list):
+        return [_close(v) for v in node]
+    return node
+
+
+@cache
+def closed_schemas_by_uri() -> dict[str, dict[str, Any]]:
+    """Every contract with each object closed to the keys it names: a fast test for unknown keys."""
+    return {uri: _close(s) for uri, s in schemas_by_uri().items()}
+
+
 @dataclass
 class KeyTree:
     """The object keys a contract knows, by position: used to find unknown keys in responses."""
@@ -171,20 +189,21 @@ class KeyTree:
 
     def walk(self, payload: Any, pointer: str = "") -> Iterator[tuple[str, str, KeyTree]]:
         """Yield (parent pointer, unknown key, this node) for every key the tree does not know."""
-        if isinstance(payload, dict):
-            if self.open_values is not None:
-                for key, value in payload.items():
-                    yield from self.open_values.walk(value, f"{pointer}/{escape(str(key))}")
-            elif self.is_object:
-                for key, value in payload.items():
-                    sub = self.keys.get(key)
-                    if sub is None:
-                        yield pointer, str(key), self
-                    else:
-                        yield from sub.walk(value, f"{pointer}/{escape(key)}")
-        elif isinstance(payload, list) and self.items is not None:
-            for i, value in enumerate(payload):
-                yield from self.items.walk(value, f"{pointer}/{i}")
+        stack: list[tuple[KeyTree, Any, tuple[Any, ...]]] = [(self, payload, ())]
+        while stack:
+            node, value, path = stack.pop()
+            if isinstance(value, dict):
+                if node.open_values is not None:
+                    stack.extend((node.open_values, v, (*path, k)) for k, v in value.items())
+                elif node.is_object:
+                    for key, sub_value in value.items():
+                        sub = node.keys.get(key)
+                        if sub is None:
+                            yield pointer + "".join("/" + escape(str(p)) for p in path), str(key), node
+                        else:
+                            stack.append((sub, sub_value, (*path, key)))
+            elif isinstance(value, list) and node.items is not None:
+                stack.extend((node.items, v, (*path, i)) for i, v in enumerate(value))
 
 
 def escape(token: str) -> str:

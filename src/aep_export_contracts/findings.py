@@ -119,8 +119,10 @@ class Report:
     source: str | None = None
 
     @classmethod
-    def build(cls, contract: str | None, findings: Iterable[Finding], policy: Policy = DEFAULT_POLICY,
+    def build(cls, contract: str | None, findings: list[Finding], policy: Policy = DEFAULT_POLICY,
               source: str | None = None) -> Report:
+        if not findings:
+            return cls(contract, [], policy, 0, source)
         kept: list[Finding] = []
         dropped = 0
         seen: set[tuple[str, str, str]] = set()

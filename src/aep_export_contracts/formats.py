@@ -12,7 +12,30 @@ import calendar
 import re
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["is_rfc3339", "rfc3339_problem", "rfc3339_to_ms"]
+__all__ = ["fields_problem", "is_field_list", "is_rfc3339", "rfc3339_problem", "rfc3339_to_ms"]
+
+_PATH_ELEMENT = re.compile(r"[A-Za-z_@$][A-Za-z0-9_@$:-]*(?:\.[A-Za-z_@$][A-Za-z0-9_@$:-]*)*")
+
+
+_FIELD_LIST = re.compile(rf" *{_PATH_ELEMENT.pattern} *(?:, *{_PATH_ELEMENT.pattern} *)*")
+
+
+def is_field_list(value: str) -> bool:
+    """The contract's fieldList pattern, decided by Python's engine (used when a regex engine gives up)."""
+    return _FIELD_LIST.fullmatch(value) is not None
+
+
+def fields_problem(value: str) -> str:
+    """Why ``value`` is not a list of comma-separated dot paths (the contract's pattern said no)."""
+    if value.strip() == "":
+        return "is empty (omit 'fields' to export every field)"
+    for i, element in enumerate(value.split(",")):
+        stripped = element.strip(" ")
+        if stripped == "":
+            return f"has an empty element at position {i + 1} (a doubled or trailing comma)"
+        if _PATH_ELEMENT.fullmatch(stripped) is None:
+            return f"element {stripped[:60]!r} is not a dot path like 'personalEmail.address'"
+    return "is not a list of comma-separated dot paths"
 
 _DATE_TIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?"
@@ -51,6 +74,13 @@ def is_rfc3339(value: object) -> bool:
 
 def rfc3339_to_ms(value: str) -> int | None:
     """Epoch milliseconds of a valid RFC 3339 date-time (a leap second counts as :59.999)."""
+    if len(value) >= 20 and value[10] in "Tt" and value[-1] in "Zz0123456789" and ":60" not in value[16:19]:
+        try:  # the C parser, for the common case; the regex below decides every other one
+            moment = datetime.fromisoformat(value[:-1] + "+00:00" if value[-1] in "Zz" else value)
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None and _DATE_TIME.fullmatch(value):
+            return int(moment.timestamp() * 1000)
     m = _DATE_TIME.fullmatch(value)
     if m is None or m.group(8) is None or rfc3339_problem(value) is not None:
         return None

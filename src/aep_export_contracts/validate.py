@@ -22,7 +22,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from . import contracts
 from .contracts import CONTRACT_NAMES, escape
 from .findings import DEFAULT_POLICY, Finding, Policy, Report
-from .formats import is_rfc3339, rfc3339_problem
+from .formats import fields_problem, is_field_list, is_rfc3339, rfc3339_problem
 from .rules import rules_for
 from .rules import schema as S
 
@@ -53,6 +53,23 @@ def _registry_rs() -> Any:
 def _fast(contract: str) -> Any:
     return jsonschema_rs.validator_for(contracts.schema(contract), validate_formats=True,
                                        registry=_registry_rs())
+
+
+@cache
+def _closed(contract: str) -> Any:
+    """The contract with every object closed: passes exactly when no unknown key is present."""
+    closed = contracts.closed_schemas_by_uri()
+    registry = jsonschema_rs.Registry(list(closed.items()))
+    return jsonschema_rs.validator_for(closed[contracts.schema(contract)["$id"]], validate_formats=True,
+                                       registry=registry)
+
+
+def has_no_unknown_key(payload: Any, contract: str) -> bool:
+    """True when every key of the payload is one the contract names (checked in Rust)."""
+    try:
+        return bool(_closed(contract).is_valid(payload))
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        return False
 
 
 @cache
@@ -159,6 +176,9 @@ def _findings_for(err: ValidationError, contract: str) -> Iterator[Finding]:
         yield S.TIMESTAMP.finding(where, f"{_short(inst)} {problem or 'is not an RFC 3339 date-time'}",
                                   "write e.g. 2019-09-01T00:00:00Z or 2018-10-25T13:22:04-07:00")
         return
+    if kind == "pattern":
+        yield from _pattern_findings(list(err.absolute_path), inst)
+        return
     if kind == "uniqueItems" and isinstance(inst, list):
         seen: list[Any] = []
         for i, item in enumerate(inst):
@@ -168,6 +188,16 @@ def _findings_for(err: ValidationError, contract: str) -> Iterator[Finding]:
             seen.append(item)
         return
     yield S.CONSTRAINT.finding(where, _constraint_message(kind, bound, inst), "")
+
+
+def _pattern_findings(path: list[Any], inst: Any) -> Iterator[Finding]:
+    where = _pointer(path)
+    if path and path[-1] == "fields" and isinstance(inst, str):
+        name = ".".join(str(p) for p in path)
+        yield S.FIELDS_SYNTAX.finding(where, f"'{name}' {fields_problem(inst)}",
+                                      "write comma-separated dot paths, e.g. 'identities.id,personalEmail.address'")
+        return
+    yield S.CONSTRAINT.finding(where, f"{_short(inst)} does not have the required form", "")
 
 
 def _constraint_message(kind: Any, bound: Any, inst: Any) -> str:
@@ -182,8 +212,104 @@ def _constraint_message(kind: Any, bound: Any, inst: Any) -> str:
     return f"{_short(inst)} {texts.get(str(kind), f'breaks the {kind!r} constraint ({_short(bound)})')}"
 
 
+def _known_keys(contract: str, path: list[Any]) -> list[str]:
+    node = contracts.key_tree(contract)
+    for step in path:
+        if isinstance(step, int):
+            if node.items is None:
+                return []
+            node = node.items
+        else:
+            sub = node.keys.get(step)
+            if sub is None:
+                return []
+            node = sub
+    return list(node.keys)
+
+
+def _rs_findings(err: Any, contract: str) -> Iterator[Finding]:
+    path = list(err.instance_path)
+    where = _pointer(path)
+    kind = err.kind
+    name = type(kind).__name__
+    inst: Any = err.instance
+    if name in ("AnyOf", "OneOfNotValid"):
+        if contract == "error" and not path:
+            yield S.ERROR_SHAPE.finding(where, "the error body matches none of the platform's error shapes",
+                                        "send {error_code, message}, {type, status, title, detail} or "
+                                        "{message, statusCode, retryAfterMs}")
+            return
+        branches = [b for b in (getattr(kind, "context", None) or []) if b]
+        if branches:
+            best = min(branches, key=len)
+            for sub in best:
+                yield from _rs_findings(sub, contract)
+            return
+    if name == "Required":
+        prop = str(kind.property)
+        yield S.REQUIRED.finding(f"{where}/{escape(prop)}", f"required field '{prop}' is missing", f"add '{prop}'")
+        return
+    if name == "AdditionalProperties":
+        known = _known_keys(contract, path)
+        for key in kind.unexpected:
+            yield S.UNKNOWN_REQUEST_KEY.finding(f"{where}/{escape(str(key))}", f"unknown key {_short(key)} in a request",
+                                                _did_you_mean(str(key), known))
+        return
+    if name == "Type":
+        expected = [str(t) for t in kind.types]
+        expected_text = " or ".join(expected)
+        yield S.WRONG_TYPE.finding(where, f"expected {expected_text}, got {_json_type(inst)}"
+                                   + ("" if isinstance(inst, dict | list) else f" {_short(inst)}"),
+                                   f"send a JSON {expected_text}")
+        return
+    if name in ("Enum", "Constant"):
+        allowed = list(kind.options) if name == "Enum" else [kind.expected_value]
+        hint = "use one of: " + ", ".join(str(a) for a in allowed)
+        if isinstance(inst, str):
+            for a in allowed:
+                if isinstance(a, str) and a.lower() == inst.lower():
+                    hint = f"did you mean {a!r}? values are case-sensitive"
+        yield S.NOT_ALLOWED.finding(where, f"{_short(inst)} is not an allowed value", hint)
+        return
+    if name == "Format":
+        problem = rfc3339_problem(inst) if isinstance(inst, str) else None
+        yield S.TIMESTAMP.finding(where, f"{_short(inst)} {problem or 'is not an RFC 3339 date-time'}",
+                                  "write e.g. 2019-09-01T00:00:00Z or 2018-10-25T13:22:04-07:00")
+        return
+    if name == "Pattern":
+        yield from _pattern_findings(path, inst)
+        return
+    if name in ("BacktrackLimitExceeded", "RegexEngineFailure"):
+        # the Rust engine gave up on a huge value: Python's engine decides the same pattern
+        if not (path and path[-1] == "fields" and isinstance(inst, str) and is_field_list(inst)):
+            yield from _pattern_findings(path, inst)
+        return
+    if name == "UniqueItems" and isinstance(inst, list):
+        seen: list[Any] = []
+        for i, item in enumerate(inst):
+            if item in seen:
+                yield S.UNIQUE_STATUS.finding(f"{where}/{i}", f"{_short(item)} appears more than once",
+                                              "list each status once")
+            seen.append(item)
+        return
+    keyword = str(getattr(kind, "name", name))
+    yield S.CONSTRAINT.finding(where, _constraint_message(keyword, getattr(kind, "limit", None), inst), "")
+
+
 def explain(payload: Any, contract: str) -> list[Finding]:
-    """The schema findings for a payload, one per problem (python-jsonschema, best match)."""
+    """The schema findings for a payload, one per problem (jsonschema-rs errors, best branch of an anyOf)."""
+    try:
+        errors = list(_fast(contract).iter_errors(payload))
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        return explain_reference(payload, contract)
+    out: list[Finding] = []
+    for err in errors:
+        out.extend(_rs_findings(err, contract))
+    return out
+
+
+def explain_reference(payload: Any, contract: str) -> list[Finding]:
+    """The same findings from python-jsonschema (best match): the independent second engine."""
     try:
         errors = list(_explainer(contract).iter_errors(payload))
     except RecursionError:
@@ -236,14 +362,18 @@ def _schema_findings(payload: Any, contract: str, checked: bool) -> list[Finding
     return sanity + explain(payload, contract)
 
 
-def _semantic(payload: Any, contract: str) -> list[Finding]:
+def _semantic(payload: Any, contract: str, raw: bytes | None = None) -> list[Finding]:
     out: list[Finding] = []
+    gates = raw is not None and b"\\" not in raw  # an escape could hide a token from a gate
     for r in rules_for(contract):
+        if gates and r.gate is not None and not r.gate(raw):  # type: ignore[arg-type]
+            continue
         out.extend(r.run(payload))
     if contract == "export-job-list" and isinstance(payload, dict):
         records = payload.get("records")
         if isinstance(records, list):
-            job_rules = rules_for("export-job")
+            job_rules = rules_for("export-job") if not gates else tuple(
+                r for r in rules_for("export-job") if r.gate is None or r.gate(raw))  # type: ignore[arg-type]
             for i, record in enumerate(records):
                 prefix = f"/records/{i}"
                 for r in job_rules:
@@ -251,14 +381,18 @@ def _semantic(payload: Any, contract: str) -> list[Finding]:
     return out
 
 
-def findings(payload: Any, contract: str, *, checked: bool = False) -> list[Finding]:
-    """All findings of a payload (no policy applied). ``checked``: the value came from a JSON parser."""
+def findings(payload: Any, contract: str, *, checked: bool = False, raw: bytes | None = None) -> list[Finding]:
+    """All findings of a payload (no policy applied).
+
+    ``checked``: the value came from a JSON parser; ``raw``: the bytes it was parsed from, which lets
+    rules with a gate be skipped when the bytes show they have nothing to say.
+    """
     if contract not in CONTRACT_NAMES:
         raise KeyError(f"unknown contract {contract!r}; known contracts: {', '.join(CONTRACT_NAMES)}")
     out = _schema_findings(payload, contract, checked)
-    if any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in out):
+    if out and any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in out):
         return out
-    out.extend(_semantic(payload, contract))
+    out.extend(_semantic(payload, contract, raw))
     return out
 
 
@@ -272,13 +406,14 @@ def validate(payload: Any, contract: str | None = None, *, policy: Policy = DEFA
     return _validate(payload, contract, policy, source, checked=False)
 
 
-def _validate(payload: Any, contract: str | None, policy: Policy, source: str | None, checked: bool) -> Report:
+def _validate(payload: Any, contract: str | None, policy: Policy, source: str | None, checked: bool,
+              raw: bytes | None = None) -> Report:
     chosen = contract or detect_contract(payload)
     if chosen is None:
         finding = S.UNDETECTED.finding("", "the payload matches none of the contracts' shapes",
                                        "name the contract with --contract (contract=...)")
         return Report.build(None, [finding], policy, source)
-    return Report.build(chosen, findings(payload, chosen, checked=checked), policy, source)
+    return Report.build(chosen, findings(payload, chosen, checked=checked, raw=raw), policy, source)
 
 
 def parse_json(data: bytes | str) -> tuple[Any, Finding | None]:
@@ -308,7 +443,8 @@ def validate_bytes(data: bytes | str, contract: str | None = None, *, policy: Po
     payload, problem = parse_json(data)
     if problem is not None:
         return Report.build(contract, [problem], policy, source)
-    report = _validate(payload, contract, policy, source, checked=True)
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+    report = _validate(payload, contract, policy, source, checked=True, raw=raw)
     if len(data) > MAX_STRING:
         extra = [f for f in _sanity(payload) if f.rule == S.OVERSIZED.id]
         if extra:

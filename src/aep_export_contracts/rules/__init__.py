@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from ..findings import Finding, Severity
 
-__all__ = ["REGISTRY", "Hit", "Rule", "all_rules", "get_rule", "rule", "rules_for"]
+__all__ = ["REGISTRY", "Hit", "Rule", "all_of", "all_rules", "any_of", "get_rule", "rule", "rules_for"]
 
 
 class Hit(NamedTuple):
@@ -23,6 +23,23 @@ class Hit(NamedTuple):
 
 
 Check = Callable[[Any], Iterable[Hit]]
+#: A gate reads the raw JSON bytes and says whether the rule could have anything to say: a rule
+#: whose gate is False is skipped. Gates must be sound: False only when the rule cannot fire.
+Gate = Callable[[bytes], bool]
+
+
+def any_of(*tokens: bytes) -> Gate:
+    """A gate that opens when any of ``tokens`` occurs in the bytes."""
+    if len(tokens) == 1:
+        token = tokens[0]
+        return lambda raw: token in raw
+    first, second = tokens[0], tokens[1:]
+    return lambda raw: first in raw or any(t in raw for t in second)
+
+
+def all_of(*tokens: bytes) -> Gate:
+    """A gate that opens when every one of ``tokens`` occurs in the bytes."""
+    return lambda raw: all(t in raw for t in tokens)
 
 
 @dataclass(frozen=True)
@@ -35,14 +52,17 @@ class Rule:
     summary: str
     description: str
     check: Check | None = None
+    gate: Gate | None = None
 
     def finding(self, pointer: str, message: str, hint: str = "") -> Finding:
         return Finding(self.id, self.severity, pointer, message, hint)
 
     def run(self, payload: Any, prefix: str = "") -> list[Finding]:
         assert self.check is not None
-        return [Finding(self.id, self.severity, prefix + h.pointer, h.message, h.hint)
-                for h in self.check(payload)]
+        hits = list(self.check(payload))
+        if not hits:
+            return []  # the common case: nothing to say, nothing built
+        return [Finding(self.id, self.severity, prefix + h.pointer, h.message, h.hint) for h in hits]
 
 
 REGISTRY: dict[str, Rule] = {}
@@ -62,7 +82,7 @@ def schema_rule(rule_id: str, name: str, severity: str, summary: str, descriptio
 
 
 def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...],
-         scope: str = "payload") -> Callable[[Check], Check]:
+         scope: str = "payload", gate: Gate | None = None) -> Callable[[Check], Check]:
     """Register a semantic rule; the function's docstring is its summary line and description."""
 
     def wrap(fn: Check) -> Check:
@@ -70,7 +90,7 @@ def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...],
         summary, _, rest = doc.partition("\n")
         description = " ".join((summary + " " + rest).split())
         _register(Rule(rule_id, name, Severity(severity), scope, contracts, summary.strip(),
-                       description, fn))
+                       description, fn, gate))
         return fn
 
     return wrap

@@ -2,46 +2,30 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from ..formats import rfc3339_to_ms
 from . import Hit, rule
-from .util import UUID, UUID_LIKE, as_dict, as_list, dig, ptr
+from .util import UUID, UUID_LIKE, ptr
 
 JOBS = ("export-job-request", "export-job")
 
-_PATH_ELEMENT = re.compile(r"[A-Za-z_@$][A-Za-z0-9_@$:-]*(?:\.[A-Za-z_@$][A-Za-z0-9_@$:-]*)*")
+def _sub(node: Any, key: str) -> Any:
+    return node.get(key) if node.__class__ is dict else None
 
 
-def _fields_problem(value: str) -> str | None:
-    if value == "":
-        return "is empty (omit 'fields' to export every field)"
-    for i, element in enumerate(value.split(",")):
-        stripped = element.strip()
-        if stripped == "":
-            return f"has an empty element at position {i + 1} (a doubled or trailing comma)"
-        if _PATH_ELEMENT.fullmatch(stripped) is None:
-            return f"element {stripped[:60]!r} is not a dot path like 'personalEmail.address'"
-    return None
-
-
-@rule("AEC103", "fields-syntax", "error", JOBS)
-def fields_syntax(payload: Any) -> Iterator[Hit]:
-    """'fields' lists are comma-separated dot paths with no empty element.
-
-    'fields' and 'additionalFields.eventList.fields' take XDM dot paths separated by commas, such as
-    'identities.id,personalEmail.address'. An empty element (',,' or a trailing comma), a space inside
-    a path or a path that starts or ends with a dot selects nothing and is rejected.
-    """
-    for path in (("fields",), ("additionalFields", "eventList", "fields")):
-        value = dig(payload, *path)
-        if isinstance(value, str):
-            problem = _fields_problem(value)
-            if problem:
-                yield Hit(ptr(*path), f"'{'.'.join(path)}' {problem}",
-                          "write comma-separated dot paths, e.g. 'identities.id,personalEmail.address'")
+def _window_hit(window: Any, base: tuple[str, ...], start_key: str, end_key: str) -> Hit | None:
+    if window.__class__ is not dict:
+        return None
+    start, end = window.get(start_key), window.get(end_key)
+    if start.__class__ is not str or end.__class__ is not str:
+        return None
+    s, e = rfc3339_to_ms(start), rfc3339_to_ms(end)
+    if s is None or e is None or s <= e:
+        return None
+    return Hit(ptr(*base, end_key), f"{end_key} {end} is earlier than {start_key} {start}",
+               f"swap the two values or move {end_key} after {start_key}")
 
 
 @rule("AEC102", "time-window-order", "error", JOBS)
@@ -52,26 +36,29 @@ def time_window_order(payload: Any) -> Iterator[Hit]:
     additionalFields.eventList.filter.fromIngestTimestamp not later than toIngestTimestamp:
     an inverted window matches no profile at all.
     """
-    pairs = (
-        (("filter", "segmentQualificationTime"), "startTime", "endTime"),
-        (("additionalFields", "eventList", "filter"), "fromIngestTimestamp", "toIngestTimestamp"),
-    )
-    for base, start_key, end_key in pairs:
-        window = as_dict(dig(payload, *base))
-        start, end = window.get(start_key), window.get(end_key)
-        if isinstance(start, str) and isinstance(end, str):
-            s, e = rfc3339_to_ms(start), rfc3339_to_ms(end)
-            if s is not None and e is not None and s > e:
-                yield Hit(ptr(*base, end_key), f"{end_key} {end} is earlier than {start_key} {start}",
-                          f"swap the two values or move {end_key} after {start_key}")
+    if payload.__class__ is not dict:
+        return
+    flt = payload.get("filter")
+    if flt.__class__ is dict and "segmentQualificationTime" in flt:
+        hit = _window_hit(flt["segmentQualificationTime"], ("filter", "segmentQualificationTime"), "startTime", "endTime")
+        if hit:
+            yield hit
+    extra = payload.get("additionalFields")
+    if extra.__class__ is dict:
+        window = _sub(_sub(extra, "eventList"), "filter")
+        hit = _window_hit(window, ("additionalFields", "eventList", "filter"), "fromIngestTimestamp", "toIngestTimestamp")
+        if hit:
+            yield hit
 
 
-def _uuid_like(payload: Any) -> Iterator[tuple[str, str]]:
-    for i, seg in enumerate(as_list(dig(payload, "filter", "segments"))):
-        yield ptr("filter", "segments", i, "segmentId"), dig(seg, "segmentId")
-    for i, batch in enumerate(as_list(dig(payload, "destination", "batches"))):
-        yield ptr("destination", "batches", i, "segmentId"), dig(batch, "segmentId")
-    yield ptr("mergePolicy", "id"), dig(payload, "mergePolicy", "id")
+def _suspect(value: Any) -> bool:
+    return value.__class__ is str and len(value) == 36 and not UUID.fullmatch(value) and bool(UUID_LIKE.fullmatch(value))
+
+
+def _bad_uuid(path: tuple[str | int, ...], value: str) -> Hit:
+    bad = sorted({c for c in value if c not in "0123456789abcdefABCDEF-"})
+    return Hit(ptr(*path), f"{value!r} looks like a UUID but contains {''.join(bad)!r}",
+               "use the id exactly as the Segmentation API returns it")
 
 
 @rule("AEC106", "malformed-uuid", "warning", JOBS)
@@ -82,8 +69,20 @@ def malformed_uuid(payload: Any) -> Iterator[Hit]:
     characters outside 0-9a-f (the tutorial's '1rfe8422-334d-12f4-3sd4-12cf6g990g51') is almost
     certainly a corrupted or invented UUID that will match nothing.
     """
-    for pointer, value in _uuid_like(payload):
-        if isinstance(value, str) and UUID_LIKE.fullmatch(value) and not UUID.fullmatch(value):
-            bad = sorted({c for c in value if c not in "0123456789abcdefABCDEF-"})
-            yield Hit(pointer, f"{value!r} looks like a UUID but contains {''.join(bad)!r}",
-                      "use the id exactly as the Segmentation API returns it")
+    if payload.__class__ is not dict:
+        return
+    segments = _sub(payload.get("filter"), "segments")
+    if segments.__class__ is list:
+        for i, seg in enumerate(segments):
+            value = _sub(seg, "segmentId")
+            if _suspect(value):
+                yield _bad_uuid(("filter", "segments", i, "segmentId"), value)
+    batches = _sub(payload.get("destination"), "batches")
+    if batches.__class__ is list:
+        for i, batch in enumerate(batches):
+            value = _sub(batch, "segmentId")
+            if _suspect(value):
+                yield _bad_uuid(("destination", "batches", i, "segmentId"), value)
+    value = _sub(payload.get("mergePolicy"), "id")
+    if _suspect(value):
+        yield _bad_uuid(("mergePolicy", "id"), value)

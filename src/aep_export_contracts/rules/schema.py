@@ -43,6 +43,12 @@ TIMESTAMP = schema_rule(
     "toIngestTimestamp) are RFC 3339 date-times (the tutorial's 'RFC 339' is a typo) and must "
     "carry an offset: 'Z' or '±hh:mm', as in 2018-10-25T13:22:04-07:00 (JSON Schema format "
     "'date-time').", ("export-job-request", "export-job", "export-job-list"))
+FIELDS_SYNTAX = schema_rule(
+    "AEC103", "fields-syntax", "error", "A 'fields' list is not comma-separated dot paths.",
+    "'fields' and 'additionalFields.eventList.fields' take XDM dot paths separated by commas, such as "
+    "'identities.id,personalEmail.address' (JSON Schema 'pattern'). An empty element (',,' or a trailing "
+    "comma), a space inside a path or a path that starts or ends with a dot selects nothing.",
+    ("export-job-request", "export-job", "export-job-list"))
 UNIQUE_STATUS = schema_rule(
     "AEC104", "unique-segment-status", "error", "A segment's status list repeats a value.",
     "filter.segments[].status is a set of 'realized', 'existing' and 'exited': each value at most "
