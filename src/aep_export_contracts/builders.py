@@ -178,7 +178,11 @@ def export_job_request(src: Source) -> dict[str, Any]:
     if src.boolean():
         flt: dict[str, Any] = {}
         if src.boolean():
-            flt["segments"] = [segment(src) for _ in range(src.integer(1, 4))]
+            segments: dict[str, dict[str, Any]] = {}
+            for _ in range(src.integer(1, 4)):
+                seg = segment(src)
+                segments.setdefault(seg["segmentId"], seg)  # one entry per segment id
+            flt["segments"] = list(segments.values())
         if src.boolean():
             flt["segmentQualificationTime"] = window(src, "startTime", "endTime")
         if src.boolean():

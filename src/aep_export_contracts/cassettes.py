@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 
-from .exchange import Exchange, validate_exchange
+from .exchange import Exchange, Headers, validate_exchange
 from .findings import Policy
 from .live.report import CheckReport
 from .rules.workflow import CASSETTE
@@ -130,7 +131,7 @@ def record(out: str | Path, *, base_url: str | None = None, token: str | None = 
     with target(opts) as url:
         writes = check_writes(url, read_only=False, allow_writes=allow_writes, sandbox=creds.sandbox)
         report = CheckReport(url, seed, Policy(), creds.secrets())
-        with _vcr("all", scrubber).use_cassette(str(path)):
+        with _vcr("all", scrubber).use_cassette(str(path), serializer=_serializer(path)):
             client = Client(url, creds)
             ctx = Context(client, report, writes, max_jobs, opts.deadline, seed)
             try:
@@ -139,18 +140,26 @@ def record(out: str | Path, *, base_url: str | None = None, token: str | None = 
             finally:
                 cleanup(ctx)
                 client.close()
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    data = _load(path)
     data["aec"] = {"workflow": "lifecycle+negative", "seed": seed, "base_url": scrubber.text(url),
                    "writes": writes, "max_jobs": max_jobs}
-    path.write_text(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    if _serializer(path) == "json":
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    else:
+        path.write_text(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return len(data.get("interactions", []))
+
+
+def _serializer(path: Path) -> str:
+    """vcrpy's serializer for a cassette path: JSON for .json, YAML otherwise."""
+    return "json" if path.suffix == ".json" else "yaml"
 
 
 def cassette_files(paths: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files.extend(sorted(x for x in p.rglob("*") if x.suffix in (".yaml", ".yml") and x.is_file()))
+            files.extend(sorted(x for x in p.rglob("*") if x.suffix in (".yaml", ".yml", ".json") and x.is_file()))
         elif p.is_file():
             files.append(p)
         else:
@@ -159,7 +168,14 @@ def cassette_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def _load(path: Path) -> dict[str, Any]:
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    text = path.read_bytes()
+    if _serializer(path) == "json":
+        try:
+            data = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not valid JSON ({exc})") from exc
+    else:
+        data = yaml.load(text, Loader=_Loader)
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
         raise ValueError(f"{path}: not a vcrpy cassette (no 'interactions' list)")
     return data
@@ -172,11 +188,8 @@ def _body(part: dict[str, Any]) -> Any:
     return body
 
 
-def _headers(raw: Any) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for k, v in (raw or {}).items():
-        out[str(k)] = ", ".join(map(str, v)) if isinstance(v, list) else str(v)
-    return out
+def _headers(raw: Any) -> Headers:
+    return Headers.of(raw)
 
 
 def to_exchange(interaction: dict[str, Any], name: str) -> Exchange:
@@ -285,7 +298,7 @@ def _playback(path: Path, meta: dict[str, Any], report: CheckReport) -> None:
     ctx = Context(client, sub, bool(meta.get("writes", True)), int(meta.get("max_jobs", 10)), 60.0,
                   int(meta.get("seed", 0)))
     try:
-        with _vcr("none").use_cassette(str(path)):
+        with _vcr("none").use_cassette(str(path), serializer=_serializer(path)):
             try:
                 lifecycle(ctx)
                 negative(ctx)

@@ -119,6 +119,8 @@ class Headers(dict[str, str]):
 
     @classmethod
     def of(cls, headers: Mapping[str, Any] | None) -> Headers:
+        if isinstance(headers, Headers):
+            return headers
         out = cls()
         for k, v in (headers or {}).items():
             out[str(k).lower()] = ", ".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
@@ -133,6 +135,20 @@ def _body(value: Any) -> tuple[Any, Finding | None, bool]:
         parsed, problem = parse_json(bytes(value) if not isinstance(value, str) else value)
         return parsed, problem, True
     return value, None, True
+
+
+def _raw(value: Any) -> bytes | None:
+    """The bytes a body was parsed from, when it came as bytes or text."""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return None
+
+
+def _body_findings(value: Any, parsed: Any, contract: str, prefix: str) -> list[Finding]:
+    raw = _raw(value)
+    return [f.at(prefix) for f in payload_findings(parsed, contract, checked=raw is not None, raw=raw)]
 
 
 @dataclass
@@ -198,7 +214,7 @@ def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) ->
     if problem is not None:
         request_findings.append(problem.at("/request/body"))
     elif op.request_contract and present:
-        request_findings.extend(f.at("/request/body") for f in payload_findings(request, op.request_contract))
+        request_findings.extend(_body_findings(exchange.request_body, request, op.request_contract, "/request/body"))
     elif op.request_contract and not present:
         request_findings.append(X.BODY.finding("/request/body", f"{op.operation_id} needs a JSON body", ""))
     request_ok = present and not any(f.severity == "error" for f in request_findings)
@@ -221,7 +237,7 @@ def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) ->
             out.append(X.BODY.finding("/response/body", f"a {exchange.status} answer of {op.operation_id} "
                                       f"has a {contract} body, but this one is empty", ""))
         elif contract is not None:
-            body_findings = [f.at("/response/body") for f in payload_findings(response, contract)]
+            body_findings = _body_findings(exchange.response_body, response, contract, "/response/body")
             out.extend(body_findings)
             response_ok = not any(f.severity == "error" and f.rule in _SCHEMA_IDS for f in body_findings)
         body_errors = [f for f in request_findings if f.severity == "error" and f.pointer.startswith("/request/body")]

@@ -86,10 +86,9 @@ def verify(contract: str, payload: Any, rule: str, pointer: str, *, detect: bool
 
 
 def _mutate(contract: str, src: Source) -> Labelled | None:
-    base = BUILDERS[contract](src)
+    payload = BUILDERS[contract](src)  # freshly built: mutated in place, no copy needed
     options = mutations_for(contract)
     chosen: Mutation = src.choice(options)
-    payload = copy.deepcopy(base)
     where = chosen.apply(payload, src)
     if where is None or not verify(contract, payload, chosen.rule, where, detect=chosen.detect):
         return None

@@ -104,9 +104,9 @@ def creation_before_update(job: Any) -> Iterator[Hit]:
 def _batch_ids(job: Any) -> Iterator[tuple[str, Any]]:
     destination = as_dict(dig(job, "destination"))
     if "batchId" in destination:
-        yield ptr("destination", "batchId"), destination["batchId"]
+        yield "/destination/batchId", destination["batchId"]
     for i, batch in enumerate(as_list(destination.get("batches"))):
-        yield ptr("destination", "batches", i, "batchId"), dig(batch, "batchId")
+        yield f"/destination/batches/{i}/batchId", dig(batch, "batchId")
 
 
 @rule("AEC205", "succeeded-complete", "error", JOB, gate=any_of(b'"SUCCEEDED"'))

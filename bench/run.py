@@ -1,0 +1,254 @@
+"""Benchmarks: side by side, in one run, on the same payloads; medians over repeats, reported as ratios.
+
+    python -m bench.run                 # full size, writes bench/RESULTS.md
+    python -m bench.run --size tiny --out /tmp/results.md
+
+Absolute times on a shared machine are noise; the ratios between rows measured in the same run are
+what the results quote. Nothing here is a pass/fail test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = {"tiny": dict(payloads=60, repeats=2, gen=20, stream=2_000, hyp=10),
+         "full": dict(payloads=3000, repeats=5, gen=300, stream=1_000_000, hyp=200)}
+
+
+def median_rate(fn: Callable[[], int], repeats: int) -> float:
+    """Items per second: the median over ``repeats`` runs of ``fn`` (which returns how many it did)."""
+    rates = []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        n = fn()
+        rates.append(n / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+class Table:
+    def __init__(self, title: str, baseline: str) -> None:
+        self.title, self.baseline, self.rows = title, baseline, []  # type: ignore[var-annotated]
+
+    def add(self, name: str, rate: float) -> None:
+        self.rows.append((name, rate))
+        print(f"  {self.title:<48} {name:<58} {rate:>12,.0f}/s", flush=True)
+
+    def markdown(self) -> str:
+        base = dict(self.rows).get(self.baseline)
+        out = [f"### {self.title}", "", f"Baseline: **{self.baseline}**.", "",
+               "| what | per second | ratio to baseline |", "|---|---:|---:|"]
+        for name, rate in self.rows:
+            ratio = f"{rate / base:.2f}×" if base else "–"
+            out.append(f"| {name} | {rate:,.0f} | {ratio} |")
+        return "\n".join(out) + "\n"
+
+
+def corpus(contract: str, n: int, invalid: bool) -> list[bytes]:
+    from aep_export_contracts.strategies import dumps, generate
+
+    records = generate(contract, n, seed=1234, invalid=invalid)
+    return [dumps(r["payload"]).encode() for r in records
+            if not invalid or r["violation"]["rule"] not in ("AEC005", "AEC006", "AEC007")]
+
+
+def validation(size: dict[str, int]) -> list[Table]:
+    import jsonschema_rs
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    from aep_export_contracts import contracts
+    from aep_export_contracts.validate import validate, validate_bytes
+
+    tables = []
+    registry_rs = jsonschema_rs.Registry(list(contracts.schemas_by_uri().items()))
+    for contract in ("export-job-request", "export-job", "export-job-list"):
+        for invalid in (False, True):
+            data = corpus(contract, size["payloads"], invalid)
+            parsed = [orjson.loads(b) for b in data]
+            kind = "invalid (all findings)" if invalid else "valid"
+            t = Table(f"{contract}, {kind}", "python-jsonschema + FormatChecker" + (" iter_errors" if invalid else ""))
+            py = Draft202012Validator(contracts.schema(contract), registry=contracts.registry(),
+                                      format_checker=FormatChecker())
+            rs = jsonschema_rs.validator_for(contracts.schema(contract), validate_formats=True, registry=registry_rs)
+            few = parsed[: max(10, len(parsed) // 5)]
+            if invalid:
+                t.add("python-jsonschema + FormatChecker iter_errors",
+                      median_rate(lambda: sum(1 for p in few if list(py.iter_errors(p)) or True), size["repeats"]))
+                t.add("jsonschema-rs iter_errors (formats on)",
+                      median_rate(lambda: sum(1 for p in parsed if list(rs.iter_errors(p)) or True), size["repeats"]))
+            else:
+                t.add("python-jsonschema + FormatChecker",
+                      median_rate(lambda: sum(1 for p in few if py.is_valid(p) or True), size["repeats"]))
+                t.add("jsonschema-rs is_valid (formats on)",
+                      median_rate(lambda: sum(1 for p in parsed if rs.is_valid(p) or True), size["repeats"]))
+            t.add("orjson.loads (parse only)", median_rate(lambda: sum(1 for b in data if orjson.loads(b) or True),
+                                                           size["repeats"]))
+            t.add("json.loads (parse only)", median_rate(lambda: sum(1 for b in data if json.loads(b) or True),
+                                                         size["repeats"]))
+            t.add("aep_export_contracts.validate_bytes (full: schema + rules)",
+                  median_rate(lambda: sum(1 for b in data if validate_bytes(b, contract) or True), size["repeats"]))
+            t.add("aep_export_contracts.validate (parsed value)",
+                  median_rate(lambda: sum(1 for p in parsed if validate(p, contract) or True), size["repeats"]))
+            tables.append(t)
+    return tables
+
+
+def exchanges(size: dict[str, int]) -> Table:
+    from aep_export_contracts.cassettes import load_exchanges, replay
+    from aep_export_contracts.exchange import validate_exchange
+
+    items = [e for _, e in load_exchanges([ROOT / "cassettes"])]
+    t = Table("exchange validation of recorded lifecycles", "validate_exchange (parsed cassette)")
+    t.add("validate_exchange (parsed cassette)",
+          median_rate(lambda: sum(1 for e in items if validate_exchange(e) or True), size["repeats"]))
+
+    def run_replay() -> int:
+        return replay([ROOT / "cassettes"], playback=False).exchanges
+
+    t.add("replay of bundled cassettes (YAML load + validation, no playback)", median_rate(run_replay, size["repeats"]))
+    return t
+
+
+def generation(size: dict[str, int]) -> list[Table]:
+    import hypothesis
+    import jsonschema_rs
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from aep_export_contracts import contracts
+    from aep_export_contracts.strategies import generate, invalid, valid, verify
+
+    def hyp_rate(strategy: Any, n: int, check: Callable[[Any], None] = lambda _x: None) -> float:
+        @settings(max_examples=n, database=None, deadline=None, suppress_health_check=list(HealthCheck),
+                  phases=[hypothesis.Phase.generate])
+        @given(strategy)
+        def run(x: Any) -> None:
+            check(x)
+
+        def once() -> int:
+            run()
+            return n
+
+        return median_rate(once, max(1, size["repeats"] // 2))
+
+    n = size["hyp"]
+    tables = []
+    floor = hyp_rate(st.integers(), n)
+    registry_rs = jsonschema_rs.Registry(list(contracts.schemas_by_uri().items()))
+    for contract in ("export-job-request", "export-job"):
+        t = Table(f"generation: {contract}", "hypothesis-jsonschema from_schema (verified)")
+        schema = jsonschema_rs.dereference(contracts.schema(contract), registry=registry_rs, offline=True)
+        from hypothesis_jsonschema import from_schema
+
+        from aep_export_contracts.validate import validate
+
+        def verify_valid(x: Any, c: str = contract) -> None:
+            validate(x, c)
+
+        try:
+            t.add("hypothesis-jsonschema from_schema (verified)",
+                  hyp_rate(from_schema(schema), max(5, n // 10), verify_valid))
+        except Exception as exc:  # reported, not fatal: the comparison row is then missing
+            print(f"  hypothesis-jsonschema failed on {contract}: {type(exc).__name__}: {exc}"[:200])
+        t.add("hypothesis floor: @given(st.integers())", floor)
+        t.add("strategies.valid (verified)", hyp_rate(valid(contract), n, verify_valid))
+        t.add("strategies.invalid (each verified by the validator)", hyp_rate(invalid(contract), n))
+        bulk = size["gen"] * 10
+        t.add("bulk generate --invalid (verified)", median_rate(
+            lambda c=contract: sum(1 for _ in generate(c, bulk, seed=5, invalid=True)), size["repeats"]))
+        t.add("bulk generate (valid)", median_rate(
+            lambda c=contract: sum(1 for _ in generate(c, bulk, seed=5)), size["repeats"]))
+        tables.append(t)
+        _ = verify
+    return tables
+
+
+def wall_times(size: dict[str, int]) -> str:
+    exe = [sys.executable, "-m", "aep_export_contracts.cli"]
+    rows = []
+    for label, args in (("check (defaults, embedded reference server)", ["check"]),
+                        ("replay cassettes/ (with workflow playback)", ["replay", str(ROOT / "cassettes")])):
+        if size["payloads"] < 100 and args[0] == "check":
+            args = [*args, "--examples", "1", "--layer", "negative"]
+            label += " [tiny: negative layer only]"
+        start = time.perf_counter()
+        done = subprocess.run(exe + args, capture_output=True, text=True)
+        rows.append(f"| {label} | {time.perf_counter() - start:.1f} s | exit {done.returncode} |")
+    return "### Wall time of whole commands\n\n| command | wall time | result |\n|---|---:|---|\n" + "\n".join(rows) + "\n"
+
+
+def rss_kib() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+
+
+def memory(size: dict[str, int]) -> str:
+    from aep_export_contracts.validate import validate_bytes
+
+    data = corpus("export-job", 200, False) + corpus("export-job", 100, True)
+    total = size["stream"]
+    marks = {total // 10, total // 2, total}
+    points = []
+    for i in range(1, total + 1):
+        validate_bytes(data[i % len(data)], "export-job")
+        if i in marks:
+            points.append((i, rss_kib()))
+    rows = "\n".join(f"| {i:,} | {kib / 1024:.1f} MiB |" for i, kib in points)
+    return ("### Memory while validating a stream of payloads (export-job, valid and invalid)\n\n"
+            f"| payloads validated | resident memory |\n|---:|---:|\n{rows}\n")
+
+
+def describe() -> str:
+    versions = []
+    for name in ("aep-export-contracts", "jsonschema", "jsonschema-rs", "orjson", "hypothesis",
+                 "hypothesis-jsonschema", "schemathesis", "vcrpy"):
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} (not installed)")
+    return (f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
+            f"Python {platform.python_version()}.\n\nVersions: {', '.join(versions)}.\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", choices=sorted(SIZES), default="full")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
+    parser.add_argument("--skip", action="append", default=[],
+                        choices=["validation", "exchanges", "generation", "wall", "memory"])
+    args = parser.parse_args(argv)
+    size = SIZES[args.size]
+    parts = [f"# Benchmark results\n\nRegenerate with `python -m bench.run` (size `{args.size}`). "
+             "Every figure in a table was measured in the same run as its baseline.\n\n" + describe()]
+    if "validation" not in args.skip:
+        parts.append("## 1–3. Validation, other validators, parsing\n\n" + "\n".join(t.markdown() for t in validation(size)))
+    if "exchanges" not in args.skip:
+        parts.append("## 4. Exchanges\n\n" + exchanges(size).markdown())
+    if "generation" not in args.skip:
+        parts.append("## 5. Generation\n\n" + "\n".join(t.markdown() for t in generation(size)))
+    if "wall" not in args.skip:
+        parts.append("## 6. Whole commands\n\n" + wall_times(size))
+    if "memory" not in args.skip:
+        parts.append("## 7. Memory\n\n" + memory(size))
+    Path(args.out).write_text("\n".join(parts), encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
