@@ -178,3 +178,21 @@ def test_pytest_plugin_check_fixture(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_pytest_plugin_under_xdist(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize("n", range(4))
+        def test_server_per_worker(n, aec_reference_server, aec_validate):
+            import httpx
+            headers = {"Authorization": "Bearer aec-local-token", "x-api-key": "aec-local-key",
+                       "x-gw-ims-org-id": "ORG@AdobeOrg", "x-sandbox-name": "dev"}
+            body = httpx.get(aec_reference_server.url + "/data/core/ups/export/jobs", headers=headers).json()
+            assert aec_validate(body, "export-job-list").valid
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-n", "2")
+    result.assert_outcomes(passed=4)

@@ -80,23 +80,38 @@ def _console() -> Any:
     return console if console.is_terminal else Console(width=160)
 
 
+def _lint_path(name: str, contract: str | None, policy: Policy) -> tuple[Report | None, str | None]:
+    """Lint one input: (report, None), or (None, the reason it could not be read)."""
+    try:
+        data, source = _read_input(name)
+    except UsageError as exc:
+        return None, str(exc)
+    return lint_one(data, source, contract, policy), None
+
+
 def cmd_lint(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from .reporting import render_text, to_json, to_sarif
 
     policy = _policy(args)
+    err = Console(stderr=True)
+    names = list(args.files)
+    if args.jobs > 1 and len(names) > 1 and "-" not in names:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            results = list(pool.map(_lint_path, names, [args.contract] * len(names), [policy] * len(names),
+                                    chunksize=max(1, len(names) // (args.jobs * 8))))
+    else:
+        results = [_lint_path(name, args.contract, policy) for name in names]
     reports: list[Report] = []
     broken = False
-    err = Console(stderr=True)
-    for name in args.files:
-        try:
-            data, source = _read_input(name)
-        except UsageError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
+    for report, problem in results:
+        if report is None:
+            err.print(f"[red]error:[/red] {problem}", highlight=False)
             broken = True
             continue
-        report = lint_one(data, source, args.contract, policy)
         if any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in report.findings):
             broken = True
         reports.append(report)
@@ -134,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("files", nargs="+", metavar="FILE", help="payload files; '-' reads stdin")
     lint.add_argument("--contract", choices=CONTRACT_NAMES, help="the contract (detected from the shape if omitted)")
     lint.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    lint.add_argument("--jobs", type=int, default=1, help="lint with N processes (same output order)")
     _add_policy_options(lint)
     lint.set_defaults(func=cmd_lint)
 

@@ -125,17 +125,58 @@ def _did_you_mean(key: str, known: Iterable[str]) -> str:
     return "remove it; known keys here: " + ", ".join(sorted(known)) if known else "remove it"
 
 
+ERROR_SHAPES_HINT = "send {error_code, message}, {type, status, title, detail} or {message, statusCode, retryAfterMs}"
+
+
+def _problem(keyword: str, path: list[Any], inst: Any, bound: Any, contract: str) -> Iterator[Finding]:
+    """Findings for one schema problem, whichever engine found it (one builder for both paths)."""
+    where = _pointer(path)
+    if keyword == "required":
+        yield S.REQUIRED.finding(f"{where}/{escape(bound)}", f"required field '{bound}' is missing", f"add '{bound}'")
+    elif keyword == "additionalProperties":
+        known = _known_keys(contract, path)
+        for key in bound:
+            yield S.UNKNOWN_REQUEST_KEY.finding(f"{where}/{escape(str(key))}", f"unknown key {_short(key)} in a request",
+                                                _did_you_mean(str(key), known))
+    elif keyword == "type":
+        expected_text = " or ".join(bound) if isinstance(bound, list) else str(bound)
+        yield S.WRONG_TYPE.finding(where, f"expected {expected_text}, got {_json_type(inst)}"
+                                   + ("" if isinstance(inst, dict | list) else f" {_short(inst)}"),
+                                   f"send a JSON {expected_text}")
+    elif keyword in ("enum", "const"):
+        hint = "use one of: " + ", ".join(str(a) for a in bound)
+        if isinstance(inst, str):
+            for a in bound:
+                if isinstance(a, str) and a.lower() == inst.lower():
+                    hint = f"did you mean {a!r}? values are case-sensitive"
+        yield S.NOT_ALLOWED.finding(where, f"{_short(inst)} is not an allowed value", hint)
+    elif keyword == "format":
+        problem = rfc3339_problem(inst) if isinstance(inst, str) else None
+        yield S.TIMESTAMP.finding(where, f"{_short(inst)} {problem or 'is not an RFC 3339 date-time'}",
+                                  "write e.g. 2019-09-01T00:00:00Z or 2018-10-25T13:22:04-07:00")
+    elif keyword == "pattern":
+        yield from _pattern_findings(path, inst)
+    elif keyword == "uniqueItems" and isinstance(inst, list):
+        seen: list[Any] = []
+        for i, item in enumerate(inst):
+            if item in seen:
+                yield S.UNIQUE_STATUS.finding(f"{where}/{i}", f"{_short(item)} appears more than once",
+                                              "list each status once")
+            seen.append(item)
+    else:
+        yield S.CONSTRAINT.finding(where, _constraint_message(keyword, bound, inst), "")
+
+
 def _findings_for(err: ValidationError, contract: str) -> Iterator[Finding]:
-    where = _pointer(err.absolute_path)
-    kind = err.validator
+    """python-jsonschema's error, as the problem it names."""
+    path = list(err.absolute_path)
+    kind = str(err.validator)
     inst: Any = err.instance
     bound: Any = err.validator_value
-    err_schema: Any = err.schema
     if kind in ("anyOf", "oneOf") and err.context:
-        if contract == "error" and not err.absolute_path:
-            yield S.ERROR_SHAPE.finding(where, "the error body matches none of the platform's error shapes",
-                                        "send {error_code, message}, {type, status, title, detail} or "
-                                        "{message, statusCode, retryAfterMs}")
+        if contract == "error" and not path:
+            yield S.ERROR_SHAPE.finding(_pointer(path), "the error body matches none of the platform's error shapes",
+                                        ERROR_SHAPES_HINT)
             return
         best = best_match(err.context)
         if best is not None:
@@ -144,50 +185,15 @@ def _findings_for(err: ValidationError, contract: str) -> Iterator[Finding]:
     if kind == "required" and isinstance(inst, dict):
         for name in bound:
             if name not in inst:
-                yield S.REQUIRED.finding(f"{where}/{escape(name)}", f"required field '{name}' is missing",
-                                         f"add '{name}'")
+                yield from _problem("required", path, inst, name, contract)
         return
     if kind == "additionalProperties" and isinstance(inst, dict):
-        known = list(err_schema.get("properties", {}))
-        for key in inst:
-            if key not in known:
-                yield S.UNKNOWN_REQUEST_KEY.finding(f"{where}/{escape(str(key))}",
-                                                    f"unknown key {_short(key)} in a request",
-                                                    _did_you_mean(str(key), known))
+        known = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
+        yield from _problem(kind, path, inst, [k for k in inst if k not in known], contract)
         return
-    if kind == "type":
-        expected = bound
-        expected_text = " or ".join(expected) if isinstance(expected, list) else str(expected)
-        yield S.WRONG_TYPE.finding(where, f"expected {expected_text}, got {_json_type(inst)}"
-                                   + ("" if isinstance(inst, dict | list) else f" {_short(inst)}"),
-                                   f"send a JSON {expected_text}")
-        return
-    if kind in ("enum", "const"):
-        allowed = bound if kind == "enum" else [bound]
-        hint = "use one of: " + ", ".join(str(a) for a in allowed)
-        if isinstance(inst, str):
-            for a in allowed:
-                if isinstance(a, str) and a.lower() == inst.lower():
-                    hint = f"did you mean {a!r}? values are case-sensitive"
-        yield S.NOT_ALLOWED.finding(where, f"{_short(inst)} is not an allowed value", hint)
-        return
-    if kind == "format":
-        problem = rfc3339_problem(inst) if isinstance(inst, str) else None
-        yield S.TIMESTAMP.finding(where, f"{_short(inst)} {problem or 'is not an RFC 3339 date-time'}",
-                                  "write e.g. 2019-09-01T00:00:00Z or 2018-10-25T13:22:04-07:00")
-        return
-    if kind == "pattern":
-        yield from _pattern_findings(list(err.absolute_path), inst)
-        return
-    if kind == "uniqueItems" and isinstance(inst, list):
-        seen: list[Any] = []
-        for i, item in enumerate(inst):
-            if item in seen:
-                yield S.UNIQUE_STATUS.finding(f"{where}/{i}", f"{_short(item)} appears more than once",
-                                              "list each status once")
-            seen.append(item)
-        return
-    yield S.CONSTRAINT.finding(where, _constraint_message(kind, bound, inst), "")
+    if kind == "const":
+        bound = [bound]
+    yield from _problem(kind, path, inst, bound, contract)
 
 
 def _pattern_findings(path: list[Any], inst: Any) -> Iterator[Finding]:
@@ -227,73 +233,41 @@ def _known_keys(contract: str, path: list[Any]) -> list[str]:
     return list(node.keys)
 
 
+#: jsonschema-rs error kinds, by the JSON Schema keyword they report, and where the kind keeps its bound
+RS_KINDS = {"Required": ("required", "property"), "AdditionalProperties": ("additionalProperties", "unexpected"),
+            "Type": ("type", "types"), "Enum": ("enum", "options"), "Format": ("format", "format"),
+            "Pattern": ("pattern", "pattern"), "UniqueItems": ("uniqueItems", None)}
+
+
 def _rs_findings(err: Any, contract: str) -> Iterator[Finding]:
+    """jsonschema-rs's error, as the problem it names (an anyOf: the branch with the fewest errors)."""
     path = list(err.instance_path)
-    where = _pointer(path)
     kind = err.kind
     name = type(kind).__name__
     inst: Any = err.instance
     if name in ("AnyOf", "OneOfNotValid"):
         if contract == "error" and not path:
-            yield S.ERROR_SHAPE.finding(where, "the error body matches none of the platform's error shapes",
-                                        "send {error_code, message}, {type, status, title, detail} or "
-                                        "{message, statusCode, retryAfterMs}")
+            yield S.ERROR_SHAPE.finding(_pointer(path), "the error body matches none of the platform's error shapes",
+                                        ERROR_SHAPES_HINT)
             return
         branches = [b for b in (getattr(kind, "context", None) or []) if b]
         if branches:
-            best = min(branches, key=len)
-            for sub in best:
+            for sub in min(branches, key=len):
                 yield from _rs_findings(sub, contract)
             return
-    if name == "Required":
-        prop = str(kind.property)
-        yield S.REQUIRED.finding(f"{where}/{escape(prop)}", f"required field '{prop}' is missing", f"add '{prop}'")
-        return
-    if name == "AdditionalProperties":
-        known = _known_keys(contract, path)
-        for key in kind.unexpected:
-            yield S.UNKNOWN_REQUEST_KEY.finding(f"{where}/{escape(str(key))}", f"unknown key {_short(key)} in a request",
-                                                _did_you_mean(str(key), known))
-        return
-    if name == "Type":
-        expected = [str(t) for t in kind.types]
-        expected_text = " or ".join(expected)
-        yield S.WRONG_TYPE.finding(where, f"expected {expected_text}, got {_json_type(inst)}"
-                                   + ("" if isinstance(inst, dict | list) else f" {_short(inst)}"),
-                                   f"send a JSON {expected_text}")
-        return
-    if name in ("Enum", "Constant"):
-        allowed = list(kind.options) if name == "Enum" else [kind.expected_value]
-        hint = "use one of: " + ", ".join(str(a) for a in allowed)
-        if isinstance(inst, str):
-            for a in allowed:
-                if isinstance(a, str) and a.lower() == inst.lower():
-                    hint = f"did you mean {a!r}? values are case-sensitive"
-        yield S.NOT_ALLOWED.finding(where, f"{_short(inst)} is not an allowed value", hint)
-        return
-    if name == "Format":
-        problem = rfc3339_problem(inst) if isinstance(inst, str) else None
-        yield S.TIMESTAMP.finding(where, f"{_short(inst)} {problem or 'is not an RFC 3339 date-time'}",
-                                  "write e.g. 2019-09-01T00:00:00Z or 2018-10-25T13:22:04-07:00")
-        return
-    if name == "Pattern":
-        yield from _pattern_findings(path, inst)
-        return
     if name in ("BacktrackLimitExceeded", "RegexEngineFailure"):
         # the Rust engine gave up on a huge value: Python's engine decides the same pattern
         if not (path and path[-1] == "fields" and isinstance(inst, str) and is_field_list(inst)):
             yield from _pattern_findings(path, inst)
         return
-    if name == "UniqueItems" and isinstance(inst, list):
-        seen: list[Any] = []
-        for i, item in enumerate(inst):
-            if item in seen:
-                yield S.UNIQUE_STATUS.finding(f"{where}/{i}", f"{_short(item)} appears more than once",
-                                              "list each status once")
-            seen.append(item)
+    if name == "Constant":
+        yield from _problem("const", path, inst, [kind.expected_value], contract)
         return
-    keyword = str(getattr(kind, "name", name))
-    yield S.CONSTRAINT.finding(where, _constraint_message(keyword, getattr(kind, "limit", None), inst), "")
+    keyword, attribute = RS_KINDS.get(name, (str(getattr(kind, "name", name)), "limit"))
+    bound: Any = getattr(kind, attribute, None) if attribute else None
+    if name in ("Type", "Enum", "AdditionalProperties"):
+        bound = [str(b) for b in bound or ()] if name == "Type" else list(bound or ())
+    yield from _problem(keyword, path, inst, bound, contract)
 
 
 def explain(payload: Any, contract: str) -> list[Finding]:
