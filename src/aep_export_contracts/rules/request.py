@@ -71,18 +71,13 @@ def malformed_uuid(payload: Any) -> Iterator[Hit]:
     """
     if payload.__class__ is not dict:
         return
-    segments = _sub(payload.get("filter"), "segments")
-    if segments.__class__ is list:
-        for i, seg in enumerate(segments):
-            value = _sub(seg, "segmentId")
-            if _suspect(value):
-                yield _bad_uuid(("filter", "segments", i, "segmentId"), value)
-    batches = _sub(payload.get("destination"), "batches")
-    if batches.__class__ is list:
-        for i, batch in enumerate(batches):
-            value = _sub(batch, "segmentId")
-            if _suspect(value):
-                yield _bad_uuid(("destination", "batches", i, "segmentId"), value)
+    for parent, key in (("filter", "segments"), ("destination", "batches")):
+        items = _sub(payload.get(parent), key)
+        if items.__class__ is list:
+            for i, item in enumerate(items):
+                value = _sub(item, "segmentId")
+                if _suspect(value):
+                    yield _bad_uuid((parent, key, i, "segmentId"), value)
     value = _sub(payload.get("mergePolicy"), "id")
     if _suspect(value):
         yield _bad_uuid(("mergePolicy", "id"), value)
