@@ -120,7 +120,7 @@ def exchanges(size: dict[str, int]) -> Table:
     def run_replay() -> int:
         return replay([ROOT / "cassettes"], playback=False).exchanges
 
-    t.add("replay of bundled cassettes (YAML load + validation, no playback)", median_rate(run_replay, size["repeats"]))
+    t.add("replay of bundled cassettes (load + validation, no playback)", median_rate(run_replay, size["repeats"]))
     return t
 
 
