@@ -98,20 +98,18 @@ def test_a_broken_recorded_answer_fails(recorded: Path, tmp_path: Path) -> None:
 
 
 def test_a_contract_change_that_breaks_recorded_traffic_is_named(recorded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from aep_export_contracts.validate import _explainer, _fast
+    from aep_export_contracts.validate import clear_caches
 
     original = contracts._files()
     changed = copy.deepcopy(original)
     changed["export-job"]["required"] = [*changed["export-job"]["required"], "exportFormat"]
     monkeypatch.setattr(contracts, "_files", lambda: changed)
-    for cache in (_fast, _explainer, contracts.registry):
-        cache.cache_clear()
+    clear_caches()
     try:
         report = replay([recorded], playback=False)
     finally:
         monkeypatch.undo()
-        for cache in (_fast, _explainer, contracts.registry):
-            cache.cache_clear()
+        clear_caches()
     pairs = {(f.rule, f.pointer) for _, f in report.failing()}
     assert ("AEC001", "/response/body/exportFormat") in pairs
 

@@ -86,6 +86,14 @@ def test_unreadable_and_invalid_files_exit_2_without_traceback(capsys, tmp_path)
     assert "AEC005" in out and "export-job-list.json" in out
 
 
+def test_an_unreadable_path_is_named_exactly_as_given(capsys, tmp_path) -> None:
+    # a long name with markup-like brackets is neither wrapped nor eaten as console markup
+    missing = tmp_path / ("[bold]" + "x" * 150 + ".json")
+    code, _, err = run(capsys, "lint", str(missing))
+    assert code == 2
+    assert str(missing) in err
+
+
 def test_yaml_input_and_explicit_contract(capsys, tmp_path) -> None:
     path = tmp_path / "request.yaml"
     path.write_text("destination: {datasetId: abc}\nschema: {name: _xdm.context.profile}\nfields: 'a,,b'\n")

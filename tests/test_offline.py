@@ -30,13 +30,10 @@ def test_validation_with_sockets_blocked(no_network: None) -> None:
     with pytest.raises(pytest_socket.SocketBlockedError):
         socket.socket()
     # fresh validators: caches cleared so that compilation happens with the network blocked too
-    from aep_export_contracts import contracts
     from aep_export_contracts import validate as validate_module  # noqa: F401
-    from aep_export_contracts.validate import _explainer, _fast
+    from aep_export_contracts.validate import clear_caches
 
-    _fast.cache_clear()
-    _explainer.cache_clear()
-    contracts.registry.cache_clear()
+    clear_caches()
     for name in CONTRACT_NAMES:
         validate({"not": "matching"}, name)
         validate(P.job(), name)

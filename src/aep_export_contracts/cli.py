@@ -91,6 +91,7 @@ def _lint_path(name: str, contract: str | None, policy: Policy) -> tuple[Report 
 
 def cmd_lint(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
 
     from .reporting import render_text, to_json, to_sarif
 
@@ -109,7 +110,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
     broken = False
     for report, problem in results:
         if report is None:
-            err.print(f"[red]error:[/red] {problem}", highlight=False)
+            # a file name is printed whole (never wrapped) and never read as markup
+            err.print(f"[red]error:[/red] {escape(str(problem))}", highlight=False, soft_wrap=True)
             broken = True
             continue
         if any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in report.findings):

@@ -12,7 +12,7 @@ import calendar
 import re
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["fields_problem", "is_field_list", "is_rfc3339", "rfc3339_problem", "rfc3339_to_ms"]
+__all__ = ["fields_problem", "is_field_list", "is_rfc3339", "rfc3339_moment", "rfc3339_problem", "rfc3339_to_ms"]
 
 _PATH_ELEMENT = re.compile(r"[A-Za-z_@$][A-Za-z0-9_@$:-]*(?:\.[A-Za-z_@$][A-Za-z0-9_@$:-]*)*")
 
@@ -37,9 +37,13 @@ def fields_problem(value: str) -> str:
             return f"element {stripped[:60]!r} is not a dot path like 'personalEmail.address'"
     return "is not a list of comma-separated dot paths"
 
-_DATE_TIME = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?"
+_DATE_TIME = re.compile(  # ASCII: a bare \d would also take digits of other scripts
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?", re.ASCII
 )
+#: the shape of a date-time with an offset, no leap second and an offset in range: then Python's
+#: own parser decides the rest (calendar, hours, minutes) and is exact
+_COMMON = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:(?:[0-5][0-9])(?:\.[0-9]+)?"
+                     r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])")
 
 
 def rfc3339_problem(value: str) -> str | None:
@@ -72,15 +76,13 @@ def is_rfc3339(value: object) -> bool:
     return not isinstance(value, str) or rfc3339_problem(value) is None
 
 
-def rfc3339_to_ms(value: str) -> int | None:
-    """Epoch milliseconds of a valid RFC 3339 date-time (a leap second counts as :59.999)."""
-    if len(value) >= 20 and value[10] in "Tt" and value[-1] in "Zz0123456789" and ":60" not in value[16:19]:
-        try:  # the C parser, for the common case; the regex below decides every other one
-            moment = datetime.fromisoformat(value[:-1] + "+00:00" if value[-1] in "Zz" else value)
+def rfc3339_moment(value: str) -> datetime | None:
+    """The instant a valid RFC 3339 date-time names (aware; a leap second counts as :59.999999)."""
+    if _COMMON.fullmatch(value):
+        try:  # the C parser: exact for this shape, and it rejects impossible dates and times
+            return datetime.fromisoformat(value)
         except ValueError:
-            moment = None
-        if moment is not None and moment.tzinfo is not None and _DATE_TIME.fullmatch(value):
-            return int(moment.timestamp() * 1000)
+            return None
     m = _DATE_TIME.fullmatch(value)
     if m is None or m.group(8) is None or rfc3339_problem(value) is not None:
         return None
@@ -94,5 +96,13 @@ def rfc3339_to_ms(value: str) -> int | None:
     if offset not in ("Z", "z"):
         sign = -1 if offset[0] == "-" else 1
         delta = sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6]))
-    moment = datetime(year, month, day, hour, minute, second, micros, tzinfo=UTC) - delta
-    return int(moment.timestamp() * 1000)
+    try:
+        return datetime(year, month, day, hour, minute, second, micros, tzinfo=UTC) - delta
+    except (ValueError, OverflowError):  # year 0, or an offset that leaves datetime's range
+        return None
+
+
+def rfc3339_to_ms(value: str) -> int | None:
+    """Epoch milliseconds of a valid RFC 3339 date-time (a leap second counts as :59.999)."""
+    moment = rfc3339_moment(value)
+    return None if moment is None else int(moment.timestamp() * 1000)

@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Iterable, Iterator
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import jsonschema_rs
 import orjson
@@ -23,13 +23,14 @@ from . import contracts
 from .contracts import CONTRACT_NAMES, escape
 from .findings import DEFAULT_POLICY, Finding, Policy, Report
 from .formats import fields_problem, is_field_list, is_rfc3339, rfc3339_problem
-from .rules import rules_for
+from .rules import Rule, rules_for
 from .rules import schema as S
 
 __all__ = ["detect_contract", "explain", "parse_json", "validate", "validate_bytes"]
 
 MAX_DEPTH = 1000  # below orjson's own limit (1024), so bytes and Python values agree
 MAX_STRING = 1 << 20
+_NAMES = frozenset(CONTRACT_NAMES)
 
 #: Keys that no source knows but that people write, and what they meant.
 ALIASES = {
@@ -326,34 +327,64 @@ def _sanity(payload: Any) -> list[Finding]:
     return out
 
 
-def _schema_findings(payload: Any, contract: str, checked: bool) -> list[Finding]:
-    sanity = [] if checked else _sanity(payload)
-    if any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in sanity):
-        return sanity
-    try:
-        if _fast(contract).is_valid(payload):
-            return sanity
-    except (ValueError, TypeError, OverflowError, RecursionError):
-        pass
-    return sanity + explain(payload, contract)
+class _Screened(NamedTuple):
+    validator: Any  # passes when the payload is valid and every screened rule has nothing to say
+    rules: tuple[Rule, ...]  # the contract's rules no screen covers
+    record_rules: tuple[Rule, ...]  # for a list: the job rules no screen covers, run on each record
+    plain: bool  # no gate among the rules and no records: the rules simply run in turn
 
 
-def _semantic(payload: Any, contract: str, raw: bytes | None = None) -> list[Finding]:
+def clear_caches() -> None:
+    """Forget every compiled validator (after the contracts on disk were changed in-process)."""
+    for cached in (_fast, _closed, _explainer, _screened, contracts.registry):
+        cached.cache_clear()
+
+
+def _screens(rules: Iterable[Rule]) -> list[dict[str, Any]]:
+    return [r.screen for r in rules if r.screen is not None]
+
+
+@cache
+def _screened(contract: str) -> _Screened:
+    """The contract and its rules' screens, compiled into one Rust validator."""
+    own = _screens(rules_for(contract))
+    records = _screens(rules_for("export-job")) if contract == "export-job-list" else []
+    if records:
+        own.append({"properties": {"records": {"items": {"allOf": records}}}})
+    rules = tuple(r for r in rules_for(contract) if r.screen is None)
+    record_rules = tuple(r for r in rules_for("export-job") if r.screen is None) if records else ()
+    plain = contract != "export-job-list" and all(r.gate is None for r in rules)
+    if not own:
+        return _Screened(_fast(contract), rules, record_rules, plain)
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+              "allOf": [{"$ref": contracts.schema(contract)["$id"]}, *own]}
+    validator = jsonschema_rs.validator_for(schema, validate_formats=True, registry=_registry_rs())
+    return _Screened(validator, rules, record_rules, plain)
+
+
+def _semantic(payload: Any, contract: str, raw: bytes | None = None, rules: tuple[Rule, ...] | None = None,
+              record_rules: tuple[Rule, ...] | None = None) -> list[Finding]:
+    if rules is None:
+        rules = rules_for(contract)
+    record_list = contract == "export-job-list"
+    if record_list and record_rules is None:
+        record_rules = rules_for("export-job")
     out: list[Finding] = []
     # gates pay off on payloads of ordinary size; an escape could hide a token from a gate
-    gates = raw is not None and len(raw) < 65536 and b"\\" not in raw
-    for r in rules_for(contract):
-        if gates and r.gate is not None and not r.gate(raw):  # type: ignore[arg-type]
-            continue
-        out.extend(r.run(payload))
-    if contract == "export-job-list" and isinstance(payload, dict):
+    if raw is not None and len(raw) < 65536 and b"\\" not in raw:
+        rules = tuple(r for r in rules if r.gate is None or r.gate(raw))
+        if record_rules:
+            record_rules = tuple(r for r in record_rules if r.gate is None or r.gate(raw))
+    for r in rules:
+        found = r.run(payload)
+        if found:
+            out.extend(found)
+    if record_list and record_rules and isinstance(payload, dict):
         records = payload.get("records")
         if isinstance(records, list):
-            job_rules = rules_for("export-job") if not gates else tuple(
-                r for r in rules_for("export-job") if r.gate is None or r.gate(raw))  # type: ignore[arg-type]
             for i, record in enumerate(records):
                 prefix = f"/records/{i}"
-                for r in job_rules:
+                for r in record_rules:
                     out.extend(r.run(record, prefix))
     return out
 
@@ -364,11 +395,31 @@ def findings(payload: Any, contract: str, *, checked: bool = False, raw: bytes |
     ``checked``: the value came from a JSON parser; ``raw``: the bytes it was parsed from, which lets
     rules with a gate be skipped when the bytes show they have nothing to say.
     """
-    if contract not in CONTRACT_NAMES:
+    if contract not in _NAMES:
         raise KeyError(f"unknown contract {contract!r}; known contracts: {', '.join(CONTRACT_NAMES)}")
-    out = _schema_findings(payload, contract, checked)
+    out = [] if checked else _sanity(payload)
     if out and any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in out):
         return out
+    screened = _screened(contract)
+    try:
+        quiet = screened.validator.is_valid(payload)
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        quiet = False
+    if quiet:  # valid, and every screened rule is silent: only the other rules run
+        if screened.plain:
+            for r in screened.rules:
+                found = r.run(payload)
+                if found:
+                    out.extend(found)
+        else:
+            out.extend(_semantic(payload, contract, raw, screened.rules, screened.record_rules))
+        return out
+    try:
+        valid = _fast(contract).is_valid(payload)
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        valid = False
+    if not valid:
+        out.extend(explain(payload, contract))
     out.extend(_semantic(payload, contract, raw))
     return out
 
@@ -417,6 +468,15 @@ def _reject_constant(name: str) -> Any:
 def validate_bytes(data: bytes | str, contract: str | None = None, *, policy: Policy = DEFAULT_POLICY,
                    source: str | None = None) -> Report:
     """Parse and validate JSON bytes; invalid JSON is a finding (AEC005), never an exception."""
+    if contract in _NAMES and data.__class__ is bytes and len(data) <= MAX_STRING:
+        # the common case, flattened: a named contract and bytes of ordinary size that parse
+        try:
+            payload = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass  # the general path below says why
+        else:
+            return Report.build(contract, findings(payload, contract, checked=True, raw=data),
+                                policy, source)
     payload, problem = parse_json(data)
     if problem is not None:
         return Report.build(contract, [problem], policy, source)

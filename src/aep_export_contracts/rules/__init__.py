@@ -22,6 +22,7 @@ class Hit(NamedTuple):
     hint: str = ""
 
 
+#: A check yields its hits, or returns them as a list (the cheaper form for rules on hot paths).
 Check = Callable[[Any], Iterable[Hit]]
 #: A gate reads the raw JSON bytes and says whether the rule could have anything to say: a rule
 #: whose gate is False is skipped. Gates must be sound: False only when the rule cannot fire.
@@ -42,7 +43,7 @@ def all_of(*tokens: bytes) -> Gate:
     return lambda raw: all(t in raw for t in tokens)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per rule: identity is equality
 class Rule:
     id: str
     name: str
@@ -53,13 +54,16 @@ class Rule:
     description: str
     check: Check | None = None
     gate: Gate | None = None
+    screen: dict[str, Any] | None = None
 
     def finding(self, pointer: str, message: str, hint: str = "") -> Finding:
         return Finding(self.id, self.severity, pointer, message, hint)
 
     def run(self, payload: Any, prefix: str = "") -> list[Finding]:
         assert self.check is not None
-        hits = list(self.check(payload))
+        hits = self.check(payload)
+        if hits.__class__ is not list:  # a check may return a list, or be a generator
+            hits = list(hits)
         if not hits:
             return []  # the common case: nothing to say, nothing built
         return [Finding(self.id, self.severity, prefix + h.pointer, h.message, h.hint) for h in hits]
@@ -82,15 +86,21 @@ def schema_rule(rule_id: str, name: str, severity: str, summary: str, descriptio
 
 
 def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...],
-         scope: str = "payload", gate: Gate | None = None) -> Callable[[Check], Check]:
-    """Register a semantic rule; the function's docstring is its summary line and description."""
+         scope: str = "payload", gate: Gate | None = None,
+         screen: dict[str, Any] | None = None) -> Callable[[Check], Check]:
+    """Register a semantic rule; the function's docstring is its summary line and description.
+
+    ``gate`` and ``screen`` are optional sound shortcuts: a gate reads the raw bytes, a screen is a
+    JSON Schema that every payload on which the rule has nothing to say may pass. The validator
+    folds screens into its compiled schema, so a payload that passes skips the rule entirely.
+    """
 
     def wrap(fn: Check) -> Check:
         doc = (fn.__doc__ or "").strip()
         summary, _, rest = doc.partition("\n")
         description = " ".join((summary + " " + rest).split())
         _register(Rule(rule_id, name, Severity(severity), scope, contracts, summary.strip(),
-                       description, fn, gate))
+                       description, fn, gate, screen))
         return fn
 
     return wrap

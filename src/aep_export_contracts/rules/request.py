@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from ..formats import rfc3339_to_ms
-from . import Hit, any_of, rule
+from ..formats import rfc3339_moment
+from . import Hit, rule
 from .util import UUID_LIKE, ptr
 
 JOBS = ("export-job-request", "export-job")
@@ -15,21 +14,36 @@ def _sub(node: Any, key: str) -> Any:
     return node.get(key) if node.__class__ is dict else None
 
 
+def _same_layout(start: str, end: str) -> bool:
+    """Both strings put every digit at the same position under the same UTC offset.
+
+    Then, for valid RFC 3339 values, text order is time order and no parsing is needed.
+    """
+    if len(start) != len(end) or len(start) < 20 or start[10] != end[10]:
+        return False
+    last = start[-1]
+    if last in "Zz":
+        return end[-1] == last
+    return start[-6:] == end[-6:]
+
+
 def _window_hit(window: Any, base: tuple[str, ...], start_key: str, end_key: str) -> Hit | None:
     if window.__class__ is not dict:
         return None
     start, end = window.get(start_key), window.get(end_key)
     if start.__class__ is not str or end.__class__ is not str:
         return None
-    s, e = rfc3339_to_ms(start), rfc3339_to_ms(end)
+    if start <= end and _same_layout(start, end):
+        return None  # the common case, decided without parsing either value
+    s, e = rfc3339_moment(start), rfc3339_moment(end)
     if s is None or e is None or s <= e:
         return None
     return Hit(ptr(*base, end_key), f"{end_key} {end} is earlier than {start_key} {start}",
                f"swap the two values or move {end_key} after {start_key}")
 
 
-@rule("AEC102", "time-window-order", "error", JOBS, gate=any_of(b'"endTime"', b'"toIngestTimestamp"'))
-def time_window_order(payload: Any) -> Iterator[Hit]:
+@rule("AEC102", "time-window-order", "error", JOBS)
+def time_window_order(payload: Any) -> list[Hit]:
     """A time window does not end before it starts.
 
     filter.segmentQualificationTime.startTime must not be later than its endTime, and
@@ -37,27 +51,31 @@ def time_window_order(payload: Any) -> Iterator[Hit]:
     an inverted window matches no profile at all.
     """
     if payload.__class__ is not dict:
-        return
+        return []
+    out = []
     flt = payload.get("filter")
     if flt.__class__ is dict and "segmentQualificationTime" in flt:
         hit = _window_hit(flt["segmentQualificationTime"], ("filter", "segmentQualificationTime"), "startTime", "endTime")
         if hit:
-            yield hit
+            out.append(hit)
     extra = payload.get("additionalFields")
     if extra.__class__ is dict:
         window = _sub(_sub(extra, "eventList"), "filter")
         hit = _window_hit(window, ("additionalFields", "eventList", "filter"), "fromIngestTimestamp", "toIngestTimestamp")
         if hit:
-            yield hit
+            out.append(hit)
+    return out
 
 
+_LOWER_HEX_AND_DASH = "0123456789abcdef-"
 _HEX_AND_DASH = str.maketrans("", "", "0123456789abcdefABCDEF-")
 
 
 def _suspect(value: Any) -> bool:
-    # a UUID-shaped value with a character outside 0-9a-f: str.translate drops every hex digit and dash
-    return (value.__class__ is str and len(value) == 36 and value.translate(_HEX_AND_DASH) != ""
-            and bool(UUID_LIKE.fullmatch(value)))
+    # a UUID-shaped value with a character outside 0-9a-f: strip() empties a lowercase UUID at C
+    # speed; str.translate drops every hex digit and dash of the rest
+    return (value.__class__ is str and len(value) == 36 and value.strip(_LOWER_HEX_AND_DASH) != ""
+            and value.translate(_HEX_AND_DASH) != "" and bool(UUID_LIKE.fullmatch(value)))
 
 
 def _bad_uuid(path: tuple[str | int, ...], value: str) -> Hit:
@@ -66,8 +84,18 @@ def _bad_uuid(path: tuple[str | int, ...], value: str) -> Hit:
                "use the id exactly as the Segmentation API returns it")
 
 
-@rule("AEC106", "malformed-uuid", "warning", JOBS)
-def malformed_uuid(payload: Any) -> Iterator[Hit]:
+def _ids_not_suspect() -> dict[str, Any]:
+    """A screen: no id the rule reads is UUID-shaped with a letter beyond f (the rule is silent)."""
+    uuid_shaped = "^[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}$"
+    fine = {"not": {"type": "string", "allOf": [{"pattern": uuid_shaped}, {"pattern": "[g-zG-Z]"}]}}
+    listed = {"items": {"properties": {"segmentId": fine}}}
+    return {"properties": {"filter": {"properties": {"segments": listed}},
+                           "destination": {"properties": {"batches": listed}},
+                           "mergePolicy": {"properties": {"id": fine}}}}
+
+
+@rule("AEC106", "malformed-uuid", "warning", JOBS, screen=_ids_not_suspect())
+def malformed_uuid(payload: Any) -> list[Hit]:
     """An id is shaped like a UUID but is not one.
 
     Segment ids and merge policy ids need not be UUIDs, but a value in the 8-4-4-4-12 shape with
@@ -75,14 +103,16 @@ def malformed_uuid(payload: Any) -> Iterator[Hit]:
     certainly a corrupted or invented UUID that will match nothing.
     """
     if payload.__class__ is not dict:
-        return
+        return []
+    out = []
     for parent, key in (("filter", "segments"), ("destination", "batches")):
         items = _sub(payload.get(parent), key)
         if items.__class__ is list:
             for i, item in enumerate(items):
                 value = _sub(item, "segmentId")
                 if _suspect(value):
-                    yield _bad_uuid((parent, key, i, "segmentId"), value)
+                    out.append(_bad_uuid((parent, key, i, "segmentId"), value))
     value = _sub(payload.get("mergePolicy"), "id")
     if _suspect(value):
-        yield _bad_uuid(("mergePolicy", "id"), value)
+        out.append(_bad_uuid(("mergePolicy", "id"), value))
+    return out

@@ -1,0 +1,105 @@
+"""The validator's shortcuts never change a verdict.
+
+A gate (a byte test) and a screen (a JSON Schema folded into the compiled validator) let a rule be
+skipped when it cannot have anything to say. Both must be sound: whenever a shortcut skips a rule,
+the rule run in full says nothing. And the whole fast path must report exactly what the long way does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema_rs
+import orjson
+import pytest
+
+from aep_export_contracts import CONTRACT_NAMES
+from aep_export_contracts.builders import BUILDERS, RandomSource
+from aep_export_contracts.findings import Finding
+from aep_export_contracts.mutations import mutations_for
+from aep_export_contracts.rules import Rule, all_rules, rules_for
+from aep_export_contracts.rules import schema as S
+from aep_export_contracts.strategies import dumps, generate
+from aep_export_contracts.validate import _fast, _sanity, _semantic, explain, findings, validate_bytes
+from conftest import BULK_EXAMPLES
+
+SHORTCUT_RULES = [r for r in all_rules() if r.gate is not None or r.screen is not None]
+
+
+def corpus(contract: str, n: int) -> list[Any]:
+    """Valid payloads, and payloads each changed by one mutation of the contract.
+
+    The mutants are deliberately not verified by the validator (the thing under test): whether a
+    rule fires on them is decided here by running the rule itself.
+    """
+    src = RandomSource(7)
+    out = [BUILDERS[contract](src) for _ in range(n // 2)]
+    options = mutations_for(contract)
+    for i in range(max(n // 2, 4 * len(options))):
+        payload = BUILDERS[contract](src)
+        options[i % len(options)].apply(payload, src)
+        out.append(payload)
+    return out
+
+
+def long_way(payload: Any, contract: str) -> list[Finding]:
+    """Every finding, with no shortcut: the plain schema check, then every rule without gates."""
+    out = [] if _fast(contract).is_valid(payload) else explain(payload, contract)
+    return out + _semantic(payload, contract)
+
+
+def test_some_rules_have_shortcuts() -> None:
+    assert any(r.screen for r in SHORTCUT_RULES) and any(r.gate for r in SHORTCUT_RULES)
+
+
+@pytest.mark.parametrize("rule", SHORTCUT_RULES, ids=lambda r: r.id)
+def test_a_skipped_rule_has_nothing_to_say(rule: Rule) -> None:
+    screen = jsonschema_rs.validator_for(rule.screen) if rule.screen is not None else None
+    skipped = 0
+    for contract in rule.contracts:
+        for payload in corpus(contract, BULK_EXAMPLES // 3):
+            raw = dumps(payload).encode()
+            gate_closed = rule.gate is not None and b"\\" not in raw and not rule.gate(raw)
+            screened = screen is not None and screen.is_valid(payload)
+            if gate_closed or screened:
+                skipped += 1
+                assert rule.run(payload) == [], (rule.id, payload)
+    assert skipped, f"{rule.id}: the corpus never exercised its shortcut"
+
+
+def test_a_screen_that_fails_leaves_the_rule_to_decide() -> None:
+    # a UUID-shaped id with letters beyond f trips the screen of AEC106, and the rule then reports it
+    job = next(generate("export-job-request", 1, seed=3))["payload"]
+    job["mergePolicy"] = {"id": "1rfe8422-334d-12f4-3sd4-12cf6g990g51"}
+    report = validate_bytes(orjson.dumps(job), "export-job-request")
+    assert ("AEC106", "/mergePolicy/id") in {(f.rule, f.pointer) for f in report}
+
+
+@pytest.mark.parametrize("contract", CONTRACT_NAMES)
+def test_the_fast_path_reports_what_the_long_way_does(contract: str) -> None:
+    key = lambda f: (f.rule, f.pointer, f.message)  # noqa: E731
+    for payload in corpus(contract, BULK_EXAMPLES // 3):
+        expected = long_way(payload, contract)
+        sanity = _sanity(payload)  # a parsed value may carry what JSON cannot: checked here
+        if any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in sanity):
+            assert findings(payload, contract) == sanity  # nothing else is said about such a value
+            continue
+        assert sorted(findings(payload, contract), key=key) == sorted(sanity + expected, key=key)
+        raw = dumps(payload).encode()
+        try:
+            orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue  # nested deeper than the parser goes: the bytes path reports that, not these findings
+        assert sorted(findings(orjson.loads(raw), contract, checked=True, raw=raw), key=key) == sorted(expected, key=key)
+        assert sorted(validate_bytes(raw, contract).findings, key=key) == sorted(set(sanity + expected), key=key)
+
+
+def test_list_records_are_screened_by_the_job_rules_screens() -> None:
+    screened_job_rules = [r for r in rules_for("export-job") if r.screen is not None]
+    assert screened_job_rules, "no job rule has a screen"
+    listing = next(generate("export-job-list", 1, seed=5))["payload"]
+    record = next(generate("export-job", 1, seed=5))["payload"]
+    record["mergePolicy"] = {"id": "1rfe8422-334d-12f4-3sd4-12cf6g990g51"}
+    listing["records"] = [record]
+    pairs = {(f.rule, f.pointer) for f in validate_bytes(orjson.dumps(listing), "export-job-list")}
+    assert ("AEC106", "/records/0/mergePolicy/id") in pairs
