@@ -161,9 +161,14 @@ def bundled_openapi() -> dict[str, Any]:
     return copy.deepcopy(_bundled())
 
 
+#: keywords under which closing an object would loosen the schema instead of tightening it
+_NOT_CLOSED_UNDER = frozenset({"not", "if", "oneOf"})
+
+
 def _close(node: Any) -> Any:
+    """The schema with every object closed: it accepts a subset of what the schema accepts."""
     if isinstance(node, dict):
-        out = {k: _close(v) for k, v in node.items()}
+        out = {k: v if k in _NOT_CLOSED_UNDER else _close(v) for k, v in node.items()}
         if "properties" in out and "additionalProperties" not in out:
             out["additionalProperties"] = False
         return out

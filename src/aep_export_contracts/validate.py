@@ -23,7 +23,7 @@ from . import contracts
 from .contracts import CONTRACT_NAMES, escape
 from .findings import DEFAULT_POLICY, Finding, Policy, Report
 from .formats import fields_problem, is_field_list, is_rfc3339, rfc3339_problem
-from .rules import Rule, rules_for
+from .rules import CLOSED, Rule, rules_for
 from .rules import schema as S
 
 __all__ = ["detect_contract", "explain", "parse_json", "validate", "validate_bytes"]
@@ -57,12 +57,16 @@ def _fast(contract: str) -> Any:
 
 
 @cache
+def _closed_registry() -> Any:
+    return jsonschema_rs.Registry(list(contracts.closed_schemas_by_uri().items()))
+
+
+@cache
 def _closed(contract: str) -> Any:
-    """The contract with every object closed: passes exactly when no unknown key is present."""
+    """The contract with every object closed: passes only when no unknown key is present."""
     closed = contracts.closed_schemas_by_uri()
-    registry = jsonschema_rs.Registry(list(closed.items()))
     return jsonschema_rs.validator_for(closed[contracts.schema(contract)["$id"]], validate_formats=True,
-                                       registry=registry)
+                                       registry=_closed_registry())
 
 
 def has_no_unknown_key(payload: Any, contract: str) -> bool:
@@ -332,34 +336,63 @@ class _Screened(NamedTuple):
     rules: tuple[Rule, ...]  # the contract's rules no screen covers
     record_rules: tuple[Rule, ...]  # for a list: the job rules no screen covers, run on each record
     plain: bool  # no gate among the rules and no records: the rules simply run in turn
+    by_branch: tuple[tuple[Rule, ...], ...]  # allOf branch i + 1 screens these rules
+    records_branch: int  # the allOf branch screening list records (0: none)
 
 
 def clear_caches() -> None:
     """Forget every compiled validator (after the contracts on disk were changed in-process)."""
-    for cached in (_fast, _closed, _explainer, _screened, contracts.registry):
+    for cached in (_fast, _closed, _closed_registry, _explainer, _screened, contracts.registry,
+                   contracts.closed_schemas_by_uri):
         cached.cache_clear()
 
 
-def _screens(rules: Iterable[Rule]) -> list[dict[str, Any]]:
-    return [r.screen for r in rules if r.screen is not None]
+def _screening(rules: Iterable[Rule]) -> list[Rule]:
+    return [r for r in rules if r.screen is not None and r.screen is not CLOSED]
 
 
 @cache
 def _screened(contract: str) -> _Screened:
-    """The contract and its rules' screens, compiled into one Rust validator."""
-    own = _screens(rules_for(contract))
-    records = _screens(rules_for("export-job")) if contract == "export-job-list" else []
+    """The closed contract and its rules' screens, compiled into one Rust validator.
+
+    The closed contract (every object closed to the keys it names) accepts a subset of what the
+    contract accepts, and it is the screen of the rules that warn about unknown keys.
+    """
+    own = _screening(rules_for(contract))
+    branches: list[dict[str, Any]] = [r.screen for r in own]  # type: ignore[misc]
+    by_branch: list[tuple[Rule, ...]] = [(r,) for r in own]
+    records = _screening(rules_for("export-job")) if contract == "export-job-list" else []
+    records_branch = 0
     if records:
-        own.append({"properties": {"records": {"items": {"allOf": records}}}})
+        branches.append({"properties": {"records": {"items": {"allOf": [r.screen for r in records]}}}})
+        by_branch.append(())
+        records_branch = len(branches)
     rules = tuple(r for r in rules_for(contract) if r.screen is None)
     record_rules = tuple(r for r in rules_for("export-job") if r.screen is None) if records else ()
     plain = contract != "export-job-list" and all(r.gate is None for r in rules)
-    if not own:
-        return _Screened(_fast(contract), rules, record_rules, plain)
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-              "allOf": [{"$ref": contracts.schema(contract)["$id"]}, *own]}
-    validator = jsonschema_rs.validator_for(schema, validate_formats=True, registry=_registry_rs())
-    return _Screened(validator, rules, record_rules, plain)
+              "allOf": [{"$ref": contracts.schema(contract)["$id"]}, *branches]}
+    validator = jsonschema_rs.validator_for(schema, validate_formats=True, registry=_closed_registry())
+    return _Screened(validator, rules, record_rules, plain, tuple(by_branch), records_branch)
+
+
+def _tripped(screened: _Screened, payload: Any) -> tuple[tuple[Rule, ...], bool] | None:
+    """The screened rules to run, and whether list records need every job rule; None: the closed contract fails."""
+    rules: list[Rule] = []
+    records = False
+    try:
+        errors = screened.validator.iter_errors(payload)
+        for err in errors:
+            branch = err.schema_path[1] if len(err.schema_path) > 1 and err.schema_path[0] == "allOf" else 0
+            if not isinstance(branch, int) or branch == 0:
+                return None
+            if branch == screened.records_branch:
+                records = True
+            else:
+                rules.extend(r for r in screened.by_branch[branch - 1] if r not in rules)
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        return None
+    return tuple(rules), records
 
 
 def _semantic(payload: Any, contract: str, raw: bytes | None = None, rules: tuple[Rule, ...] | None = None,
@@ -413,6 +446,12 @@ def findings(payload: Any, contract: str, *, checked: bool = False, raw: bytes |
                     out.extend(found)
         else:
             out.extend(_semantic(payload, contract, raw, screened.rules, screened.record_rules))
+        return out
+    tripped = _tripped(screened, payload)
+    if tripped is not None:  # valid, and only some screens tripped: their rules run too
+        extra, records = tripped
+        rules = tuple(r for r in rules_for(contract) if r.screen is None or r in extra)
+        out.extend(_semantic(payload, contract, raw, rules, None if records else screened.record_rules))
         return out
     try:
         valid = _fast(contract).is_valid(payload)

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from ..findings import Finding, Severity
 
-__all__ = ["REGISTRY", "Hit", "Rule", "all_of", "all_rules", "any_of", "get_rule", "rule", "rules_for"]
+__all__ = ["CLOSED", "REGISTRY", "Hit", "Rule", "all_of", "all_rules", "any_of", "get_rule", "rule", "rules_for"]
 
 
 class Hit(NamedTuple):
@@ -41,6 +41,11 @@ def any_of(*tokens: bytes) -> Gate:
 def all_of(*tokens: bytes) -> Gate:
     """A gate that opens when every one of ``tokens`` occurs in the bytes."""
     return lambda raw: all(t in raw for t in tokens)
+
+
+#: The screen of a rule that is silent whenever the payload has no key its contract does not name:
+#: the validator then checks the closed contract (every object closed to the keys it names).
+CLOSED: dict[str, Any] = {"$comment": "the contract, every object closed to the keys it names"}
 
 
 @dataclass(frozen=True, eq=False)  # one object per rule: identity is equality

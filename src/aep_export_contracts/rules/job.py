@@ -7,12 +7,45 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..contracts import key_tree
-from . import Hit, all_of, any_of, rule
+from . import CLOSED, Hit, all_of, any_of, rule
 from .util import HEX32, as_dict, as_int, as_list, dig, ptr
 
 JOB = ("export-job",)
 TIMINGS = ("totalTime", "profileExportTime", "aCPDatasetWriteTime")
 SECONDS_CEILING = 10**11  # 10^11 ms is March 1973; 10^11 s is the year 5138
+
+
+# Screens (see rules.rule): JSON Schemas a job may pass only when the rule has nothing to say.
+
+def _when_status(status: str, then: dict[str, Any]) -> dict[str, Any]:
+    return {"if": {"required": ["status"], "properties": {"status": {"const": status}}}, "then": then}
+
+
+def _in_blocks(key: str, schema: dict[str, Any] | bool) -> dict[str, Any]:
+    """``schema`` for ``key`` of every metrics timing block."""
+    block = {"properties": {key: schema}}
+    return {"properties": {"metrics": {"properties": {b: block for b in TIMINGS}}}}
+
+
+_NOT_SECONDS = {"not": {"type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": SECONDS_CEILING}}
+_EPOCH_SCREEN = {"allOf": [
+    {"properties": {"creationTime": _NOT_SECONDS, "updateTime": _NOT_SECONDS}},
+    _in_blocks("startTimeInMs", _NOT_SECONDS), _in_blocks("endTimeInMs", _NOT_SECONDS)]}
+_A_BATCH_ID = {"type": "string", "minLength": 1}
+_SUCCEEDED_SCREEN = _when_status("SUCCEEDED", {
+    "required": ["metrics", "destination"],
+    "properties": {
+        "metrics": {"type": "object", "required": ["totalTime"], "properties": {"totalTime": {
+            "type": "object", "required": ["endTimeInMs"], "properties": {"endTimeInMs": {"type": "integer"}}}}},
+        "destination": {
+            "type": "object",
+            "properties": {"batchId": _A_BATCH_ID, "batches": {"type": "array", "items": {
+                "type": "object", "required": ["batchId"], "properties": {"batchId": _A_BATCH_ID}}}},
+            "anyOf": [{"required": ["batchId"]}, {"required": ["batches"], "properties": {"batches": {"minItems": 1}}}],
+        },
+    },
+})
+_HEX32_OR_NOTHING = {"anyOf": [{"not": {"type": "string"}}, {"maxLength": 0}, {"pattern": "^[0-9a-f]{32}$"}]}
 
 
 def _date(ms: int) -> str:
@@ -49,7 +82,7 @@ def _epoch_fields(job: Any) -> Iterator[tuple[tuple[str, ...], int]]:
                 yield ("metrics", block, key), value
 
 
-@rule("AEC201", "epoch-milliseconds", "error", JOB)
+@rule("AEC201", "epoch-milliseconds", "error", JOB, screen=_EPOCH_SCREEN)
 def epoch_milliseconds(job: Any) -> Iterator[Hit]:
     """Times are epoch milliseconds, not seconds.
 
@@ -109,7 +142,7 @@ def _batch_ids(job: Any) -> Iterator[tuple[str, Any]]:
         yield f"/destination/batches/{i}/batchId", dig(batch, "batchId")
 
 
-@rule("AEC205", "succeeded-complete", "error", JOB, gate=any_of(b'"SUCCEEDED"'))
+@rule("AEC205", "succeeded-complete", "error", JOB, gate=any_of(b'"SUCCEEDED"'), screen=_SUCCEEDED_SCREEN)
 def succeeded_complete(job: Any) -> Iterator[Hit]:
     """A SUCCEEDED job has its end time and its batch ids.
 
@@ -131,7 +164,8 @@ def succeeded_complete(job: Any) -> Iterator[Hit]:
             yield Hit(pointer, "a SUCCEEDED job has an empty batch id", "report the batch the export wrote")
 
 
-@rule("AEC206", "failed-has-errors", "error", JOB, gate=any_of(b'"FAILED"'))
+@rule("AEC206", "failed-has-errors", "error", JOB, gate=any_of(b'"FAILED"'),
+      screen=_when_status("FAILED", {"required": ["errors"], "properties": {"errors": {"type": "array", "minItems": 1}}}))
 def failed_has_errors(job: Any) -> Iterator[Hit]:
     """A FAILED job says why: a non-empty 'errors' array."""
     if dig(job, "status") == "FAILED" and not as_list(dig(job, "errors")):
@@ -139,7 +173,8 @@ def failed_has_errors(job: Any) -> Iterator[Hit]:
                   "add at least one {code, msg, callStack} entry")
 
 
-@rule("AEC207", "new-has-no-end", "error", JOB, gate=all_of(b'"NEW"', b'"endTimeInMs"'))
+@rule("AEC207", "new-has-no-end", "error", JOB, gate=all_of(b'"NEW"', b'"endTimeInMs"'),
+      screen=_when_status("NEW", _in_blocks("endTimeInMs", False)))
 def new_has_no_end(job: Any) -> Iterator[Hit]:
     """A NEW job has not ended: no end time in any metrics block.
 
@@ -154,7 +189,11 @@ def new_has_no_end(job: Any) -> Iterator[Hit]:
                       "a job's end time belongs to SUCCEEDED or FAILED")
 
 
-@rule("AEC208", "segment-per-batch-shape", "error", JOB, gate=any_of(b'"segmentPerBatch"', b'"batches"'))
+@rule("AEC208", "segment-per-batch-shape", "error", JOB, gate=any_of(b'"segmentPerBatch"', b'"batches"'),
+      screen={"properties": {"destination": {
+          "if": {"required": ["segmentPerBatch"], "properties": {"segmentPerBatch": {"const": True}}},
+          "then": {"required": ["batches"], "not": {"required": ["batchId"]}},
+          "else": {"not": {"required": ["batches"]}}}}})
 def segment_per_batch_shape(job: Any) -> Iterator[Hit]:
     """segmentPerBatch true gives a batches[] array; false (or absent) gives one batchId.
 
@@ -177,7 +216,8 @@ def segment_per_batch_shape(job: Any) -> Iterator[Hit]:
                   "segmentPerBatch true reports batches[] only")
 
 
-@rule("AEC209", "dataset-id-spelling", "warning", JOB, gate=any_of(b'"dataSetId"'))
+@rule("AEC209", "dataset-id-spelling", "warning", JOB, gate=any_of(b'"dataSetId"'),
+      screen={"properties": {"destination": {"not": {"required": ["dataSetId"]}}}})
 def dataset_id_spelling(job: Any) -> Iterator[Hit]:
     """The destination's dataset id is spelled 'datasetId'.
 
@@ -190,7 +230,8 @@ def dataset_id_spelling(job: Any) -> Iterator[Hit]:
                   "spell it 'datasetId', as the request does")
 
 
-@rule("AEC210", "undocumented-status", "warning", JOB, gate=any_of(b'"CANCELLED"', b'"CANCELLING"'))
+@rule("AEC210", "undocumented-status", "warning", JOB, gate=any_of(b'"CANCELLED"', b'"CANCELLING"'),
+      screen={"properties": {"status": {"not": {"enum": ["CANCELLED", "CANCELLING"]}}}})
 def undocumented_status(job: Any) -> Iterator[Hit]:
     """A job status is CANCELLED or CANCELLING, which no source documents.
 
@@ -204,7 +245,7 @@ def undocumented_status(job: Any) -> Iterator[Hit]:
                   "clients should treat it as terminal (CANCELLED) or in progress (CANCELLING)")
 
 
-@rule("AEC211", "unknown-response-key", "warning", JOB)
+@rule("AEC211", "unknown-response-key", "warning", JOB, screen=CLOSED)
 def unknown_response_key(job: Any) -> Iterator[Hit]:
     """A job carries a key no source documents.
 
@@ -220,7 +261,8 @@ def unknown_response_key(job: Any) -> Iterator[Hit]:
                   f"unknown key {key!r} in a job object", "check the spelling against the contract")
 
 
-@rule("AEC212", "batch-id-shape", "warning", JOB)
+@rule("AEC212", "batch-id-shape", "warning", JOB, screen={"properties": {"destination": {"properties": {
+    "batchId": _HEX32_OR_NOTHING, "batches": {"items": {"properties": {"batchId": _HEX32_OR_NOTHING}}}}}}})
 def batch_id_shape(job: Any) -> Iterator[Hit]:
     """A batch id is 32 lowercase hex characters.
 
