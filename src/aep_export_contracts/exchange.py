@@ -123,7 +123,13 @@ class Headers(dict[str, str]):
             return headers
         out = cls()
         for k, v in (headers or {}).items():
-            out[str(k).lower()] = ", ".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
+            if v.__class__ is list and len(v) == 1 and v[0].__class__ is str:
+                value = v[0]  # how vcrpy records a header sent once
+            elif isinstance(v, list | tuple):
+                value = ", ".join(map(str, v))
+            else:
+                value = str(v)
+            out[(k if k.__class__ is str else str(k)).lower()] = value
         return out
 
 

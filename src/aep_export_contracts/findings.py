@@ -108,7 +108,7 @@ class Policy:
 DEFAULT_POLICY = Policy()
 
 
-@dataclass
+@dataclass(slots=True)
 class Report:
     """The findings for one payload or exchange, under a policy."""
 

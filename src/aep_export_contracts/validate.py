@@ -447,17 +447,18 @@ def findings(payload: Any, contract: str, *, checked: bool = False, raw: bytes |
         else:
             out.extend(_semantic(payload, contract, raw, screened.rules, screened.record_rules))
         return out
-    tripped = _tripped(screened, payload)
-    if tripped is not None:  # valid, and only some screens tripped: their rules run too
-        extra, records = tripped
-        rules = tuple(r for r in rules_for(contract) if r.screen is None or r in extra)
-        out.extend(_semantic(payload, contract, raw, rules, None if records else screened.record_rules))
-        return out
     try:
         valid = _fast(contract).is_valid(payload)
     except (ValueError, TypeError, OverflowError, RecursionError):
         valid = False
-    if not valid:
+    if valid:
+        tripped = _tripped(screened, payload)
+        if tripped is not None:  # only some screens tripped: their rules run, with the unscreened ones
+            extra, records = tripped
+            rules = tuple(r for r in rules_for(contract) if r.screen is None or r in extra)
+            out.extend(_semantic(payload, contract, raw, rules, None if records else screened.record_rules))
+            return out
+    else:
         out.extend(explain(payload, contract))
     out.extend(_semantic(payload, contract, raw))
     return out

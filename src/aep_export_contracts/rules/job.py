@@ -98,40 +98,48 @@ def epoch_milliseconds(job: Any) -> Iterator[Hit]:
 
 
 @rule("AEC202", "metrics-total", "error", JOB, gate=any_of(b'"totalTimeInMs"'))
-def metrics_total(job: Any) -> Iterator[Hit]:
+def metrics_total(job: Any) -> list[Hit]:
     """A metrics block's totalTimeInMs is its end minus its start.
 
     In every timing block of 'metrics' (totalTime, profileExportTime, aCPDatasetWriteTime) that has
     all three values, totalTimeInMs equals endTimeInMs - startTimeInMs.
     """
+    out = []
     for block, timing in _timings(job):
         if "totalTimeInMs" not in timing:
             continue
-        start, end, total = (as_int(timing.get(k)) for k in ("startTimeInMs", "endTimeInMs", "totalTimeInMs"))
+        start, end = as_int(timing.get("startTimeInMs")), as_int(timing.get("endTimeInMs"))
+        total = as_int(timing["totalTimeInMs"])
         if start is not None and end is not None and total is not None and total != end - start:
-            yield Hit(ptr("metrics", block, "totalTimeInMs"),
-                      f"totalTimeInMs is {total} but endTimeInMs - startTimeInMs is {end - start}",
-                      "compute totalTimeInMs as endTimeInMs - startTimeInMs")
+            out.append(Hit(ptr("metrics", block, "totalTimeInMs"),
+                           f"totalTimeInMs is {total} but endTimeInMs - startTimeInMs is {end - start}",
+                           "compute totalTimeInMs as endTimeInMs - startTimeInMs"))
+    return out
 
 
 @rule("AEC203", "metrics-order", "error", JOB, gate=any_of(b'"endTimeInMs"'))
-def metrics_order(job: Any) -> Iterator[Hit]:
+def metrics_order(job: Any) -> list[Hit]:
     """A metrics block does not end before it starts."""
+    out = []
     for block, timing in _timings(job):
         if "endTimeInMs" not in timing:
             continue
-        start, end = as_int(timing.get("startTimeInMs")), as_int(timing.get("endTimeInMs"))
+        start, end = as_int(timing.get("startTimeInMs")), as_int(timing["endTimeInMs"])
         if start is not None and end is not None and end < start:
-            yield Hit(ptr("metrics", block, "endTimeInMs"),
-                      f"endTimeInMs {end} is earlier than startTimeInMs {start}", "")
+            out.append(Hit(ptr("metrics", block, "endTimeInMs"),
+                           f"endTimeInMs {end} is earlier than startTimeInMs {start}", ""))
+    return out
 
 
 @rule("AEC204", "creation-before-update", "error", JOB)
-def creation_before_update(job: Any) -> Iterator[Hit]:
+def creation_before_update(job: Any) -> list[Hit]:
     """A job is not updated before it was created (creationTime <= updateTime)."""
-    created, updated = as_int(dig(job, "creationTime")), as_int(dig(job, "updateTime"))
+    if job.__class__ is not dict:
+        return []
+    created, updated = as_int(job.get("creationTime")), as_int(job.get("updateTime"))
     if created is not None and updated is not None and updated < created:
-        yield Hit(ptr("updateTime"), f"updateTime {updated} is earlier than creationTime {created}", "")
+        return [Hit(ptr("updateTime"), f"updateTime {updated} is earlier than creationTime {created}", "")]
+    return []
 
 
 def _batch_ids(job: Any) -> Iterator[tuple[str, Any]]:
@@ -280,18 +288,21 @@ def batch_id_shape(job: Any) -> Iterator[Hit]:
 
 
 @rule("AEC213", "metrics-before-creation", "warning", JOB)
-def metrics_before_creation(job: Any) -> Iterator[Hit]:
+def metrics_before_creation(job: Any) -> list[Hit]:
     """A job's metrics start before the job was created.
 
     metrics.totalTime.startTimeInMs earlier than creationTime is odd (the tutorial's GET example starts
     in January 2019 for a job created in June 2019) but documented, so it is a warning only.
     """
-    created = as_int(dig(job, "creationTime"))
-    start = as_int(dig(job, "metrics", "totalTime", "startTimeInMs"))
+    if job.__class__ is not dict:
+        return []
+    created = as_int(job.get("creationTime"))
+    start = as_int(_obj(_obj(job, "metrics"), "totalTime").get("startTimeInMs"))
     if created is not None and start is not None and start < created:
-        yield Hit(ptr("metrics", "totalTime", "startTimeInMs"),
-                  f"startTimeInMs {start} ({_date(start)}) is before creationTime {created} ({_date(created)})",
-                  "")
+        return [Hit(ptr("metrics", "totalTime", "startTimeInMs"),
+                    f"startTimeInMs {start} ({_date(start)}) is before creationTime {created} ({_date(created)})",
+                    "")]
+    return []
 
 
 @rule("AEC214", "batches-per-segment", "error", JOB, gate=all_of(b'"batches"', b'"segments"'))

@@ -27,6 +27,8 @@ def dig(payload: Any, *path: str | int) -> Any:
 
 def as_int(value: Any) -> int | None:
     """An integer value (not a bool), else None."""
+    if value.__class__ is int:
+        return value
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
