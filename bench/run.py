@@ -45,6 +45,9 @@ class Table:
     def __init__(self, title: str, baseline: str) -> None:
         self.title, self.baseline, self.rows = title, baseline, []  # type: ignore[var-annotated]
 
+    def rate(self, name: str) -> float | None:
+        return next((r for n, r in self.rows if n == name), None)
+
     def add(self, name: str, rate: float) -> None:
         self.rows.append((name, rate))
         print(f"  {self.title:<48} {name:<58} {rate:>12,.0f}/s", flush=True)
@@ -178,9 +181,10 @@ def generation(size: dict[str, int]) -> list[Table]:
     return tables
 
 
-def wall_times(size: dict[str, int]) -> str:
+def wall_times(size: dict[str, int]) -> tuple[str, dict[str, float]]:
     exe = [sys.executable, "-m", "aep_export_contracts.cli"]
     rows = []
+    seconds: dict[str, float] = {}
     for label, args in (("check (defaults, embedded reference server)", ["check"]),
                         ("replay cassettes/ (with workflow playback)", ["replay", str(ROOT / "cassettes")])):
         if size["payloads"] < 100 and args[0] == "check":
@@ -188,8 +192,67 @@ def wall_times(size: dict[str, int]) -> str:
             label += " [tiny: negative layer only]"
         start = time.perf_counter()
         done = subprocess.run(exe + args, capture_output=True, text=True)
-        rows.append(f"| {label} | {time.perf_counter() - start:.1f} s | exit {done.returncode} |")
-    return "### Wall time of whole commands\n\n| command | wall time | result |\n|---|---:|---|\n" + "\n".join(rows) + "\n"
+        took = time.perf_counter() - start
+        if "[tiny" not in label:
+            seconds[args[0]] = took
+        rows.append(f"| {label} | {took:.1f} s | exit {done.returncode} |")
+    table = "### Wall time of whole commands\n\n| command | wall time | result |\n|---|---:|---|\n" + "\n".join(rows) + "\n"
+    return table, seconds
+
+
+#: python-jsonschema + FormatChecker on valid export-job requests, on the machine the targets were set on
+ANCHOR = 1600.0
+
+
+def targets(tables: dict[str, Table], seconds: dict[str, float]) -> str:
+    """Each target of the performance issue beside what this run measured."""
+    rows: list[tuple[str, str, str]] = []
+
+    def ratio(title: str, row: str, base: str, goal: float, what: str) -> None:
+        t = tables.get(title)
+        a, b = (t.rate(row), t.rate(base)) if t else (None, None)
+        if a and b:
+            shown = f"{a / b:.2f}" if a / b >= 1 else f"{a / b:.3f}"
+            rows.append((what, f"{shown}× (goal {goal:g}×)", "met" if a / b >= goal else "missed"))
+
+    req, full = "export-job-request", "aep_export_contracts.validate_bytes (full: schema + rules)"
+    ratio(f"{req}, valid", full, "python-jsonschema + FormatChecker", 35, "valid request from bytes vs python-jsonschema")
+    ratio(f"{req}, valid", full, "orjson.loads (parse only)", 0.25, "valid request from bytes vs orjson parse only")
+    ratio(f"{req}, invalid (all findings)", full, "python-jsonschema + FormatChecker iter_errors", 5,
+          "invalid request, all findings, vs iter_errors")
+    for c in ("export-job-request", "export-job"):
+        g = f"generation: {c}"
+        ratio(g, "strategies.valid (verified)", "hypothesis-jsonschema from_schema (verified)", 15,
+              f"{c}: strategies.valid vs hypothesis-jsonschema")
+        ratio(g, "strategies.valid (verified)", "hypothesis floor: @given(st.integers())", 0.25,
+              f"{c}: strategies.valid vs hypothesis's floor")
+    anchor_table = tables.get(f"{req}, valid")
+    anchor = anchor_table.rate("python-jsonschema + FormatChecker") if anchor_table else None
+    scale = (anchor / ANCHOR) if anchor else None
+
+    def absolute(rate: float | None, goal: float, what: str, unit: str, higher: bool = True) -> None:
+        if rate is None:
+            return
+        scaled = rate / scale if scale and higher else rate * scale if scale else rate
+        met = scaled >= goal if higher else scaled <= goal
+        rows.append((what, f"{rate:,.1f} {unit} here; {scaled:,.1f} {unit} scaled to the reference machine "
+                     f"(goal {'≥' if higher else '≤'} {goal:,g})", "met" if met else "missed"))
+
+    for c in ("export-job-request", "export-job"):
+        g = tables.get(f"generation: {c}")
+        absolute(g.rate("bulk generate --invalid (verified)") if g else None, 2000,
+                 f"{c}: bulk generate --invalid", "per s")
+    ex = tables.get("exchange validation of recorded lifecycles")
+    absolute(ex.rate("replay of bundled cassettes (load + validation, no playback)") if ex else None, 5000,
+             "replay (no playback)", "per s")
+    if "check" in seconds:
+        absolute(seconds["check"], 60, "check with defaults", "s", higher=False)
+    head = ("The targets were set on a machine where python-jsonschema + FormatChecker validated about "
+            f"{ANCHOR:,.0f} valid export-job requests per second"
+            + (f"; in this run it validated {anchor:,.0f}, so absolute figures are also shown scaled by "
+               f"{ANCHOR:,.0f}/{anchor:,.0f}." if anchor else ".") + "\n\n")
+    body = "\n".join(f"| {w} | {m} | {v} |" for w, m, v in rows)
+    return "## Targets\n\n" + head + "| target | measured | |\n|---|---|---|\n" + body + "\n"
 
 
 def rss_kib() -> int:
@@ -235,16 +298,28 @@ def main(argv: list[str] | None = None) -> int:
     size = SIZES[args.size]
     parts = [f"# Benchmark results\n\nRegenerate with `python -m bench.run` (size `{args.size}`). "
              "Every figure in a table was measured in the same run as its baseline.\n\n" + describe()]
+    tables: dict[str, Table] = {}
+    seconds: dict[str, float] = {}
+    sections: list[str] = []
     if "validation" not in args.skip:
-        parts.append("## 1–3. Validation, other validators, parsing\n\n" + "\n".join(t.markdown() for t in validation(size)))
+        found = validation(size)
+        tables.update((t.title, t) for t in found)
+        sections.append("## 1–3. Validation, other validators, parsing\n\n" + "\n".join(t.markdown() for t in found))
     if "exchanges" not in args.skip:
-        parts.append("## 4. Exchanges\n\n" + exchanges(size).markdown())
+        table = exchanges(size)
+        tables[table.title] = table
+        sections.append("## 4. Exchanges\n\n" + table.markdown())
     if "generation" not in args.skip:
-        parts.append("## 5. Generation\n\n" + "\n".join(t.markdown() for t in generation(size)))
+        found = generation(size)
+        tables.update((t.title, t) for t in found)
+        sections.append("## 5. Generation\n\n" + "\n".join(t.markdown() for t in found))
     if "wall" not in args.skip:
-        parts.append("## 6. Whole commands\n\n" + wall_times(size))
+        text, seconds = wall_times(size)
+        sections.append("## 6. Whole commands\n\n" + text)
     if "memory" not in args.skip:
-        parts.append("## 7. Memory\n\n" + memory(size))
+        sections.append("## 7. Memory\n\n" + memory(size))
+    parts.append(targets(tables, seconds))
+    parts.extend(sections)
     Path(args.out).write_text("\n".join(parts), encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
