@@ -139,3 +139,16 @@ def test_dumps_handles_any_depth_like_json_dumps() -> None:
         deep = [deep]
     text = dumps(deep)
     assert text == "[" * 1501 + json.dumps(value, ensure_ascii=False) + "]" * 1501
+
+
+def test_examples_shrink_to_the_smallest_payload() -> None:
+    # optional fields are drawn together; shrinking still switches each one off
+    from hypothesis import find
+
+    smallest = find(valid("export-job-request"), lambda _x: True)
+    assert set(smallest) == {"destination", "schema"}
+    assert set(smallest["destination"]) == {"datasetId"}
+    with_window = find(valid("export-job-request"),
+                       lambda x: "segmentQualificationTime" in x.get("filter", {}))
+    assert set(with_window) == {"destination", "schema", "filter"}
+    assert set(with_window["filter"]) == {"segmentQualificationTime"}

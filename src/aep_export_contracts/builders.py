@@ -23,6 +23,9 @@ class Source(Protocol):
     def choice(self, options: Sequence[T]) -> T: ...
     def boolean(self) -> bool: ...
     def hex(self, n: int) -> str: ...
+    def flags(self, n: int) -> Callable[[], bool]:
+        """Up to ``n`` yes/no choices, taken one call at a time (drawn together where that is cheaper)."""
+        ...
 
 
 class RandomSource:
@@ -43,6 +46,14 @@ class RandomSource:
     def hex(self, n: int) -> str:
         return f"{self.rng.getrandbits(4 * n):0{n}x}"
 
+    def flags(self, n: int) -> Callable[[], bool]:
+        return self.boolean  # one at a time, so a seed gives the same payloads as ever
+
+
+#: one strategy object per range, built once: building and unwrapping a strategy on every draw
+#: costs more than the draw itself
+_RANGES: dict[tuple[int, int], Any] = {}
+
 
 class HypothesisSource:
     """Choices drawn through hypothesis, so that failing examples shrink."""
@@ -54,16 +65,34 @@ class HypothesisSource:
         self.st = st
 
     def integer(self, lo: int, hi: int) -> int:
-        return int(self.draw(self.st.integers(lo, hi)))
+        strategy = _RANGES.get((lo, hi))
+        if strategy is None:
+            strategy = _RANGES[(lo, hi)] = self.st.integers(lo, hi).wrapped_strategy
+        return int(self.draw(strategy))
 
     def choice(self, options: Sequence[T]) -> T:
         return options[self.integer(0, len(options) - 1)]
 
     def boolean(self) -> bool:
-        return bool(self.draw(self.st.booleans()))
+        return self.integer(0, 1) == 1
 
     def hex(self, n: int) -> str:
         return f"{self.integer(0, 16**n - 1):0{n}x}"
+
+    def flags(self, n: int) -> Callable[[], bool]:
+        # one draw for n choices: an example shrinks towards all of them off
+        bits = self.integer(0, (1 << n) - 1)
+        left = [n]
+
+        def take() -> bool:
+            nonlocal bits
+            if left[0] == 0:
+                return self.boolean()
+            left[0] -= 1
+            bit, bits = bits & 1, bits >> 1
+            return bit == 1
+
+        return take
 
 
 HEX = "0123456789abcdef"
@@ -147,9 +176,10 @@ def status_list(src: Source) -> list[str]:
 
 def segment(src: Source) -> dict[str, Any]:
     seg: dict[str, Any] = {"segmentId": uuid(src)}
-    if src.boolean():
+    flag = src.flags(2)
+    if flag():
         seg["segmentNs"] = src.choice(NAMESPACES)
-    if src.boolean():
+    if flag():
         seg["status"] = status_list(src)
     return seg
 
@@ -168,42 +198,43 @@ def window(src: Source, start_key: str, end_key: str) -> dict[str, Any]:
 
 def export_job_request(src: Source) -> dict[str, Any]:
     req: dict[str, Any] = {}
-    if src.boolean():
+    flag = src.flags(20)
+    if flag():
         req["fields"] = field_list(src, PATHS)
-    if src.boolean():
-        mp: dict[str, Any] = {"id": uuid(src) if src.boolean() else src.choice(MERGE_POLICIES)}
-        if src.boolean():
+    if flag():
+        mp: dict[str, Any] = {"id": uuid(src) if flag() else src.choice(MERGE_POLICIES)}
+        if flag():
             mp["version"] = src.integer(1, 5)
         req["mergePolicy"] = mp
-    if src.boolean():
+    if flag():
         flt: dict[str, Any] = {}
-        if src.boolean():
+        if flag():
             segments: dict[str, dict[str, Any]] = {}
             for _ in range(src.integer(1, 4)):
                 seg = segment(src)
                 segments.setdefault(seg["segmentId"], seg)  # one entry per segment id
             flt["segments"] = list(segments.values())
-        if src.boolean():
+        if flag():
             flt["segmentQualificationTime"] = window(src, "startTime", "endTime")
-        if src.boolean():
+        if flag():
             flt["fromIngestTimestamp"] = timestamp(src)[0]
-        if src.boolean():
-            flt["emptyProfiles"] = src.boolean()
+        if flag():
+            flt["emptyProfiles"] = flag()
         req["filter"] = flt
-    if src.boolean():
+    if flag():
         events: dict[str, Any] = {}
-        if src.boolean():
+        if flag():
             events["fields"] = field_list(src, EVENT_PATHS)
-        if src.boolean():
+        if flag():
             events["filter"] = window(src, "fromIngestTimestamp", "toIngestTimestamp")
         req["additionalFields"] = {"eventList": events}
     destination: dict[str, Any] = {"datasetId": dataset_id(src)}
-    if src.boolean():
-        destination["segmentPerBatch"] = src.boolean()
+    if flag():
+        destination["segmentPerBatch"] = flag()
     req["destination"] = destination
     req["schema"] = {"name": "_xdm.context.profile"}
-    if src.boolean():
-        req["evaluationInfo"] = {"segmentation": src.boolean()}
+    if flag():
+        req["evaluationInfo"] = {"segmentation": flag()}
     return req
 
 
@@ -240,17 +271,18 @@ def export_job(src: Source, *, status: str | None = None, created: int | None = 
     if status == "SUCCEEDED":
         job["computeGatewayJobId"]["pushJob"] = uuid(src)
     start = created + src.integer(0, 500)
+    flag = src.flags(5)
     metrics: dict[str, Any] = {}
     end = start + src.integer(1000, 3_600_000) if finished else None
     metrics["totalTime"] = _timing(start, end)
-    if started and src.boolean():
+    if started and flag():
         p_start = start + src.integer(0, 1000)
-        p_end = p_start + src.integer(0, 1000) if finished or src.boolean() else None
+        p_end = p_start + src.integer(0, 1000) if finished or flag() else None
         if end is not None and p_end is not None and p_end > end:
             p_end = end
             p_start = min(p_start, p_end)
         metrics["profileExportTime"] = _timing(p_start, p_end)
-    if status == "SUCCEEDED" and src.boolean():
+    if status == "SUCCEEDED" and flag():
         assert end is not None
         metrics["aCPDatasetWriteTime"] = _timing(end - 600, end - 10)
         metrics["totalExportedProfileCounter"] = src.integer(0, 10**6)
@@ -263,9 +295,9 @@ def export_job(src: Source, *, status: str | None = None, created: int | None = 
     if per_batch:
         destination["batches"] = [{**seg, "batchId": batch_id(src)} for seg in segments]
     else:
-        destination["batchId"] = "" if status == "FAILED" and src.boolean() else batch_id(src)
+        destination["batchId"] = "" if status == "FAILED" and flag() else batch_id(src)
     job["destination"] = destination
-    if status == "FAILED" or (status == "CANCELLED" and src.boolean()):
+    if status == "FAILED" or (status == "CANCELLED" and flag()):
         job["errors"] = [{"code": src.choice(("0090000009", "unknown", "0090000003")),
                           "msg": src.choice(("Job aborted.", "Export job was cancelled", "Dataset not found")),
                           "callStack": "com.adobe.aep.unifiedprofile.common.logging.Logger"}
