@@ -67,7 +67,8 @@ class HypothesisSource:
     def integer(self, lo: int, hi: int) -> int:
         strategy = _RANGES.get((lo, hi))
         if strategy is None:
-            strategy = _RANGES[(lo, hi)] = self.st.integers(lo, hi).wrapped_strategy
+            lazy = self.st.integers(lo, hi)
+            strategy = _RANGES[(lo, hi)] = getattr(lazy, "wrapped_strategy", lazy)  # unwrapped once, if lazy
         return int(self.draw(strategy))
 
     def choice(self, options: Sequence[T]) -> T:
