@@ -198,11 +198,20 @@ def _op(ex: dict[str, Any]) -> str:
     return "list" if "?" in ex["url"] else "get"
 
 
+#: the exchange mutations that apply to each operation (chosen among these, few draws are wasted)
+_MUTATIONS_BY_OP = {
+    "cancel": ("method", "header", "body"),
+    "list": ("header", "query", "limit"),
+    "create": ("header", "status", "location", "accepted", "echo", "org", "batches"),
+    "dataset": ("header", "location"),
+    "get": ("header", "body", "org", "id"),
+}
+
+
 def _exchange_mutation(ex: dict[str, Any], src: Source) -> tuple[str, str, str] | None:
     """Apply one exchange mutation; (rule, pointer, name) or None where it does not apply."""
     op = _op(ex)
-    name = src.choice(("method", "header", "query", "status", "location", "body", "accepted", "echo", "org",
-                       "batches", "id", "limit"))
+    name = src.choice(_MUTATIONS_BY_OP[op])
     if name == "method" and op == "cancel":
         ex["method"] = "POST"
         return "AEC501", "/request/method", "cancel-sent-as-post"
