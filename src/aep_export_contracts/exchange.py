@@ -13,7 +13,7 @@ import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -40,19 +40,30 @@ class Operation:
 
     def response_contract(self, status: int) -> tuple[bool, str | None]:
         """(documented?, contract of the body or None when no body is documented)."""
-        spec = self.responses.get(str(status))
-        if spec is None:
-            return False, None
-        spec = _deref(spec)
-        content = spec.get("content", {}).get("application/json")
-        return True, _contract_of(content["schema"]) if content else None
+        return _response(self, status)[:2]
 
     def required_response_headers(self, status: int) -> list[str]:
-        spec = self.responses.get(str(status))
+        return list(_response(self, status)[2])
+
+
+_RESPONSES: dict[tuple[str, str, int], tuple[bool, str | None, tuple[str, ...]]] = {}
+
+
+def _response(op: Operation, status: int) -> tuple[bool, str | None, tuple[str, ...]]:
+    """(documented?, body contract, required headers) of one answer, read from the description once."""
+    key = (op.operation_id, op.template, status)
+    known = _RESPONSES.get(key)
+    if known is None:
+        spec = op.responses.get(str(status))
         if spec is None:
-            return []
-        headers = _deref(spec).get("headers", {})
-        return [name for name, h in headers.items() if h.get("required")]
+            known = (False, None, ())
+        else:
+            spec = _deref(spec)
+            content = spec.get("content", {}).get("application/json")
+            headers = tuple(name for name, h in spec.get("headers", {}).items() if h.get("required"))
+            known = (True, _contract_of(content["schema"]) if content else None, headers)
+        _RESPONSES[key] = known
+    return known
 
 
 def _deref(node: dict[str, Any]) -> dict[str, Any]:
@@ -101,6 +112,12 @@ def _path_matches(op: Operation, path: str) -> re.Match[str] | None:
 
 def find_operation(method: str, path: str) -> tuple[Operation | None, list[Operation]]:
     """The operation for method and path, and every operation whose path matches (any method)."""
+    op, candidates = _find(method.upper(), path)
+    return op, list(candidates)
+
+
+@lru_cache(maxsize=4096)
+def _find(method: str, path: str) -> tuple[Operation | None, tuple[Operation, ...]]:
     path = urlsplit(path).path or path
     candidates = [op for op in operations() if _path_matches(op, path)]
     # the most specific template wins (a job id path over the collection)
@@ -109,9 +126,9 @@ def find_operation(method: str, path: str) -> tuple[Operation | None, list[Opera
         best_template = candidates[0].template
         candidates = [op for op in candidates if op.template == best_template]
     for op in candidates:
-        if op.method == method.upper():
-            return op, candidates
-    return None, candidates
+        if op.method == method:
+            return op, tuple(candidates)
+    return None, tuple(candidates)
 
 
 class Headers(dict[str, str]):
