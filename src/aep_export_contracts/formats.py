@@ -43,7 +43,7 @@ _DATE_TIME = re.compile(  # ASCII: a bare \d would also take digits of other scr
 #: the shape of a date-time with an offset, no leap second and an offset in range: then Python's
 #: own parser decides the rest (calendar, hours, minutes) and is exact
 _COMMON = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:(?:[0-5][0-9])(?:\.[0-9]+)?"
-                     r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])")
+                     r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])")
 
 
 def rfc3339_problem(value: str) -> str | None:
@@ -80,7 +80,7 @@ def rfc3339_moment(value: str) -> datetime | None:
     """The instant a valid RFC 3339 date-time names (aware; a leap second counts as :59.999999)."""
     if _COMMON.fullmatch(value):
         try:  # the C parser: exact for this shape, and it rejects impossible dates and times
-            return datetime.fromisoformat(value)
+            return datetime.fromisoformat(value if value[-1] != "z" else value[:-1] + "Z")
         except ValueError:
             return None
     m = _DATE_TIME.fullmatch(value)
