@@ -30,15 +30,20 @@ SIZES = {"tiny": dict(payloads=60, repeats=2, gen=20, stream=2_000, hyp=10),
          "full": dict(payloads=3000, repeats=5, gen=300, stream=1_000_000, hyp=200)}
 
 
-def median_rate(fn: Callable[[], int], repeats: int) -> float:
-    """Items per second: the median over ``repeats`` runs of ``fn`` (which returns how many it did)."""
-    rates = []
-    for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
-        n = fn()
-        rates.append(n / (time.perf_counter() - start))
-    return statistics.median(rates)
+def interleaved(fns: dict[str, Callable[[], int]], repeats: int) -> dict[str, float]:
+    """Items per second of each function: median over ``repeats`` rounds, each round running every
+    function once (in a rotating order), so that a machine that speeds up or slows down during the run
+    moves every row of a table alike and the ratios between them hold."""
+    names = list(fns)
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(repeats):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            gc.collect()
+            start = time.perf_counter()
+            n = fns[name]()
+            rates[name].append(n / (time.perf_counter() - start))
+    return {name: statistics.median(r) for name, r in rates.items()}
 
 
 class Table:
@@ -89,26 +94,41 @@ def validation(size: dict[str, int]) -> list[Table]:
                                       format_checker=FormatChecker())
             rs = jsonschema_rs.validator_for(contracts.schema(contract), validate_formats=True, registry=registry_rs)
             few = parsed[: max(10, len(parsed) // 5)]
+            fns: dict[str, Callable[[], int]] = {}
             if invalid:
-                t.add("python-jsonschema + FormatChecker iter_errors",
-                      median_rate(lambda: sum(1 for p in few if list(py.iter_errors(p)) or True), size["repeats"]))
-                t.add("jsonschema-rs iter_errors (formats on)",
-                      median_rate(lambda: sum(1 for p in parsed if list(rs.iter_errors(p)) or True), size["repeats"]))
+                fns["python-jsonschema + FormatChecker iter_errors"] = \
+                    lambda: sum(1 for p in few if list(py.iter_errors(p)) or True)
+                fns["jsonschema-rs iter_errors (formats on)"] = \
+                    lambda: sum(1 for p in parsed if list(rs.iter_errors(p)) or True)
             else:
-                t.add("python-jsonschema + FormatChecker",
-                      median_rate(lambda: sum(1 for p in few if py.is_valid(p) or True), size["repeats"]))
-                t.add("jsonschema-rs is_valid (formats on)",
-                      median_rate(lambda: sum(1 for p in parsed if rs.is_valid(p) or True), size["repeats"]))
-            t.add("orjson.loads (parse only)", median_rate(lambda: sum(1 for b in data if orjson.loads(b) or True),
-                                                           size["repeats"]))
-            t.add("json.loads (parse only)", median_rate(lambda: sum(1 for b in data if json.loads(b) or True),
-                                                         size["repeats"]))
-            t.add("aep_export_contracts.validate_bytes (full: schema + rules)",
-                  median_rate(lambda: sum(1 for b in data if validate_bytes(b, contract) or True), size["repeats"]))
-            t.add("aep_export_contracts.validate (parsed value)",
-                  median_rate(lambda: sum(1 for p in parsed if validate(p, contract) or True), size["repeats"]))
+                fns["python-jsonschema + FormatChecker"] = lambda: sum(1 for p in few if py.is_valid(p) or True)
+                fns["jsonschema-rs is_valid (formats on)"] = lambda: sum(1 for p in parsed if rs.is_valid(p) or True)
+            fns["orjson.loads (parse only)"] = lambda: sum(1 for b in data if orjson.loads(b) or True)
+            fns["json.loads (parse only)"] = lambda: sum(1 for b in data if json.loads(b) or True)
+            fns["aep_export_contracts.validate_bytes (full: schema + rules)"] = \
+                lambda: sum(1 for b in data if validate_bytes(b, contract) or True)
+            fns["aep_export_contracts.validate (parsed value)"] = \
+                lambda: sum(1 for p in parsed if validate(p, contract) or True)
+            for name, rate in interleaved(fns, size["repeats"]).items():
+                t.add(name, rate)
             tables.append(t)
     return tables
+
+
+#: the row that ties a table to the machine the targets were set on
+ANCHOR_ROW = "machine anchor: python-jsonschema + FormatChecker, valid export-job requests"
+
+
+def anchor(size: dict[str, int]) -> Callable[[], int]:
+    """Validate valid export-job requests with python-jsonschema (the targets' reference workload)."""
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    from aep_export_contracts import contracts
+
+    py = Draft202012Validator(contracts.schema("export-job-request"), registry=contracts.registry(),
+                              format_checker=FormatChecker())
+    parsed = [orjson.loads(b) for b in corpus("export-job-request", max(10, size["payloads"] // 5), False)]
+    return lambda: sum(1 for p in parsed if py.is_valid(p) or True)
 
 
 def exchanges(size: dict[str, int]) -> Table:
@@ -117,13 +137,14 @@ def exchanges(size: dict[str, int]) -> Table:
 
     items = [e for _, e in load_exchanges([ROOT / "cassettes"])]
     t = Table("exchange validation of recorded lifecycles", "validate_exchange (parsed cassette)")
-    t.add("validate_exchange (parsed cassette)",
-          median_rate(lambda: sum(1 for e in items if validate_exchange(e) or True), size["repeats"]))
-
-    def run_replay() -> int:
-        return replay([ROOT / "cassettes"], playback=False).exchanges
-
-    t.add("replay of bundled cassettes (load + validation, no playback)", median_rate(run_replay, size["repeats"]))
+    rates = interleaved({
+        "validate_exchange (parsed cassette)": lambda: sum(1 for e in items if validate_exchange(e) or True),
+        "replay of bundled cassettes (load + validation, no playback)":
+            lambda: replay([ROOT / "cassettes"], playback=False).exchanges,
+        ANCHOR_ROW: anchor(size),
+    }, size["repeats"])
+    for name, rate in rates.items():
+        t.add(name, rate)
     return t
 
 
@@ -132,11 +153,14 @@ def generation(size: dict[str, int]) -> list[Table]:
     import jsonschema_rs
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
+    from hypothesis_jsonschema import from_schema
 
     from aep_export_contracts import contracts
-    from aep_export_contracts.strategies import generate, invalid, valid, verify
+    from aep_export_contracts.strategies import generate, invalid, valid
+    from aep_export_contracts.validate import validate
 
-    def hyp_rate(strategy: Any, n: int, check: Callable[[Any], None] = lambda _x: None) -> float:
+    def hyp_run(strategy: Any, n: int, check: Callable[[Any], None] = lambda _x: None) -> Callable[[], int]:
+        """One hypothesis test of ``n`` examples, as a function that runs it and says how many it drew."""
         @settings(max_examples=n, database=None, deadline=None, suppress_health_check=list(HealthCheck),
                   phases=[hypothesis.Phase.generate])
         @given(strategy)
@@ -147,37 +171,37 @@ def generation(size: dict[str, int]) -> list[Table]:
             run()
             return n
 
-        return median_rate(once, max(1, size["repeats"] // 2))
+        return once
 
     n = size["hyp"]
     tables = []
-    floor = hyp_rate(st.integers(), n)
     registry_rs = jsonschema_rs.Registry(list(contracts.schemas_by_uri().items()))
     for contract in ("export-job-request", "export-job"):
         t = Table(f"generation: {contract}", "hypothesis-jsonschema from_schema (verified)")
         schema = jsonschema_rs.dereference(contracts.schema(contract), registry=registry_rs, offline=True)
-        from hypothesis_jsonschema import from_schema
-
-        from aep_export_contracts.validate import validate
 
         def verify_valid(x: Any, c: str = contract) -> None:
             validate(x, c)
 
+        fns = {"hypothesis-jsonschema from_schema (verified)": hyp_run(from_schema(schema), max(5, n // 10), verify_valid),
+               "hypothesis floor: @given(st.integers())": hyp_run(st.integers(), n),
+               "strategies.valid (verified)": hyp_run(valid(contract), n, verify_valid),
+               "strategies.invalid (each verified by the validator)": hyp_run(invalid(contract), n)}
         try:
-            t.add("hypothesis-jsonschema from_schema (verified)",
-                  hyp_rate(from_schema(schema), max(5, n // 10), verify_valid))
-        except Exception as exc:  # reported, not fatal: the comparison row is then missing
+            rates = interleaved(fns, max(1, size["repeats"] // 2))
+        except Exception as exc:  # reported, not fatal: the hypothesis-jsonschema row is then missing
             print(f"  hypothesis-jsonschema failed on {contract}: {type(exc).__name__}: {exc}"[:200])
-        t.add("hypothesis floor: @given(st.integers())", floor)
-        t.add("strategies.valid (verified)", hyp_rate(valid(contract), n, verify_valid))
-        t.add("strategies.invalid (each verified by the validator)", hyp_rate(invalid(contract), n))
+            del fns["hypothesis-jsonschema from_schema (verified)"]
+            rates = interleaved(fns, max(1, size["repeats"] // 2))
         bulk = size["gen"] * 10
-        t.add("bulk generate --invalid (verified)", median_rate(
-            lambda c=contract: sum(1 for _ in generate(c, bulk, seed=5, invalid=True)), size["repeats"]))
-        t.add("bulk generate (valid)", median_rate(
-            lambda c=contract: sum(1 for _ in generate(c, bulk, seed=5)), size["repeats"]))
+        rates.update(interleaved({
+            "bulk generate --invalid (verified)": lambda c=contract: sum(1 for _ in generate(c, bulk, seed=5, invalid=True)),
+            "bulk generate (valid)": lambda c=contract: sum(1 for _ in generate(c, bulk, seed=5)),
+            ANCHOR_ROW: anchor(size),
+        }, size["repeats"]))
+        for name, rate in rates.items():
+            t.add(name, rate)
         tables.append(t)
-        _ = verify
     return tables
 
 
@@ -226,31 +250,34 @@ def targets(tables: dict[str, Table], seconds: dict[str, float]) -> str:
               f"{c}: strategies.valid vs hypothesis-jsonschema")
         ratio(g, "strategies.valid (verified)", "hypothesis floor: @given(st.integers())", 0.25,
               f"{c}: strategies.valid vs hypothesis's floor")
-    anchor_table = tables.get(f"{req}, valid")
-    anchor = anchor_table.rate("python-jsonschema + FormatChecker") if anchor_table else None
-    scale = (anchor / ANCHOR) if anchor else None
+    first = tables.get(f"{req}, valid")
+    anchor = first.rate("python-jsonschema + FormatChecker") if first else None
 
-    def absolute(rate: float | None, goal: float, what: str, unit: str, higher: bool = True) -> None:
-        if rate is None:
+    def absolute(value: float | None, base: float | None, goal: float, what: str, unit: str,
+                 higher: bool = True) -> None:
+        if value is None:
             return
-        scaled = rate / scale if scale and higher else rate * scale if scale else rate
+        scale = base / ANCHOR if base else 1.0
+        scaled = value / scale if higher else value * scale
         met = scaled >= goal if higher else scaled <= goal
-        rows.append((what, f"{rate:,.1f} {unit} here; {scaled:,.1f} {unit} scaled to the reference machine "
+        rows.append((what, f"{value:,.1f} {unit} here; {scaled:,.1f} {unit} on the reference machine "
                      f"(goal {'≥' if higher else '≤'} {goal:,g})", "met" if met else "missed"))
 
     for c in ("export-job-request", "export-job"):
         g = tables.get(f"generation: {c}")
-        absolute(g.rate("bulk generate --invalid (verified)") if g else None, 2000,
-                 f"{c}: bulk generate --invalid", "per s")
+        if g:
+            absolute(g.rate("bulk generate --invalid (verified)"), g.rate(ANCHOR_ROW), 2000,
+                     f"{c}: bulk generate --invalid", "per s")
     ex = tables.get("exchange validation of recorded lifecycles")
-    absolute(ex.rate("replay of bundled cassettes (load + validation, no playback)") if ex else None, 5000,
-             "replay (no playback)", "per s")
+    if ex:
+        absolute(ex.rate("replay of bundled cassettes (load + validation, no playback)"), ex.rate(ANCHOR_ROW),
+                 5000, "replay (no playback)", "per s")
     if "check" in seconds:
-        absolute(seconds["check"], 60, "check with defaults", "s", higher=False)
-    head = ("The targets were set on a machine where python-jsonschema + FormatChecker validated about "
-            f"{ANCHOR:,.0f} valid export-job requests per second"
-            + (f"; in this run it validated {anchor:,.0f}, so absolute figures are also shown scaled by "
-               f"{ANCHOR:,.0f}/{anchor:,.0f}." if anchor else ".") + "\n\n")
+        absolute(seconds["check"], anchor, 60, "check with defaults", "s", higher=False)
+    head = ("Ratios are between rows of one table, measured in the same rounds. The absolute targets were set "
+            f"on a machine where python-jsonschema + FormatChecker validated about {ANCHOR:,.0f} valid export-job "
+            "requests per second; each table with an absolute figure also measures that workload (the "
+            "machine anchor row), and the figure is scaled by it to the reference machine.\n\n")
     body = "\n".join(f"| {w} | {m} | {v} |" for w, m, v in rows)
     return "## Targets\n\n" + head + "| target | measured | |\n|---|---|---|\n" + body + "\n"
 

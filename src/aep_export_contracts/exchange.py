@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from .contracts import openapi_document
 from .findings import DEFAULT_POLICY, Finding, Policy, Report
@@ -138,16 +138,14 @@ class Headers(dict[str, str]):
     def of(cls, headers: Mapping[str, Any] | None) -> Headers:
         if isinstance(headers, Headers):
             return headers
-        out = cls()
-        for k, v in (headers or {}).items():
-            if v.__class__ is list and len(v) == 1 and v[0].__class__ is str:
-                value = v[0]  # how vcrpy records a header sent once
-            elif isinstance(v, list | tuple):
-                value = ", ".join(map(str, v))
-            else:
-                value = str(v)
-            out[(k if k.__class__ is str else str(k)).lower()] = value
-        return out
+        # a header sent once, as vcrpy records it (a one-item list of text), takes the short way
+        return cls({(k if k.__class__ is str else str(k)).lower():
+                    v[0] if v.__class__ is list and len(v) == 1 and v[0].__class__ is str else _header_value(v)
+                    for k, v in (headers or {}).items()})
+
+
+def _header_value(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
 
 
 def _body(value: Any) -> tuple[Any, Finding | None, bool]:
@@ -174,6 +172,11 @@ def _body_findings(value: Any, parsed: Any, contract: str, prefix: str) -> list[
     return [f.at(prefix) for f in payload_findings(parsed, contract, checked=raw is not None, raw=raw)]
 
 
+@lru_cache(maxsize=4096)
+def _split(url: str) -> SplitResult:
+    return urlsplit(url)
+
+
 @dataclass
 class Exchange:
     """One request and (optionally) its response. Bodies are bytes, text or parsed JSON values."""
@@ -197,11 +200,11 @@ class Exchange:
 
     @property
     def path(self) -> str:
-        return urlsplit(self.url).path
+        return _split(self.url).path
 
     @property
     def query(self) -> list[tuple[str, str]]:
-        return parse_qsl(urlsplit(self.url).query, keep_blank_values=True)
+        return parse_qsl(_split(self.url).query, keep_blank_values=True)
 
     def request_json(self) -> tuple[Any, Finding | None, bool]:
         return _body(self.request_body)
