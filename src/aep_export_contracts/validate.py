@@ -490,7 +490,7 @@ def parse_json(data: bytes | str) -> tuple[Any, Finding | None]:
         return orjson.loads(data), None
     except orjson.JSONDecodeError as exc:
         detail = str(exc)
-        if "recursion" in detail.lower():
+        if "recursion" in detail.lower() or "depth limit" in detail.lower():  # the wording of orjson versions
             return None, S.TOO_DEEP.finding("", "the document nests too deeply to parse", "flatten the payload")
     try:
         json.loads(data, parse_constant=_reject_constant)
