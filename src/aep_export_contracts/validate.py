@@ -422,6 +422,15 @@ def _semantic(payload: Any, contract: str, raw: bytes | None = None, rules: tupl
     return out
 
 
+def _run(rules: tuple[Rule, ...], payload: Any) -> list[Finding]:
+    out: list[Finding] = []
+    for r in rules:
+        found = r.run(payload)
+        if found:
+            out.extend(found)
+    return out
+
+
 def findings(payload: Any, contract: str, *, checked: bool = False, raw: bytes | None = None) -> list[Finding]:
     """All findings of a payload (no policy applied).
 
@@ -440,10 +449,7 @@ def findings(payload: Any, contract: str, *, checked: bool = False, raw: bytes |
         quiet = False
     if quiet:  # valid, and every screened rule is silent: only the other rules run
         if screened.plain:
-            for r in screened.rules:
-                found = r.run(payload)
-                if found:
-                    out.extend(found)
+            out.extend(_run(screened.rules, payload))
         else:
             out.extend(_semantic(payload, contract, raw, screened.rules, screened.record_rules))
         return out
@@ -515,6 +521,14 @@ def validate_bytes(data: bytes | str, contract: str | None = None, *, policy: Po
         except orjson.JSONDecodeError:
             pass  # the general path below says why
         else:
+            screened = _screened(contract)
+            if screened.plain:  # the commonest case of all, inline: valid, and the screens hold
+                try:
+                    quiet = screened.validator.is_valid(payload)
+                except (ValueError, TypeError, OverflowError, RecursionError):
+                    quiet = False
+                if quiet:
+                    return Report.build(contract, _run(screened.rules, payload), policy, source)
             return Report.build(contract, findings(payload, contract, checked=True, raw=data),
                                 policy, source)
     payload, problem = parse_json(data)
