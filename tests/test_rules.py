@@ -251,3 +251,14 @@ def test_clean_payloads_have_no_findings_at_all() -> None:
     assert validate(P.listing(), "export-job-list").findings == []
     assert validate(P.dataset_request(), "dataset-request").findings == []
     assert validate_exchange(create_exchange()()).findings == []
+
+
+def test_a_refused_request_is_not_judged() -> None:
+    # the same broken request: answered 200 it is the server's violation, answered 400 it is nobody's
+    headers = {k: v for k, v in HEADERS.items() if k != "x-api-key"}
+    error = {"error_code": "400103", "message": "the request body is invalid"}
+    accepted = create_exchange(change_request=_del("/schema"), headers=headers)()
+    refused = Exchange.make("POST", JOBS_URL, request_headers=headers, request_body=accepted.request_body,
+                            status=400, response_body=error)
+    assert {"AEC001", "AEC502", "AEC507"} <= validate_exchange(accepted).rules()
+    assert validate_exchange(refused).findings == []

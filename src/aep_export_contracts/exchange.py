@@ -234,17 +234,22 @@ def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) ->
     if op is None:
         out.extend(X.unknown_operation(exchange, candidates))
         return Report.build(None, out, policy, exchange.name)
+    # a request the server refused (4xx) is not the server's violation: it is not judged at all
     rejected = exchange.status is not None and 400 <= exchange.status < 500
-    request_findings: list[Finding] = [*X.missing_headers(exchange, op), *X.query_parameters(exchange, op)]
-    request, problem, present = exchange.request_json()
-    if problem is not None:
-        request_findings.append(problem.at("/request/body"))
-    elif op.request_contract and present:
-        request_findings.extend(_body_findings(exchange.request_body, request, op.request_contract, "/request/body"))
-    elif op.request_contract and not present:
-        request_findings.append(X.BODY.finding("/request/body", f"{op.operation_id} needs a JSON body", ""))
-    request_ok = present and not any(f.severity == "error" for f in request_findings)
-    if not rejected:  # a request the server rightly refused (4xx) is not the server's violation
+    request_findings: list[Finding] = []
+    request: Any = None
+    request_ok = False
+    if not rejected:
+        request_findings = [*X.missing_headers(exchange, op), *X.query_parameters(exchange, op)]
+        request, problem, present = exchange.request_json()
+        if problem is not None:
+            request_findings.append(problem.at("/request/body"))
+        elif op.request_contract and present:
+            request_findings.extend(_body_findings(exchange.request_body, request, op.request_contract,
+                                                   "/request/body"))
+        elif op.request_contract and not present:
+            request_findings.append(X.BODY.finding("/request/body", f"{op.operation_id} needs a JSON body", ""))
+        request_ok = present and not any(f.severity == "error" for f in request_findings)
         out.extend(request_findings)
 
     response: Any = None
