@@ -152,3 +152,16 @@ def test_examples_shrink_to_the_smallest_payload() -> None:
                        lambda x: "segmentQualificationTime" in x.get("filter", {}))
     assert set(with_window) == {"destination", "schema", "filter"}
     assert set(with_window["filter"]) == {"segmentQualificationTime"}
+
+
+@pytest.mark.parametrize("value", [
+    {"a": "x" * 70000}, {"a": "x" * 70000, "b": None}, {"a": "l" * 70000}, {"a": "l" * 70000, "b": None},
+    {"a": "x" * 70000, "n": float("nan")}, {"a": "nul" + "l" * 70000}, {"a": ["x" * 70000, None]},
+])
+def test_the_bytes_a_verification_reads_are_the_json_of_the_value(value: dict) -> None:
+    # orjson writes NaN as null: any null in its output sends the value through json.dumps
+    from aep_export_contracts.strategies import _json_bytes
+
+    assert json.loads(_json_bytes(value), parse_constant=lambda c: c) == json.loads(
+        json.dumps(value), parse_constant=lambda c: c)
+    assert (b"NaN" in _json_bytes(value)) == any(isinstance(v, float) for v in value.values())
