@@ -23,9 +23,6 @@ class Source(Protocol):
     def choice(self, options: Sequence[T]) -> T: ...
     def boolean(self) -> bool: ...
     def hex(self, n: int) -> str: ...
-    def flags(self, n: int) -> Callable[[], bool]:
-        """Up to ``n`` yes/no choices, taken one call at a time (drawn together where that is cheaper)."""
-        ...
 
 
 class RandomSource:
@@ -46,9 +43,6 @@ class RandomSource:
     def hex(self, n: int) -> str:
         return f"{self.rng.getrandbits(4 * n):0{n}x}"
 
-    def flags(self, n: int) -> Callable[[], bool]:
-        return self.boolean  # one at a time, so a seed gives the same payloads as ever
-
 
 #: one strategy object per range, built once: building and unwrapping a strategy on every draw
 #: costs more than the draw itself
@@ -56,15 +50,25 @@ _RANGES: dict[tuple[int, int], Any] = {}
 
 
 class HypothesisSource:
-    """Choices drawn through hypothesis, so that failing examples shrink."""
+    """Choices drawn through hypothesis, so that failing examples shrink.
+
+    Where the engine behind ``draw`` offers choice-level draws (``draw_integer``, ``draw_boolean``:
+    hypothesis is pinned, see pyproject.toml), each choice is one such draw, which shrinks as a
+    strategy draw does at a fraction of its cost; otherwise each choice draws a cached strategy.
+    """
 
     def __init__(self, draw: Callable[[Any], Any]) -> None:
         from hypothesis import strategies as st
 
         self.draw = draw
         self.st = st
+        engine = getattr(draw, "__self__", None)
+        self._draw_integer = getattr(engine, "draw_integer", None)
+        self._draw_boolean = getattr(engine, "draw_boolean", None)
 
     def integer(self, lo: int, hi: int) -> int:
+        if self._draw_integer is not None:
+            return int(self._draw_integer(lo, hi))
         strategy = _RANGES.get((lo, hi))
         if strategy is None:
             lazy = self.st.integers(lo, hi)
@@ -75,25 +79,12 @@ class HypothesisSource:
         return options[self.integer(0, len(options) - 1)]
 
     def boolean(self) -> bool:
+        if self._draw_boolean is not None:
+            return bool(self._draw_boolean(0.5))
         return self.integer(0, 1) == 1
 
     def hex(self, n: int) -> str:
         return f"{self.integer(0, 16**n - 1):0{n}x}"
-
-    def flags(self, n: int) -> Callable[[], bool]:
-        # one draw for n choices: an example shrinks towards all of them off
-        bits = self.integer(0, (1 << n) - 1)
-        left = [n]
-
-        def take() -> bool:
-            nonlocal bits
-            if left[0] == 0:
-                return self.boolean()
-            left[0] -= 1
-            bit, bits = bits & 1, bits >> 1
-            return bit == 1
-
-        return take
 
 
 HEX = "0123456789abcdef"
@@ -177,10 +168,9 @@ def status_list(src: Source) -> list[str]:
 
 def segment(src: Source) -> dict[str, Any]:
     seg: dict[str, Any] = {"segmentId": uuid(src)}
-    flag = src.flags(2)
-    if flag():
+    if src.boolean():
         seg["segmentNs"] = src.choice(NAMESPACES)
-    if flag():
+    if src.boolean():
         seg["status"] = status_list(src)
     return seg
 
@@ -199,43 +189,42 @@ def window(src: Source, start_key: str, end_key: str) -> dict[str, Any]:
 
 def export_job_request(src: Source) -> dict[str, Any]:
     req: dict[str, Any] = {}
-    flag = src.flags(20)
-    if flag():
+    if src.boolean():
         req["fields"] = field_list(src, PATHS)
-    if flag():
-        mp: dict[str, Any] = {"id": uuid(src) if flag() else src.choice(MERGE_POLICIES)}
-        if flag():
+    if src.boolean():
+        mp: dict[str, Any] = {"id": uuid(src) if src.boolean() else src.choice(MERGE_POLICIES)}
+        if src.boolean():
             mp["version"] = src.integer(1, 5)
         req["mergePolicy"] = mp
-    if flag():
+    if src.boolean():
         flt: dict[str, Any] = {}
-        if flag():
+        if src.boolean():
             segments: dict[str, dict[str, Any]] = {}
             for _ in range(src.integer(1, 4)):
                 seg = segment(src)
                 segments.setdefault(seg["segmentId"], seg)  # one entry per segment id
             flt["segments"] = list(segments.values())
-        if flag():
+        if src.boolean():
             flt["segmentQualificationTime"] = window(src, "startTime", "endTime")
-        if flag():
+        if src.boolean():
             flt["fromIngestTimestamp"] = timestamp(src)[0]
-        if flag():
-            flt["emptyProfiles"] = flag()
+        if src.boolean():
+            flt["emptyProfiles"] = src.boolean()
         req["filter"] = flt
-    if flag():
+    if src.boolean():
         events: dict[str, Any] = {}
-        if flag():
+        if src.boolean():
             events["fields"] = field_list(src, EVENT_PATHS)
-        if flag():
+        if src.boolean():
             events["filter"] = window(src, "fromIngestTimestamp", "toIngestTimestamp")
         req["additionalFields"] = {"eventList": events}
     destination: dict[str, Any] = {"datasetId": dataset_id(src)}
-    if flag():
-        destination["segmentPerBatch"] = flag()
+    if src.boolean():
+        destination["segmentPerBatch"] = src.boolean()
     req["destination"] = destination
     req["schema"] = {"name": "_xdm.context.profile"}
-    if flag():
-        req["evaluationInfo"] = {"segmentation": flag()}
+    if src.boolean():
+        req["evaluationInfo"] = {"segmentation": src.boolean()}
     return req
 
 
@@ -272,18 +261,17 @@ def export_job(src: Source, *, status: str | None = None, created: int | None = 
     if status == "SUCCEEDED":
         job["computeGatewayJobId"]["pushJob"] = uuid(src)
     start = created + src.integer(0, 500)
-    flag = src.flags(5)
     metrics: dict[str, Any] = {}
     end = start + src.integer(1000, 3_600_000) if finished else None
     metrics["totalTime"] = _timing(start, end)
-    if started and flag():
+    if started and src.boolean():
         p_start = start + src.integer(0, 1000)
-        p_end = p_start + src.integer(0, 1000) if finished or flag() else None
+        p_end = p_start + src.integer(0, 1000) if finished or src.boolean() else None
         if end is not None and p_end is not None and p_end > end:
             p_end = end
             p_start = min(p_start, p_end)
         metrics["profileExportTime"] = _timing(p_start, p_end)
-    if status == "SUCCEEDED" and flag():
+    if status == "SUCCEEDED" and src.boolean():
         assert end is not None
         metrics["aCPDatasetWriteTime"] = _timing(end - 600, end - 10)
         metrics["totalExportedProfileCounter"] = src.integer(0, 10**6)
@@ -296,9 +284,9 @@ def export_job(src: Source, *, status: str | None = None, created: int | None = 
     if per_batch:
         destination["batches"] = [{**seg, "batchId": batch_id(src)} for seg in segments]
     else:
-        destination["batchId"] = "" if status == "FAILED" and flag() else batch_id(src)
+        destination["batchId"] = "" if status == "FAILED" and src.boolean() else batch_id(src)
     job["destination"] = destination
-    if status == "FAILED" or (status == "CANCELLED" and flag()):
+    if status == "FAILED" or (status == "CANCELLED" and src.boolean()):
         job["errors"] = [{"code": src.choice(("0090000009", "unknown", "0090000003")),
                           "msg": src.choice(("Job aborted.", "Export job was cancelled", "Dataset not found")),
                           "callStack": "com.adobe.aep.unifiedprofile.common.logging.Logger"}
