@@ -92,11 +92,14 @@ def _json_bytes(value: Any) -> bytes:
     orjson writes NaN and infinities as null, so any null in its output sends the value the slow way;
     values it refuses (non-string keys, huge integers, deep nesting, lone surrogates) go that way too.
     """
+    out: bytes | None
     try:
         out = orjson.dumps(value)
     except (TypeError, ValueError):
+        out = None
+    if out is None or _has_null(out):
         return dumps(value).encode("utf-8", "surrogatepass")
-    return dumps(value).encode("utf-8", "surrogatepass") if _has_null(out) else out
+    return out
 
 
 def _has_null(out: bytes) -> bool:

@@ -69,12 +69,17 @@ def _closed(contract: str) -> Any:
                                        registry=_closed_registry())
 
 
-def has_no_unknown_key(payload: Any, contract: str) -> bool:
-    """True when every key of the payload is one the contract names (checked in Rust)."""
+def _passes(validator: Any, payload: Any) -> bool:
+    """A compiled validator's verdict; a value the Rust side cannot take does not pass."""
     try:
-        return bool(_closed(contract).is_valid(payload))
+        return bool(validator.is_valid(payload))
     except (ValueError, TypeError, OverflowError, RecursionError):
         return False
+
+
+def has_no_unknown_key(payload: Any, contract: str) -> bool:
+    """True when every key of the payload is one the contract names (checked in Rust)."""
+    return _passes(_closed(contract), payload)
 
 
 @cache
@@ -395,6 +400,15 @@ def _tripped(screened: _Screened, payload: Any) -> tuple[tuple[Rule, ...], bool]
     return tuple(rules), records
 
 
+def _run(rules: tuple[Rule, ...], payload: Any) -> list[Finding]:
+    out: list[Finding] = []
+    for r in rules:
+        found = r.run(payload)
+        if found:
+            out.extend(found)
+    return out
+
+
 def _semantic(payload: Any, contract: str, raw: bytes | None = None, rules: tuple[Rule, ...] | None = None,
               record_rules: tuple[Rule, ...] | None = None) -> list[Finding]:
     if rules is None:
@@ -402,16 +416,12 @@ def _semantic(payload: Any, contract: str, raw: bytes | None = None, rules: tupl
     record_list = contract == "export-job-list"
     if record_list and record_rules is None:
         record_rules = rules_for("export-job")
-    out: list[Finding] = []
     # gates pay off on payloads of ordinary size; an escape could hide a token from a gate
     if raw is not None and len(raw) < 65536 and b"\\" not in raw:
         rules = tuple(r for r in rules if r.gate is None or r.gate(raw))
         if record_rules:
             record_rules = tuple(r for r in record_rules if r.gate is None or r.gate(raw))
-    for r in rules:
-        found = r.run(payload)
-        if found:
-            out.extend(found)
+    out = _run(rules, payload)
     if record_list and record_rules and isinstance(payload, dict):
         records = payload.get("records")
         if isinstance(records, list):
@@ -419,15 +429,6 @@ def _semantic(payload: Any, contract: str, raw: bytes | None = None, rules: tupl
                 prefix = f"/records/{i}"
                 for r in record_rules:
                     out.extend(r.run(record, prefix))
-    return out
-
-
-def _run(rules: tuple[Rule, ...], payload: Any) -> list[Finding]:
-    out: list[Finding] = []
-    for r in rules:
-        found = r.run(payload)
-        if found:
-            out.extend(found)
     return out
 
 
@@ -443,21 +444,13 @@ def findings(payload: Any, contract: str, *, checked: bool = False, raw: bytes |
     if out and any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in out):
         return out
     screened = _screened(contract)
-    try:
-        quiet = screened.validator.is_valid(payload)
-    except (ValueError, TypeError, OverflowError, RecursionError):
-        quiet = False
-    if quiet:  # valid, and every screened rule is silent: only the other rules run
+    if _passes(screened.validator, payload):  # valid, and every screened rule is silent: only the other rules run
         if screened.plain:
             out.extend(_run(screened.rules, payload))
         else:
             out.extend(_semantic(payload, contract, raw, screened.rules, screened.record_rules))
         return out
-    try:
-        valid = _fast(contract).is_valid(payload)
-    except (ValueError, TypeError, OverflowError, RecursionError):
-        valid = False
-    if valid:
+    if _passes(_fast(contract), payload):
         tripped = _tripped(screened, payload)
         if tripped is not None:  # only some screens tripped: their rules run, with the unscreened ones
             extra, records = tripped
@@ -521,14 +514,6 @@ def validate_bytes(data: bytes | str, contract: str | None = None, *, policy: Po
         except orjson.JSONDecodeError:
             pass  # the general path below says why
         else:
-            screened = _screened(contract)
-            if screened.plain:  # the commonest case of all, inline: valid, and the screens hold
-                try:
-                    quiet = screened.validator.is_valid(payload)
-                except (ValueError, TypeError, OverflowError, RecursionError):
-                    quiet = False
-                if quiet:
-                    return Report.build(contract, _run(screened.rules, payload), policy, source)
             return Report.build(contract, findings(payload, contract, checked=True, raw=data),
                                 policy, source)
     payload, problem = parse_json(data)

@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..contracts import escape
 from ..findings import Finding, Severity
 from . import REGISTRY, Hit, Rule, rule
 from .util import as_int, as_list, dig, ptr
@@ -77,7 +76,7 @@ def missing_headers(exchange: Exchange, op: Operation) -> Iterator[Finding]:
     translated = {TRANSLATED[k]: k for k in sent if k in TRANSLATED}
     for name in op.required_headers:
         proper = "Authorization" if name == "authorization" else "Content-Type" if name == "content-type" else name
-        where = f"/request/headers/{escape(name)}"
+        where = ptr("request", "headers", name)
         if name not in sent:
             hint = f"send '{proper}'"
             if proper in translated:
