@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,11 @@ def interleaved(fns: dict[str, Callable[[], int]], repeats: int) -> dict[str, fl
 class Table:
     def __init__(self, title: str, baseline: str) -> None:
         self.title, self.baseline, self.rows = title, baseline, []  # type: ignore[var-annotated]
+
+    def measure(self, fns: dict[str, Callable[[], int]], repeats: int) -> None:
+        """Add a row for each function, all measured in the same interleaved rounds."""
+        for name, rate in interleaved(fns, repeats).items():
+            self.add(name, rate)
 
     def rate(self, name: str) -> float | None:
         return next((r for n, r in self.rows if n == name), None)
@@ -109,8 +115,7 @@ def validation(size: dict[str, int]) -> list[Table]:
                 lambda: sum(1 for b in data if validate_bytes(b, contract) or True)
             fns["aep_export_contracts.validate (parsed value)"] = \
                 lambda: sum(1 for p in parsed if validate(p, contract) or True)
-            for name, rate in interleaved(fns, size["repeats"]).items():
-                t.add(name, rate)
+            t.measure(fns, size["repeats"])
             tables.append(t)
     return tables
 
@@ -119,7 +124,8 @@ def validation(size: dict[str, int]) -> list[Table]:
 ANCHOR_ROW = "machine anchor: python-jsonschema + FormatChecker, valid export-job requests"
 
 
-def anchor(size: dict[str, int]) -> Callable[[], int]:
+@cache
+def anchor(payloads: int) -> Callable[[], int]:
     """Validate valid export-job requests with python-jsonschema (the targets' reference workload)."""
     from jsonschema import Draft202012Validator, FormatChecker
 
@@ -127,7 +133,7 @@ def anchor(size: dict[str, int]) -> Callable[[], int]:
 
     py = Draft202012Validator(contracts.schema("export-job-request"), registry=contracts.registry(),
                               format_checker=FormatChecker())
-    parsed = [orjson.loads(b) for b in corpus("export-job-request", max(10, size["payloads"] // 5), False)]
+    parsed = [orjson.loads(b) for b in corpus("export-job-request", max(10, payloads // 5), False)]
     return lambda: sum(1 for p in parsed if py.is_valid(p) or True)
 
 
@@ -137,14 +143,12 @@ def exchanges(size: dict[str, int]) -> Table:
 
     items = [e for _, e in load_exchanges([ROOT / "cassettes"])]
     t = Table("exchange validation of recorded lifecycles", "validate_exchange (parsed cassette)")
-    rates = interleaved({
+    t.measure({
         "validate_exchange (parsed cassette)": lambda: sum(1 for e in items if validate_exchange(e) or True),
         "replay of bundled cassettes (load + validation, no playback)":
             lambda: replay([ROOT / "cassettes"], playback=False).exchanges,
-        ANCHOR_ROW: anchor(size),
+        ANCHOR_ROW: anchor(size["payloads"]),
     }, size["repeats"])
-    for name, rate in rates.items():
-        t.add(name, rate)
     return t
 
 
@@ -188,19 +192,17 @@ def generation(size: dict[str, int]) -> list[Table]:
                "strategies.valid (verified)": hyp_run(valid(contract), n, verify_valid),
                "strategies.invalid (each verified by the validator)": hyp_run(invalid(contract), n)}
         try:
-            rates = interleaved(fns, max(1, size["repeats"] // 2))
+            t.measure(fns, max(1, size["repeats"] // 2))
         except Exception as exc:  # reported, not fatal: the hypothesis-jsonschema row is then missing
             print(f"  hypothesis-jsonschema failed on {contract}: {type(exc).__name__}: {exc}"[:200])
             del fns["hypothesis-jsonschema from_schema (verified)"]
-            rates = interleaved(fns, max(1, size["repeats"] // 2))
+            t.measure(fns, max(1, size["repeats"] // 2))
         bulk = size["gen"] * 10
-        rates.update(interleaved({
+        t.measure({
             "bulk generate --invalid (verified)": lambda c=contract: sum(1 for _ in generate(c, bulk, seed=5, invalid=True)),
             "bulk generate (valid)": lambda c=contract: sum(1 for _ in generate(c, bulk, seed=5)),
-            ANCHOR_ROW: anchor(size),
-        }, size["repeats"]))
-        for name, rate in rates.items():
-            t.add(name, rate)
+            ANCHOR_ROW: anchor(size["payloads"]),
+        }, size["repeats"])
         tables.append(t)
     return tables
 
