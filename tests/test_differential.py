@@ -10,11 +10,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import jsonschema_rs
 import pytest
 
 from aep_export_contracts import CONTRACT_NAMES
 from aep_export_contracts.strategies import generate
-from aep_export_contracts.validate import _explainer, _fast, explain, explain_reference
+from aep_export_contracts.validate import END_OF_INPUT, _explainer, _fast, explain, explain_reference, for_rust
 from conftest import BULK_EXAMPLES
 
 TIMESTAMPS = [
@@ -78,3 +79,18 @@ def test_the_decided_edge_cases() -> None:
     assert verdicts["2019-09-01T00:00:00"] is False  # no offset
     assert verdicts["identities.id\n"] is False
     assert verdicts[" a , b "] is True
+
+
+def test_the_rust_schemas_end_patterns_with_dollar_and_keep_their_language() -> None:
+    lookahead = "^[a-z]+(?:,[a-z]+)*" + END_OF_INPUT
+    schema = {"properties": {"pattern": {"pattern": lookahead}, "x": {"const": {"pattern": lookahead}}},
+              "pattern": "a\\" + END_OF_INPUT}  # an escaped "(" begins no group: left alone
+    rewritten = for_rust(schema)
+    assert rewritten["properties"]["pattern"]["pattern"] == "^[a-z]+(?:,[a-z]+)*$"
+    assert rewritten["properties"]["x"] == {"const": {"pattern": lookahead}}  # data, not a schema
+    assert rewritten["pattern"] == schema["pattern"]
+    original = jsonschema_rs.validator_for({"pattern": lookahead})
+    dollar = jsonschema_rs.validator_for({"pattern": "^[a-z]+(?:,[a-z]+)*$"})
+    for text in ["ab,cd", "ab,cd\n", "ab\n,cd", "\n", "", "ab,", "ab,cd\r\n", "ab,cd\u2028"]:
+        assert original.is_valid(text) == dollar.is_valid(text), text
+    assert not dollar.is_valid("ab,cd\n")

@@ -46,27 +46,54 @@ FORMAT_CHECKER = FormatChecker(formats=())
 FORMAT_CHECKER.checks("date-time")(is_rfc3339)
 
 
+#: "End of input" written so that Python's ``re`` and ECMA-262 read it alike (Python's ``$`` also
+#: matches before a final newline). A lookaround sends jsonschema-rs to its backtracking engine;
+#: Rust's ``$`` (no multiline flag) already means end of input, so the Rust schemas say ``$``.
+END_OF_INPUT = "(?![\\s\\S])"
+_DATA_KEYWORDS = frozenset({"const", "enum", "examples", "default"})
+
+
+def for_rust(node: Any) -> Any:
+    """A copy of a schema whose patterns ending in END_OF_INPUT end in ``$`` (the same language)."""
+    if isinstance(node, list):
+        return [for_rust(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: v if k in _DATA_KEYWORDS else for_rust(v) for k, v in node.items()}
+    pattern = node.get("pattern")
+    if isinstance(pattern, str) and pattern.endswith(END_OF_INPUT):
+        head = pattern[: -len(END_OF_INPUT)]
+        if (len(head) - len(head.rstrip("\\"))) % 2 == 0:  # the group's "(" is not an escaped character
+            out["pattern"] = head + "$"
+    return out
+
+
+@cache
+def _rust_schemas(closed: bool) -> dict[str, Any]:
+    by_uri = contracts.closed_schemas_by_uri() if closed else contracts.schemas_by_uri()
+    return {uri: for_rust(s) for uri, s in by_uri.items()}
+
+
 def _registry_rs() -> Any:
-    return jsonschema_rs.Registry(list(contracts.schemas_by_uri().items()))
+    return jsonschema_rs.Registry(list(_rust_schemas(False).items()))
 
 
 @cache
 def _fast(contract: str) -> Any:
-    return jsonschema_rs.validator_for(contracts.schema(contract), validate_formats=True,
-                                       registry=_registry_rs())
+    return jsonschema_rs.validator_for(_rust_schemas(False)[contracts.schema(contract)["$id"]],
+                                       validate_formats=True, registry=_registry_rs())
 
 
 @cache
 def _closed_registry() -> Any:
-    return jsonschema_rs.Registry(list(contracts.closed_schemas_by_uri().items()))
+    return jsonschema_rs.Registry(list(_rust_schemas(True).items()))
 
 
 @cache
 def _closed(contract: str) -> Any:
     """The contract with every object closed: passes only when no unknown key is present."""
-    closed = contracts.closed_schemas_by_uri()
-    return jsonschema_rs.validator_for(closed[contracts.schema(contract)["$id"]], validate_formats=True,
-                                       registry=_closed_registry())
+    return jsonschema_rs.validator_for(_rust_schemas(True)[contracts.schema(contract)["$id"]],
+                                       validate_formats=True, registry=_closed_registry())
 
 
 def _passes(validator: Any, payload: Any) -> bool:
@@ -337,7 +364,9 @@ def _sanity(payload: Any) -> list[Finding]:
 
 
 class _Screened(NamedTuple):
+    contract: str
     validator: Any  # passes when the payload is valid and every screened rule has nothing to say
+    is_valid: Any  # the validator's is_valid, looked up once
     rules: tuple[Rule, ...]  # the contract's rules no screen covers
     record_rules: tuple[Rule, ...]  # for a list: the job rules no screen covers, run on each record
     plain: bool  # no gate among the rules and no records: the rules simply run in turn
@@ -347,9 +376,10 @@ class _Screened(NamedTuple):
 
 def clear_caches() -> None:
     """Forget every compiled validator (after the contracts on disk were changed in-process)."""
-    for cached in (_fast, _closed, _closed_registry, _explainer, _screened, contracts.registry,
+    for cached in (_fast, _closed, _closed_registry, _explainer, _screened, _rust_schemas, contracts.registry,
                    contracts.closed_schemas_by_uri):
         cached.cache_clear()
+    _READY.clear()
 
 
 def _screening(rules: Iterable[Rule]) -> list[Rule]:
@@ -378,7 +408,11 @@ def _screened(contract: str) -> _Screened:
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
               "allOf": [{"$ref": contracts.schema(contract)["$id"]}, *branches]}
     validator = jsonschema_rs.validator_for(schema, validate_formats=True, registry=_closed_registry())
-    return _Screened(validator, rules, record_rules, plain, tuple(by_branch), records_branch)
+    return _Screened(contract, validator, validator.is_valid, rules, record_rules, plain, tuple(by_branch), records_branch)
+
+
+#: _screened() of each contract validate_bytes has seen, for its quick path (a dict read is cheaper than the cache)
+_READY: dict[str | None, _Screened] = {}
 
 
 def _tripped(screened: _Screened, payload: Any) -> tuple[tuple[Rule, ...], bool] | None:
@@ -403,9 +437,9 @@ def _tripped(screened: _Screened, payload: Any) -> tuple[tuple[Rule, ...], bool]
 def _run(rules: tuple[Rule, ...], payload: Any) -> list[Finding]:
     out: list[Finding] = []
     for r in rules:
-        found = r.run(payload)
-        if found:
-            out.extend(found)
+        hits = r.check(payload)  # type: ignore[misc]  # rules_for() holds rules with a check only
+        if hits:  # an empty list: nothing built; a generator is always run out
+            out.extend(r.findings_of(hits))
     return out
 
 
@@ -444,21 +478,29 @@ def findings(payload: Any, contract: str, *, checked: bool = False, raw: bytes |
     if out and any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in out):
         return out
     screened = _screened(contract)
-    if _passes(screened.validator, payload):  # valid, and every screened rule is silent: only the other rules run
-        if screened.plain:
-            out.extend(_run(screened.rules, payload))
-        else:
-            out.extend(_semantic(payload, contract, raw, screened.rules, screened.record_rules))
-        return out
+    out.extend(_quiet(screened, payload, contract, raw) if _passes(screened.validator, payload)
+               else _loud(screened, payload, contract, raw))
+    return out
+
+
+def _quiet(screened: _Screened, payload: Any, contract: str, raw: bytes | None) -> list[Finding]:
+    """Findings of a payload that passed the screened validator: valid, and every screened rule silent."""
+    if screened.plain:
+        return _run(screened.rules, payload)
+    return _semantic(payload, contract, raw, screened.rules, screened.record_rules)
+
+
+def _loud(screened: _Screened, payload: Any, contract: str, raw: bytes | None) -> list[Finding]:
+    """Findings of a payload the screened validator rejected: invalid, or some screen tripped."""
     if _passes(_fast(contract), payload):
         tripped = _tripped(screened, payload)
         if tripped is not None:  # only some screens tripped: their rules run, with the unscreened ones
             extra, records = tripped
             rules = tuple(r for r in rules_for(contract) if r.screen is None or r in extra)
-            out.extend(_semantic(payload, contract, raw, rules, None if records else screened.record_rules))
-            return out
+            return _semantic(payload, contract, raw, rules, None if records else screened.record_rules)
+        out = []
     else:
-        out.extend(explain(payload, contract))
+        out = explain(payload, contract)
     out.extend(_semantic(payload, contract, raw))
     return out
 
@@ -507,15 +549,26 @@ def _reject_constant(name: str) -> Any:
 def validate_bytes(data: bytes | str, contract: str | None = None, *, policy: Policy = DEFAULT_POLICY,
                    source: str | None = None) -> Report:
     """Parse and validate JSON bytes; invalid JSON is a finding (AEC005), never an exception."""
-    if contract in _NAMES and data.__class__ is bytes and len(data) <= MAX_STRING:
+    screened = _READY.get(contract)
+    if screened is None and contract in _NAMES:
+        screened = _READY[contract] = _screened(contract)
+    if screened is not None and isinstance(data, bytes) and len(data) <= MAX_STRING:
         # the common case, flattened: a named contract and bytes of ordinary size that parse
         try:
             payload = orjson.loads(data)
         except orjson.JSONDecodeError:
             pass  # the general path below says why
         else:
-            return Report.build(contract, findings(payload, contract, checked=True, raw=data),
-                                policy, source)
+            try:
+                quiet = screened.is_valid(payload)
+            except (ValueError, TypeError, OverflowError, RecursionError):
+                quiet = False
+            if quiet:
+                found = _run(screened.rules, payload) if screened.plain else \
+                    _semantic(payload, screened.contract, data, screened.rules, screened.record_rules)
+            else:
+                found = _loud(screened, payload, screened.contract, data)
+            return Report.build(contract, found, policy, source) if found else Report(contract, [], policy, 0, source)
     payload, problem = parse_json(data)
     if problem is not None:
         return Report.build(contract, [problem], policy, source)

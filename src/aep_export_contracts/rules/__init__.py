@@ -67,10 +67,12 @@ class Rule:
     def run(self, payload: Any, prefix: str = "") -> list[Finding]:
         assert self.check is not None
         hits = self.check(payload)
-        if hits.__class__ is not list:  # a check may return a list, or be a generator
-            hits = list(hits)
-        if not hits:
+        if hits.__class__ is list and not hits:
             return []  # the common case: nothing to say, nothing built
+        return self.findings_of(hits, prefix)
+
+    def findings_of(self, hits: Iterable[Hit], prefix: str = "") -> list[Finding]:
+        """The findings for what this rule's check returned (a list of hits, or a generator of them)."""
         return [Finding(self.id, self.severity, prefix + h.pointer, h.message, h.hint) for h in hits]
 
 
