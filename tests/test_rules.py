@@ -262,3 +262,30 @@ def test_a_refused_request_is_not_judged() -> None:
                             status=400, response_body=error)
     assert {"AEC001", "AEC502", "AEC507"} <= validate_exchange(accepted).rules()
     assert validate_exchange(refused).findings == []
+
+
+@pytest.mark.parametrize(("start", "end", "fires"), [
+    ("2019-09-01T00:00:00Z", "2019-09-01T01:00:00+02:00", True),  # an hour earlier, in another offset
+    ("2019-09-01T00:00:00Z", "2019-09-01T02:00:00+02:00", False),  # the same instant
+    ("2019-09-01T00:00:00.000001Z", "2019-09-01T00:00:00Z", True),  # a microsecond, same layout or not
+    ("2019-09-01T00:00:00.5+00:00", "2019-09-01T00:00:00.25Z", True),
+    ("2016-12-31T23:59:60Z", "2016-12-31T23:59:59Z", True),  # a leap second (Python's parser refuses it)
+    ("2016-12-31T23:59:59Z", "2016-12-31T23:59:60Z", False),
+    ("2019-09-01t05:00:00z", "2019-09-01T04:00:00Z", True),  # lowercase letters are RFC 3339 too
+    ("2019-09-01 05:00:00+00:00", "2019-09-01T04:00:00Z", False),  # not RFC 3339: the schema's to say
+    ("2019-09-01T05:00:00", "2019-09-01T04:00:00", False),  # no offset: not RFC 3339
+    ("2019-09-01T05:00:00Z", "2019-09-01T04:00:00", False),
+    ("2019-09-01T05:00:00+0000", "2019-09-01T04:00:00Z", False),
+])
+def test_time_window_order_compares_instants(start: str, end: str, fires: bool) -> None:
+    for base, keys in ((("filter", "segmentQualificationTime"), ("startTime", "endTime")),
+                       (("additionalFields", "eventList", "filter"), ("fromIngestTimestamp", "toIngestTimestamp"))):
+        payload = P.request()
+        node = payload
+        for key in base:
+            node = node.setdefault(key, {})
+        node.clear()
+        node.update(zip(keys, (start, end), strict=True))
+        report = validate(payload, "export-job-request")
+        pointer = "/" + "/".join((*base, keys[1]))
+        assert (("AEC102", pointer) in {(f.rule, f.pointer) for f in report}) is fires, (start, end, report.findings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..formats import rfc3339_moment
@@ -27,16 +28,25 @@ def _same_layout(start: str, end: str) -> bool:
     return start[-6:] == end[-6:]
 
 
-def _window_hit(window: Any, base: tuple[str, ...], start_key: str, end_key: str) -> Hit | None:
-    if window.__class__ is not dict:
-        return None
+#: e - s >= _NOTHING says "in order": subtracting aware datetimes is cheaper than comparing them
+_NOTHING = timedelta(0)
+_iso = datetime.fromisoformat
+
+
+def _window_hit(window: dict[str, Any], base: tuple[str, ...], start_key: str, end_key: str) -> Hit | None:
     start, end = window.get(start_key), window.get(end_key)
     if start.__class__ is not str or end.__class__ is not str:
         return None
     if start <= end and _same_layout(start, end):
         return None  # the common case, decided without parsing either value
-    s, e = rfc3339_moment(start), rfc3339_moment(end)
-    if s is None or e is None or s <= e:
+    try:  # Python's parser first: on every RFC 3339 value it accepts it names the same instant
+        in_order = _iso(end) - _iso(start) >= _NOTHING
+    except (ValueError, TypeError):  # a leap second, a lowercase z; or no offset at all (TypeError)
+        in_order = False
+    if in_order:
+        return None  # nothing to say; an ill-formed value is the schema's to report
+    s, e = rfc3339_moment(start), rfc3339_moment(end)  # exact: a finding needs two RFC 3339 values
+    if s is None or e is None or e - s >= _NOTHING:
         return None
     return Hit(ptr(*base, end_key), f"{end_key} {end} is earlier than {start_key} {start}",
                f"swap the two values or move {end_key} after {start_key}")
@@ -50,20 +60,28 @@ def time_window_order(payload: Any) -> list[Hit]:
     additionalFields.eventList.filter.fromIngestTimestamp not later than toIngestTimestamp:
     an inverted window matches no profile at all.
     """
+    # this rule runs on every valid request and job (no screen can compare two values), so it
+    # reads the two windows directly; a window needs two keys before its ends are looked at
     if payload.__class__ is not dict:
         return []
     out = []
     flt = payload.get("filter")
-    if flt.__class__ is dict and "segmentQualificationTime" in flt:
-        hit = _window_hit(flt["segmentQualificationTime"], ("filter", "segmentQualificationTime"), "startTime", "endTime")
-        if hit:
-            out.append(hit)
+    if flt.__class__ is dict:
+        window = flt.get("segmentQualificationTime")
+        if window.__class__ is dict and len(window) > 1:
+            hit = _window_hit(window, ("filter", "segmentQualificationTime"), "startTime", "endTime")
+            if hit:
+                out.append(hit)
     extra = payload.get("additionalFields")
     if extra.__class__ is dict:
-        window = _sub(_sub(extra, "eventList"), "filter")
-        hit = _window_hit(window, ("additionalFields", "eventList", "filter"), "fromIngestTimestamp", "toIngestTimestamp")
-        if hit:
-            out.append(hit)
+        events = extra.get("eventList")
+        if events.__class__ is dict:
+            window = events.get("filter")
+            if window.__class__ is dict and len(window) > 1:
+                hit = _window_hit(window, ("additionalFields", "eventList", "filter"), "fromIngestTimestamp",
+                                  "toIngestTimestamp")
+                if hit:
+                    out.append(hit)
     return out
 
 
@@ -85,7 +103,9 @@ def _bad_uuid(path: tuple[str | int, ...], value: str) -> Hit:
 def _ids_not_suspect() -> dict[str, Any]:
     """A screen: no id the rule reads is UUID-shaped with a letter beyond f (the rule is silent)."""
     uuid_shaped = "^[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}$"
-    fine = {"not": {"type": "string", "allOf": [{"pattern": uuid_shaped}, {"pattern": "[g-zG-Z]"}]}}
+    # a real UUID (format uuid, hex digits only: the common case, and cheaper than any pattern), or no
+    # letter beyond f, or not the shape
+    fine = {"anyOf": [{"format": "uuid"}, {"not": {"pattern": "[g-zG-Z]"}}, {"not": {"pattern": uuid_shaped}}]}
     listed = {"items": {"properties": {"segmentId": fine}}}
     return {"properties": {"filter": {"properties": {"segments": listed}},
                            "destination": {"properties": {"batches": listed}},
