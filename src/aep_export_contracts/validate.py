@@ -96,17 +96,17 @@ def _closed(contract: str) -> Any:
                                        validate_formats=True, registry=_closed_registry())
 
 
-def _passes(validator: Any, payload: Any) -> bool:
-    """A compiled validator's verdict; a value the Rust side cannot take does not pass."""
+def _passes(is_valid: Any, payload: Any) -> bool:
+    """A compiled validator's verdict (its ``is_valid``); a value the Rust side cannot take does not pass."""
     try:
-        return bool(validator.is_valid(payload))
+        return bool(is_valid(payload))
     except (ValueError, TypeError, OverflowError, RecursionError):
         return False
 
 
 def has_no_unknown_key(payload: Any, contract: str) -> bool:
     """True when every key of the payload is one the contract names (checked in Rust)."""
-    return _passes(_closed(contract), payload)
+    return _passes(_closed(contract).is_valid, payload)
 
 
 @cache
@@ -370,8 +370,9 @@ class _Screened(NamedTuple):
     rules: tuple[Rule, ...]  # the contract's rules no screen covers
     record_rules: tuple[Rule, ...]  # for a list: the job rules no screen covers, run on each record
     plain: bool  # no gate among the rules and no records: the rules simply run in turn
-    by_branch: tuple[tuple[Rule, ...], ...]  # allOf branch i + 1 screens these rules
-    records_branch: int  # the allOf branch screening list records (0: none)
+    screens: tuple[tuple[Any, Rule], ...]  # each screened rule with its own screen's is_valid
+    closed_rules: tuple[Rule, ...]  # the rules the closed contract screens (unknown keys)
+    records: Any  # for a list: is_valid of the job rules' screens applied to every record; else None
 
 
 def clear_caches() -> None:
@@ -386,52 +387,40 @@ def _screening(rules: Iterable[Rule]) -> list[Rule]:
     return [r for r in rules if r.screen is not None and r.screen is not CLOSED]
 
 
+def _compile_screen(screen: dict[str, Any]) -> Any:
+    return jsonschema_rs.validator_for({"$schema": "https://json-schema.org/draft/2020-12/schema", **screen},
+                                       validate_formats=True).is_valid
+
+
 @cache
 def _screened(contract: str) -> _Screened:
     """The closed contract and its rules' screens, compiled into one Rust validator.
 
     The closed contract (every object closed to the keys it names) accepts a subset of what the
-    contract accepts, and it is the screen of the rules that warn about unknown keys.
+    contract accepts, and it is the screen of the rules that warn about unknown keys. Each screen
+    is also compiled alone: when the whole fails, they say which rules have something to say.
     """
     own = _screening(rules_for(contract))
     branches: list[dict[str, Any]] = [r.screen for r in own]  # type: ignore[misc]
-    by_branch: list[tuple[Rule, ...]] = [(r,) for r in own]
     records = _screening(rules_for("export-job")) if contract == "export-job-list" else []
-    records_branch = 0
+    records_screen = None
     if records:
-        branches.append({"properties": {"records": {"items": {"allOf": [r.screen for r in records]}}}})
-        by_branch.append(())
-        records_branch = len(branches)
+        records_screen = {"properties": {"records": {"items": {"allOf": [r.screen for r in records]}}}}
+        branches.append(records_screen)
     rules = tuple(r for r in rules_for(contract) if r.screen is None)
     record_rules = tuple(r for r in rules_for("export-job") if r.screen is None) if records else ()
     plain = contract != "export-job-list" and all(r.gate is None for r in rules)
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
               "allOf": [{"$ref": contracts.schema(contract)["$id"]}, *branches]}
     validator = jsonschema_rs.validator_for(schema, validate_formats=True, registry=_closed_registry())
-    return _Screened(contract, validator, validator.is_valid, rules, record_rules, plain, tuple(by_branch), records_branch)
+    screens = tuple((_compile_screen(r.screen), r) for r in own)  # type: ignore[arg-type]
+    closed_rules = tuple(r for r in rules_for(contract) if r.screen is CLOSED)
+    return _Screened(contract, validator, validator.is_valid, rules, record_rules, plain, screens, closed_rules,
+                     _compile_screen(records_screen) if records_screen else None)
 
 
 #: _screened() of each contract validate_bytes has seen, for its quick path (a dict read is cheaper than the cache)
 _READY: dict[str | None, _Screened] = {}
-
-
-def _tripped(screened: _Screened, payload: Any) -> tuple[tuple[Rule, ...], bool] | None:
-    """The screened rules to run, and whether list records need every job rule; None: the closed contract fails."""
-    rules: list[Rule] = []
-    records = False
-    try:
-        errors = screened.validator.iter_errors(payload)
-        for err in errors:
-            branch = err.schema_path[1] if len(err.schema_path) > 1 and err.schema_path[0] == "allOf" else 0
-            if not isinstance(branch, int) or branch == 0:
-                return None
-            if branch == screened.records_branch:
-                records = True
-            else:
-                rules.extend(r for r in screened.by_branch[branch - 1] if r not in rules)
-    except (ValueError, TypeError, OverflowError, RecursionError):
-        return None
-    return tuple(rules), records
 
 
 def _run(rules: tuple[Rule, ...], payload: Any) -> list[Finding]:
@@ -451,11 +440,16 @@ def _semantic(payload: Any, contract: str, raw: bytes | None = None, rules: tupl
     if record_list and record_rules is None:
         record_rules = rules_for("export-job")
     # gates pay off on payloads of ordinary size; an escape could hide a token from a gate
-    if raw is not None and len(raw) < 65536 and b"\\" not in raw:
-        rules = tuple(r for r in rules if r.gate is None or r.gate(raw))
-        if record_rules:
-            record_rules = tuple(r for r in record_rules if r.gate is None or r.gate(raw))
-    out = _run(rules, payload)
+    gated = raw is not None and len(raw) < 65536 and b"\\" not in raw
+    out: list[Finding] = []
+    for r in rules:
+        if gated and r.gate is not None and not r.gate(raw):  # type: ignore[arg-type]  # gated: raw is bytes
+            continue
+        hits = r.check(payload)  # type: ignore[misc]  # rules_for() holds rules with a check only
+        if hits:
+            out.extend(r.findings_of(hits))
+    if gated and record_rules:
+        record_rules = tuple(r for r in record_rules if r.gate is None or r.gate(raw))  # type: ignore[arg-type]
     if record_list and record_rules and isinstance(payload, dict):
         records = payload.get("records")
         if isinstance(records, list):
@@ -478,7 +472,7 @@ def findings(payload: Any, contract: str, *, checked: bool = False, raw: bytes |
     if out and any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in out):
         return out
     screened = _screened(contract)
-    out.extend(_quiet(screened, payload, contract, raw) if _passes(screened.validator, payload)
+    out.extend(_quiet(screened, payload, contract, raw) if _passes(screened.is_valid, payload)
                else _loud(screened, payload, contract, raw))
     return out
 
@@ -492,17 +486,18 @@ def _quiet(screened: _Screened, payload: Any, contract: str, raw: bytes | None) 
 
 def _loud(screened: _Screened, payload: Any, contract: str, raw: bytes | None) -> list[Finding]:
     """Findings of a payload the screened validator rejected: invalid, or some screen tripped."""
-    if _passes(_fast(contract), payload):
-        tripped = _tripped(screened, payload)
-        if tripped is not None:  # only some screens tripped: their rules run, with the unscreened ones
-            extra, records = tripped
-            rules = tuple(r for r in rules_for(contract) if r.screen is None or r in extra)
-            return _semantic(payload, contract, raw, rules, None if records else screened.record_rules)
-        out = []
+    if _passes(_closed(contract).is_valid, payload):
+        unknown_keys = False  # valid, and no unknown key: some screens of the rules tripped
+    elif _passes(_fast(contract).is_valid, payload):
+        unknown_keys = True
     else:
-        out = explain(payload, contract)
-    out.extend(_semantic(payload, contract, raw))
-    return out
+        return [*explain(payload, contract), *_semantic(payload, contract, raw)]
+    tripped = {r for check, r in screened.screens if not _passes(check, payload)}
+    if unknown_keys:
+        tripped.update(screened.closed_rules)
+    rules = tuple(r for r in rules_for(contract) if r.screen is None or r in tripped)
+    all_records = screened.records is not None and (unknown_keys or not _passes(screened.records, payload))
+    return _semantic(payload, contract, raw, rules, None if all_records else screened.record_rules)
 
 
 def validate(payload: Any, contract: str | None = None, *, policy: Policy = DEFAULT_POLICY,
