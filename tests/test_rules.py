@@ -289,3 +289,29 @@ def test_time_window_order_compares_instants(start: str, end: str, fires: bool) 
         report = validate(payload, "export-job-request")
         pointer = "/" + "/".join((*base, keys[1]))
         assert (("AEC102", pointer) in {(f.rule, f.pointer) for f in report}) is fires, (start, end, report.findings)
+
+
+def test_exchange_rules_say_nothing_about_operations_they_do_not_name() -> None:
+    # validate_exchange runs an exchange rule only on the operations it names: run each one on every
+    # other operation's view of the recorded exchanges, and on its own, to see that nothing is lost
+    from pathlib import Path
+
+    from aep_export_contracts.cassettes import load_exchanges
+    from aep_export_contracts.exchange import ExchangeView, operations
+
+    root = Path(__file__).resolve().parents[1] / "cassettes"
+    exchanges = [e for _, e in load_exchanges([root]) if e.status is not None and 200 <= e.status < 300]
+    named = [r for r in all_rules() if r.scope == "exchange" and r.check is not None]
+    assert named and all(r.operations for r in named)
+    fired = set()
+    for exchange in exchanges:
+        request, response = exchange.request_json()[0], exchange.response_json()[0]
+        for op in operations():
+            view = ExchangeView(exchange, op, request, True, response, True)
+            for r in named:
+                hits = r.run(view)
+                if op.operation_id not in r.operations:
+                    assert hits == [], (r.id, op.operation_id, exchange.name)
+                elif hits:
+                    fired.add(r.id)
+    assert fired, "no exchange rule fired on its own operations: the corpus does not test the filter"

@@ -20,6 +20,7 @@ from urllib.parse import SplitResult, parse_qsl, urlsplit
 from .contracts import openapi_document
 from .findings import DEFAULT_POLICY, Finding, Policy, Report
 from .rules import all_rules
+from .rules import exchange as X
 from .validate import findings as payload_findings
 from .validate import parse_json
 
@@ -227,8 +228,6 @@ class ExchangeView:
 
 def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) -> Report:
     """Validate a whole exchange: operation, headers, status, bodies and the cross rules."""
-    from .rules import exchange as X
-
     out: list[Finding] = []
     op, candidates = find_operation(exchange.method, exchange.path)
     if op is None:
@@ -279,7 +278,7 @@ def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) ->
                 "reject an invalid body with 400"))
     view = ExchangeView(exchange, op, request, request_ok, response, response_ok)
     if exchange.status is not None and 200 <= exchange.status < 300:
-        for r in _exchange_rules():
+        for r in _exchange_rules(op.operation_id):
             out.extend(r.run(view))
     return Report.build(op.operation_id, out, policy, exchange.name)
 
@@ -288,8 +287,10 @@ _SCHEMA_IDS = frozenset({"AEC001", "AEC002", "AEC003", "AEC004", "AEC005", "AEC0
 
 
 @cache
-def _exchange_rules() -> tuple[Any, ...]:
-    return tuple(r for r in all_rules() if r.scope == "exchange" and r.check is not None)
+def _exchange_rules(operation_id: str) -> tuple[Any, ...]:
+    """The exchange rules with something to say about an operation's exchanges."""
+    return tuple(r for r in all_rules() if r.scope == "exchange" and r.check is not None
+                 and (not r.operations or operation_id in r.operations))
 
 
 def _first_command(text: str) -> str:

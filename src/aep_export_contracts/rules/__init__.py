@@ -60,6 +60,7 @@ class Rule:
     check: Check | None = None
     gate: Gate | None = None
     screen: dict[str, Any] | None = None
+    operations: tuple[str, ...] = ()  # an exchange rule: the operations it reads (none named: every one)
 
     def finding(self, pointer: str, message: str, hint: str = "") -> Finding:
         return Finding(self.id, self.severity, pointer, message, hint)
@@ -94,12 +95,13 @@ def schema_rule(rule_id: str, name: str, severity: str, summary: str, descriptio
 
 def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...],
          scope: str = "payload", gate: Gate | None = None,
-         screen: dict[str, Any] | None = None) -> Callable[[Check], Check]:
+         screen: dict[str, Any] | None = None, operations: tuple[str, ...] = ()) -> Callable[[Check], Check]:
     """Register a semantic rule; the function's docstring is its summary line and description.
 
     ``gate`` and ``screen`` are optional sound shortcuts: a gate reads the raw bytes, a screen is a
     JSON Schema that every payload on which the rule has nothing to say may pass. The validator
-    folds screens into its compiled schema, so a payload that passes skips the rule entirely.
+    folds screens into its compiled schema, so a payload that passes skips the rule entirely. An
+    exchange rule names the ``operations`` it has something to say about; it is not run on others.
     """
 
     def wrap(fn: Check) -> Check:
@@ -107,7 +109,7 @@ def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...],
         summary, _, rest = doc.partition("\n")
         description = " ".join((summary + " " + rest).split())
         _register(Rule(rule_id, name, Severity(severity), scope, contracts, summary.strip(),
-                       description, fn, gate, screen))
+                       description, fn, gate, screen, operations))
         return fn
 
     return wrap

@@ -73,19 +73,22 @@ def unknown_operation(exchange: Exchange, candidates: list[Operation]) -> Iterat
 
 def missing_headers(exchange: Exchange, op: Operation) -> Iterator[Finding]:
     sent = exchange.request_headers
-    translated = {TRANSLATED[k]: k for k in sent if k in TRANSLATED}
     for name in op.required_headers:
-        proper = "Authorization" if name == "authorization" else "Content-Type" if name == "content-type" else name
-        where = ptr("request", "headers", name)
-        if name not in sent:
+        value = sent.get(name)
+        if value is None:
+            proper = "Authorization" if name == "authorization" else "Content-Type" if name == "content-type" else name
+            translated = {TRANSLATED[k]: k for k in sent if k in TRANSLATED}
             hint = f"send '{proper}'"
             if proper in translated:
                 hint = f"'{translated[proper]}' is a translated header name: send '{proper}'"
-            yield MISSING_HEADER.finding(where, f"required header {proper!r} is not sent", hint)
-        elif name == "authorization" and not sent[name].startswith("Bearer "):
-            yield MISSING_HEADER.finding(where, "Authorization is not a Bearer token", "send 'Bearer {ACCESS_TOKEN}'")
-        elif name == "content-type" and sent[name].split(";")[0].strip().lower() != "application/json":
-            yield MISSING_HEADER.finding(where, f"Content-Type is {sent[name][:60]!r}", "send application/json")
+            yield MISSING_HEADER.finding(ptr("request", "headers", name), f"required header {proper!r} is not sent",
+                                         hint)
+        elif name == "authorization" and not value.startswith("Bearer "):
+            yield MISSING_HEADER.finding(ptr("request", "headers", name), "Authorization is not a Bearer token",
+                                         "send 'Bearer {ACCESS_TOKEN}'")
+        elif name == "content-type" and value.split(";")[0].strip().lower() != "application/json":
+            yield MISSING_HEADER.finding(ptr("request", "headers", name), f"Content-Type is {value[:60]!r}",
+                                         "send application/json")
 
 
 def query_parameters(exchange: Exchange, op: Operation) -> Iterator[Finding]:
@@ -124,7 +127,8 @@ def _is_job_answer(view: ExchangeView) -> bool:
     return view.operation.operation_id in ("createExportJob", "getExportJob") and isinstance(view.response, dict)
 
 
-@rule("AEC508", "job-echo", "error", EXCHANGE, scope="exchange")
+@rule("AEC508", "job-echo", "error", EXCHANGE, scope="exchange",
+      operations=("createExportJob",))
 def job_echo(view: ExchangeView) -> Iterator[Hit]:
     """A created job echoes the request's destination dataset and schema name.
 
@@ -145,7 +149,8 @@ def job_echo(view: ExchangeView) -> Iterator[Hit]:
                   f"the job's schema {got_schema!r} is not the requested {sent_schema!r}", "")
 
 
-@rule("AEC509", "org-echo", "error", EXCHANGE, scope="exchange")
+@rule("AEC509", "org-echo", "error", EXCHANGE, scope="exchange",
+      operations=("createExportJob", "getExportJob", "listExportJobs"))
 def org_echo(view: ExchangeView) -> Iterator[Hit]:
     """A job's imsOrgId is the org the request was sent for (x-gw-ims-org-id)."""
     org = view.exchange.request_headers.get("x-gw-ims-org-id")
@@ -160,7 +165,8 @@ def org_echo(view: ExchangeView) -> Iterator[Hit]:
             yield Hit(f"{where}/imsOrgId", f"imsOrgId {got!r} is not the org the request named", "")
 
 
-@rule("AEC510", "batches-as-requested", "error", EXCHANGE, scope="exchange")
+@rule("AEC510", "batches-as-requested", "error", EXCHANGE, scope="exchange",
+      operations=("createExportJob",))
 def batches_as_requested(view: ExchangeView) -> Iterator[Hit]:
     """A created job's batches follow the request's segmentPerBatch.
 
@@ -190,7 +196,8 @@ def batches_as_requested(view: ExchangeView) -> Iterator[Hit]:
         yield Hit("/response/body/destination/batchId", "a job without segmentPerBatch reports no batchId", "")
 
 
-@rule("AEC511", "job-id-echo", "error", EXCHANGE, scope="exchange")
+@rule("AEC511", "job-id-echo", "error", EXCHANGE, scope="exchange",
+      operations=("getExportJob",))
 def job_id_echo(view: ExchangeView) -> Iterator[Hit]:
     """GET of job N answers job N."""
     if view.operation.operation_id != "getExportJob" or not isinstance(view.response, dict):
@@ -202,7 +209,8 @@ def job_id_echo(view: ExchangeView) -> Iterator[Hit]:
         yield Hit("/response/body/id", f"asked for job {asked}, got job {got}", "")
 
 
-@rule("AEC512", "page-over-limit", "error", EXCHANGE, scope="exchange")
+@rule("AEC512", "page-over-limit", "error", EXCHANGE, scope="exchange",
+      operations=("listExportJobs",))
 def page_over_limit(view: ExchangeView) -> Iterator[Hit]:
     """A list page holds no more records than the 'limit' the request asked for."""
     if view.operation.operation_id != "listExportJobs":

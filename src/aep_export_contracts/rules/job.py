@@ -27,7 +27,8 @@ def _in_blocks(key: str, schema: dict[str, Any] | bool) -> dict[str, Any]:
     return {"properties": {"metrics": {"properties": {b: block for b in TIMINGS}}}}
 
 
-_NOT_SECONDS = {"not": {"type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": SECONDS_CEILING}}
+# not a number, or one at least the ceiling: one keyword (non-positive values fail it and run the rule, which is silent)
+_NOT_SECONDS = {"minimum": SECONDS_CEILING}
 _EPOCH_SCREEN = {"allOf": [
     {"properties": {"creationTime": _NOT_SECONDS, "updateTime": _NOT_SECONDS}},
     _in_blocks("startTimeInMs", _NOT_SECONDS), _in_blocks("endTimeInMs", _NOT_SECONDS)]}
@@ -45,7 +46,7 @@ _SUCCEEDED_SCREEN = _when_status("SUCCEEDED", {
         },
     },
 })
-_HEX32_OR_NOTHING = {"anyOf": [{"not": {"type": "string"}}, {"maxLength": 0}, {"pattern": "^[0-9a-f]{32}$"}]}
+_HEX32_OR_NOTHING = {"pattern": "^(?:[0-9a-f]{32})?$"}  # a pattern passes anything but a string
 
 
 def _date(ms: int) -> str:
