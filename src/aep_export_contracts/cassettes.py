@@ -23,6 +23,7 @@ from .exchange import Exchange, Headers, validate_exchange
 from .findings import Policy
 from .live.report import CheckReport
 from .rules.workflow import CASSETTE
+from .yamlload import load_yaml
 
 __all__ = ["Scrubber", "load_exchanges", "record", "replay", "scan"]
 
@@ -31,12 +32,10 @@ EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 EMAIL_PLACEHOLDER = "[redacted-email]"
 SECRET_HEADERS = {"authorization": f"Bearer {PLACEHOLDERS['token']}", "x-api-key": PLACEHOLDERS["api_key"]}
 
-try:  # the C loader is much faster where PyYAML was built with libyaml
+try:  # the C dumper is much faster where PyYAML was built with libyaml
     from yaml import CSafeDumper as _Dumper
-    from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover
     from yaml import SafeDumper as _Dumper  # type: ignore[assignment]
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 
 @dataclass
@@ -175,7 +174,7 @@ def _load(path: Path) -> dict[str, Any]:
         except orjson.JSONDecodeError as exc:
             raise ValueError(f"{path}: not valid JSON ({exc})") from exc
     else:
-        data = yaml.load(text, Loader=_Loader)
+        data = load_yaml(text)
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
         raise ValueError(f"{path}: not a vcrpy cassette (no 'interactions' list)")
     return data

@@ -14,6 +14,7 @@ from . import __version__
 from .contracts import CONTRACT_NAMES
 from .findings import Baseline, Policy, Report
 from .rules import schema as S
+from .yamlload import load_yaml
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
 
@@ -62,7 +63,7 @@ def lint_one(data: bytes, source: str, contract: str | None, policy: Policy) -> 
 
     if source.endswith((".yaml", ".yml")):
         try:
-            payload: Any = yaml.safe_load(data)
+            payload: Any = load_yaml(data)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""

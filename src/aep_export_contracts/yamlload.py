@@ -1,0 +1,77 @@
+"""Load YAML with PyYAML's safe loader, building the common objects without its generic machinery.
+
+A YAML cassette is read on every replay, and PyYAML's constructor (generic, in Python, with a
+generator per mapping and sequence) took about half of the load time. The node tree is still PyYAML's
+own (libyaml's parser, PyYAML's resolver: every tag is decided as before); only the construction of
+plain strings, mappings and sequences is done directly. Every other tag (int, bool, null, float,
+timestamp, binary, omap, set, anything unknown), merge keys, keys that are not scalars,
+self-referencing anchors and very deep nesting go to PyYAML's constructor, so the result is always
+PyYAML's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+try:  # the C parser is much faster where PyYAML was built with libyaml
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+__all__ = ["load_yaml", "load_yaml_reference"]
+
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _Generic(Exception):
+    """The document needs PyYAML's own constructor."""
+
+
+class _Loader(_SafeLoader):
+    def construct_document(self, node: Node) -> Any:
+        self._made: dict[int, Any] = {}
+        self._open: set[int] = set()
+        try:
+            return self._build(node)
+        except (_Generic, RecursionError):  # RecursionError: nested deeper than direct calls go
+            self.constructed_objects.clear()
+            return super().construct_document(node)
+
+    def _build(self, node: Node) -> Any:
+        tag, cls = node.tag, node.__class__
+        if cls is ScalarNode:
+            return node.value if tag == _STR else self.construct_object(node, deep=True)
+        key = id(node)
+        made = self._made.get(key)
+        if made is not None:
+            return made  # an alias: the same object, as PyYAML gives
+        if key in self._open:
+            raise _Generic  # an anchor inside itself
+        self._open.add(key)
+        if cls is MappingNode and tag == _MAP:
+            out: Any = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == _MERGE or key_node.__class__ is not ScalarNode:
+                    raise _Generic  # merge keys, and keys that may not hash, are PyYAML's to build or refuse
+                out[self._build(key_node)] = self._build(value_node)
+        elif cls is SequenceNode and tag == _SEQ:
+            out = [self._build(item) for item in node.value]
+        else:
+            raise _Generic
+        self._open.discard(key)
+        self._made[key] = out
+        return out
+
+
+def load_yaml_reference(text: str | bytes) -> Any:
+    """PyYAML's safe loader, unchanged: what ``load_yaml`` must equal."""
+    return yaml.load(text, Loader=_SafeLoader)
+
+
+def load_yaml(text: str | bytes) -> Any:
+    """One YAML document as PyYAML's safe loader reads it (errors are ``yaml.YAMLError``)."""
+    return yaml.load(text, Loader=_Loader)

@@ -1,0 +1,114 @@
+"""The YAML loader gives exactly what PyYAML's safe loader gives, on any document."""
+
+from __future__ import annotations
+
+import datetime
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aep_export_contracts.yamlload import load_yaml, load_yaml_reference
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: plain scalars YAML 1.1 types (or not) in ways that are easy to get wrong
+TRICKY = ["yes", "No", "on", "OFF", "~", "null", "017", "0o17", "0x1F", "1_000", "1e3", "1.5", ".inf", "-.inf",
+          "12:30", "190:20:30", "2019-09-01", "2019-09-01T00:00:00Z", "2001-12-14 21:59:43.10 -5", "=", "true",
+          "", "-", "'quoted'", '"dq \\u00e9 \\/"', "a: b", "- x", "!!binary aGVsbG8=", "!!str 12", "!!int '7'",
+          "!!float 1", "!!set {a, b}", "!!omap [a: 1, b: 2]", "[a, {b: c}]", "{a: [1, 2]}", "|\n  block\n",
+          ">\n  folded\n  text\n"]
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20),
+                    st.floats(allow_nan=False), st.binary(max_size=8), st.dates(),
+                    st.datetimes(timezones=st.just(datetime.UTC)))
+keys = st.one_of(st.text(max_size=10), st.integers(), st.booleans())
+data = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                      st.dictionaries(keys, inner, max_size=4)), max_leaves=20)
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal values of equal types, walked without recursion (documents nest deep and may be cyclic)."""
+    stack, seen = [(a, b)], set()
+    while stack:
+        x, y = stack.pop()
+        if type(x) is not type(y):
+            return False
+        if isinstance(x, dict | list):
+            if (id(x), id(y)) in seen:
+                continue
+            seen.add((id(x), id(y)))
+            if isinstance(x, dict):
+                if list(x) != list(y):
+                    return False
+                stack.extend((x[k], y[k]) for k in x)
+            else:
+                if len(x) != len(y):
+                    return False
+                stack.extend(zip(x, y, strict=True))
+        elif isinstance(x, float) and math.isnan(x):
+            if not math.isnan(y):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+def outcome(load: Any, text: str) -> tuple[str, Any]:
+    try:
+        return "ok", load(text)
+    except yaml.YAMLError as exc:
+        return "error", type(exc).__name__
+
+
+def check(text: str) -> None:
+    fast, reference = outcome(load_yaml, text), outcome(load_yaml_reference, text)
+    assert fast[0] == reference[0], (text, fast, reference)
+    assert same(fast[1], reference[1]) if fast[0] == "ok" else fast[1] == reference[1], (text, fast, reference)
+
+
+@given(data, st.sampled_from([None, True, False]))
+def test_dumped_documents_load_as_pyyaml_loads_them(value: Any, flow: bool | None) -> None:
+    check(yaml.safe_dump(value, default_flow_style=flow, allow_unicode=True))
+
+
+@given(st.lists(st.tuples(st.sampled_from(TRICKY), st.sampled_from(TRICKY)), min_size=1, max_size=6),
+       st.sampled_from(["block", "flow", "seq", "nested"]))
+def test_hand_written_documents_load_as_pyyaml_loads_them(pairs: list[tuple[str, str]], style: str) -> None:
+    if style == "block":
+        text = "".join(f"{k}: {v}\n" for k, v in pairs)
+    elif style == "flow":
+        text = "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
+    elif style == "seq":
+        text = "".join(f"- {v}\n" for _, v in pairs)
+    else:
+        text = "top:\n" + "".join(f"  - {k}: {v}\n" for k, v in pairs)
+    check(text)
+
+
+@pytest.mark.parametrize("text", [
+    "&a [*a]", "a: &x {b: 1}\nc: *x\n", "<<: {a: 1}\nb: 2\n", "base: &b {x: 1}\nderived:\n  <<: *b\n  y: 2\n",
+    "? [a, b]\n: c\n", "? &m {a: 1}\n: 2\n", "a: 1\na: 2\n", "- &k x\n- {*k : 1}\n", "", "# nothing\n",
+    "a: !!python/object:os.system x\n", "a: !custom 1\n", "--- 1\n--- 2\n", "a: [1, 2\n", "[" * 600 + "]" * 600,
+    "a:\n  - b\n  -\n    - c\n", "\ufeffa: 1\n", "a: \"\\x41\\u00e9\\U0001F600\\N\\_\"\n", "a: 'it''s'\n",
+])
+def test_edge_documents_load_as_pyyaml_loads_them(text: str) -> None:
+    check(text)
+
+
+def test_aliases_stay_one_object() -> None:
+    loaded = load_yaml("a: &x [1]\nb: *x\n")
+    assert loaded["a"] is loaded["b"]
+    cyclic = load_yaml("&a [*a]")
+    assert cyclic[0] is cyclic
+
+
+def test_bundled_yaml_files_load_as_pyyaml_loads_them() -> None:
+    files = sorted(ROOT.glob("cassettes/**/*.yaml")) + sorted(ROOT.glob("openapi/*.yaml"))
+    assert files
+    for path in files:
+        check(path.read_text(encoding="utf-8"))
