@@ -94,7 +94,8 @@ def test_hand_written_documents_load_as_pyyaml_loads_them(pairs: list[tuple[str,
     "&a [*a]", "a: &x {b: 1}\nc: *x\n", "<<: {a: 1}\nb: 2\n", "base: &b {x: 1}\nderived:\n  <<: *b\n  y: 2\n",
     "? [a, b]\n: c\n", "? &m {a: 1}\n: 2\n", "a: 1\na: 2\n", "- &k x\n- {*k : 1}\n", "", "# nothing\n",
     "a: !!python/object:os.system x\n", "a: !custom 1\n", "--- 1\n--- 2\n", "a: [1, 2\n", "[" * 600 + "]" * 600,
-    "a:\n  - b\n  -\n    - c\n", "\ufeffa: 1\n", "a: \"\\x41\\u00e9\\U0001F600\\N\\_\"\n", "a: 'it''s'\n",
+    "a:\n  - b\n  -\n    - c\n", "\ufeffa: 1\n", "=: yes\n", "a: =\n",
+    "{=: 1, <<: {b: 2}}", "a: \"\\x41\\u00e9\\U0001F600\\N\\_\"\n", "a: 'it''s'\n",
 ])
 def test_edge_documents_load_as_pyyaml_loads_them(text: str) -> None:
     check(text)

@@ -4,7 +4,7 @@ A YAML cassette is read on every replay, and PyYAML's constructor (generic, in P
 generator per mapping and sequence) took about half of the load time. The node tree is still PyYAML's
 own (libyaml's parser, PyYAML's resolver: every tag is decided as before); only the construction of
 plain strings, mappings and sequences is done directly. Every other tag (int, bool, null, float,
-timestamp, binary, omap, set, anything unknown), merge keys, keys that are not scalars,
+timestamp, binary, omap, set, anything unknown), merge and value keys, keys that are not scalars,
 self-referencing anchors and very deep nesting go to PyYAML's constructor, so the result is always
 PyYAML's.
 """
@@ -24,7 +24,8 @@ except ImportError:  # pragma: no cover
 __all__ = ["load_yaml", "load_yaml_reference"]
 
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
-_MERGE = "tag:yaml.org,2002:merge"
+#: keys PyYAML's mapping constructor rewrites before it builds (flatten_mapping): ``<<`` merges, ``=`` becomes text
+_REWRITTEN_KEYS = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
 
 
 class _Generic(Exception):
@@ -55,8 +56,8 @@ class _Loader(_SafeLoader):
         if cls is MappingNode and tag == _MAP:
             out: Any = {}
             for key_node, value_node in node.value:
-                if key_node.tag == _MERGE or key_node.__class__ is not ScalarNode:
-                    raise _Generic  # merge keys, and keys that may not hash, are PyYAML's to build or refuse
+                if key_node.tag in _REWRITTEN_KEYS or key_node.__class__ is not ScalarNode:
+                    raise _Generic  # those keys, and keys that may not hash, are PyYAML's to build or refuse
                 out[self._build(key_node)] = self._build(value_node)
         elif cls is SequenceNode and tag == _SEQ:
             out = [self._build(item) for item in node.value]
