@@ -141,6 +141,18 @@ def test_dumps_handles_any_depth_like_json_dumps() -> None:
     assert text == "[" * 1501 + json.dumps(value, ensure_ascii=False) + "]" * 1501
 
 
+@pytest.mark.parametrize("depth", [1, 200, 400])  # 400 objects in lists: past orjson's limit, within json's
+def test_deep_values_are_written_as_json_dumps_writes_them(depth: int) -> None:
+    from aep_export_contracts.strategies import _json_bytes
+
+    value: object = {"leaf": [None, 1.5, "é"], 7: True, None: 0, 2.5: "x", False: [], float("inf"): {}}
+    for _ in range(depth):
+        value = {"k": [value, 1], 3: None}
+    expected = json.dumps(value, ensure_ascii=False)
+    assert dumps(value) == expected
+    assert _json_bytes(value) == expected.encode()
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_examples_shrink_to_the_smallest_payload(seed: int) -> None:
     # every optional field is its own choice: shrinking switches off each one the condition does not need

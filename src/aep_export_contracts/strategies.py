@@ -49,7 +49,11 @@ def dumps(value: Any) -> str:
     try:
         return json.dumps(value, ensure_ascii=False)
     except RecursionError:
-        pass
+        return _dumps_deep(value)
+
+
+def _dumps_deep(value: Any) -> str:
+    """``dumps`` without recursion: for values nested deeper than the interpreter's recursion limit."""
     out: list[str] = []
     stack: list[Any] = [value]
     close = object()
@@ -78,12 +82,23 @@ def dumps(value: Any) -> str:
             entries = list(item.items())
             for i, (k, sub) in enumerate(reversed(entries)):
                 stack.append(sub)
-                stack.append((close, json.dumps(str(k), ensure_ascii=False) + ": "))
+                stack.append((close, json.dumps(_key_text(k), ensure_ascii=False) + ": "))
                 if i < len(entries) - 1:
                     stack.append((close, ", "))
         else:
             out.append(json.dumps(item, ensure_ascii=False))
     return "".join(out)
+
+
+def _key_text(key: Any) -> str:
+    """An object key as json.dumps writes it (it refuses the same keys)."""
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, bool | float):
+        return json.dumps(key)  # null, true, false, 1.5, Infinity, NaN
+    if isinstance(key, int):
+        return int.__repr__(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
 def _json_bytes(value: Any) -> bytes:
@@ -95,7 +110,9 @@ def _json_bytes(value: Any) -> bytes:
     out: bytes | None
     try:
         out = orjson.dumps(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError) as exc:
+        if "ecursion" in str(exc):  # orjson stops at 255 levels: deeper than json.dumps goes too, so skip it
+            return _dumps_deep(value).encode("utf-8", "surrogatepass")
         out = None
     if out is None or _has_null(out):
         return dumps(value).encode("utf-8", "surrogatepass")
