@@ -27,8 +27,8 @@ from typing import Any
 import orjson
 
 ROOT = Path(__file__).resolve().parents[1]
-SIZES = {"tiny": dict(payloads=60, repeats=2, gen=20, stream=2_000, hyp=10),
-         "full": dict(payloads=3000, repeats=5, gen=300, stream=1_000_000, hyp=200)}
+SIZES = {"tiny": dict(payloads=60, repeats=2, gen=20, stream=2_000, hyp=10, passes=2),
+         "full": dict(payloads=3000, repeats=5, gen=300, stream=1_000_000, hyp=200, passes=10)}
 
 
 def interleaved(fns: dict[str, Callable[[], int]], repeats: int) -> dict[str, float]:
@@ -143,13 +143,21 @@ def exchanges(size: dict[str, int]) -> Table:
 
     items = [e for _, e in load_exchanges([ROOT / "cassettes"])]
     t = Table("exchange validation of recorded lifecycles", "validate_exchange (parsed cassette)")
+    folder, passes = [ROOT / "cassettes"], size["passes"]
     t.measure({
         "validate_exchange (parsed cassette)": lambda: sum(1 for e in items if validate_exchange(e) or True),
-        "replay of bundled cassettes (load + validation, no playback)":
-            lambda: replay([ROOT / "cassettes"], playback=False).exchanges,
+        REPLAY_ONCE: lambda: replay(folder, playback=False).exchanges,
+        REPLAY_ROW.format(passes=passes):
+            lambda: sum(replay(folder, playback=False).exchanges for _ in range(passes)),
         ANCHOR_ROW: anchor(size["payloads"]),
     }, size["repeats"])
     return t
+
+
+#: one pass of the bundled set is 86 exchanges, a few milliseconds: a sample that short mostly
+#: measures the warm-up after the other rows ran, so the throughput row replays the set several times
+REPLAY_ONCE = "replay of bundled cassettes, one pass a sample (load + validation, no playback)"
+REPLAY_ROW = "replay of bundled cassettes, {passes} passes a sample (load + validation, no playback)"
 
 
 def generation(size: dict[str, int]) -> list[Table]:
@@ -272,8 +280,11 @@ def targets(tables: dict[str, Table], seconds: dict[str, float]) -> str:
                      f"{c}: bulk generate --invalid", "per s")
     ex = tables.get("exchange validation of recorded lifecycles")
     if ex:
-        absolute(ex.rate("replay of bundled cassettes (load + validation, no playback)"), ex.rate(ANCHOR_ROW),
-                 5000, "replay (no playback)", "per s")
+        passes = next((n for n, _ in ex.rows if n.startswith("replay") and n != REPLAY_ONCE), None)
+        if passes:
+            absolute(ex.rate(passes), ex.rate(ANCHOR_ROW), 5000, "replay (no playback), several passes a sample",
+                     "per s")
+        absolute(ex.rate(REPLAY_ONCE), ex.rate(ANCHOR_ROW), 5000, "replay (no playback), one pass a sample", "per s")
     if "check" in seconds:
         absolute(seconds["check"], anchor, 60, "check with defaults", "s", higher=False)
     head = ("Ratios are between rows of one table, measured in the same rounds. The absolute targets were set "
