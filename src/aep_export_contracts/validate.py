@@ -365,8 +365,7 @@ def _sanity(payload: Any) -> list[Finding]:
 
 class _Screened(NamedTuple):
     contract: str
-    validator: Any  # passes when the payload is valid and every screened rule has nothing to say
-    is_valid: Any  # the validator's is_valid, looked up once
+    is_valid: Any  # True when the payload is valid and every screened rule has nothing to say
     rules: tuple[Rule, ...]  # the contract's rules no screen covers
     record_rules: tuple[Rule, ...]  # for a list: the job rules no screen covers, run on each record
     plain: bool  # no gate among the rules and no records: the rules simply run in turn
@@ -415,7 +414,7 @@ def _screened(contract: str) -> _Screened:
     validator = jsonschema_rs.validator_for(schema, validate_formats=True, registry=_closed_registry())
     screens = tuple((_compile_screen(r.screen), r) for r in own)  # type: ignore[arg-type]
     closed_rules = tuple(r for r in rules_for(contract) if r.screen is CLOSED)
-    return _Screened(contract, validator, validator.is_valid, rules, record_rules, plain, screens, closed_rules,
+    return _Screened(contract, validator.is_valid, rules, record_rules, plain, screens, closed_rules,
                      _compile_screen(records_screen) if records_screen else None)
 
 
@@ -423,9 +422,12 @@ def _screened(contract: str) -> _Screened:
 _READY: dict[str | None, _Screened] = {}
 
 
-def _run(rules: tuple[Rule, ...], payload: Any) -> list[Finding]:
+def _run(rules: tuple[Rule, ...], payload: Any, raw: bytes | None = None) -> list[Finding]:
+    """The rules' findings; with ``raw``, a rule whose gate finds nothing in those bytes is skipped."""
     out: list[Finding] = []
     for r in rules:
+        if raw is not None and r.gate is not None and not r.gate(raw):
+            continue
         hits = r.check(payload)  # type: ignore[misc]  # rules_for() holds rules with a check only
         if hits:  # an empty list: nothing built; a generator is always run out
             out.extend(r.findings_of(hits))
@@ -440,16 +442,10 @@ def _semantic(payload: Any, contract: str, raw: bytes | None = None, rules: tupl
     if record_list and record_rules is None:
         record_rules = rules_for("export-job")
     # gates pay off on payloads of ordinary size; an escape could hide a token from a gate
-    gated = raw is not None and len(raw) < 65536 and b"\\" not in raw
-    out: list[Finding] = []
-    for r in rules:
-        if gated and r.gate is not None and not r.gate(raw):  # type: ignore[arg-type]  # gated: raw is bytes
-            continue
-        hits = r.check(payload)  # type: ignore[misc]  # rules_for() holds rules with a check only
-        if hits:
-            out.extend(r.findings_of(hits))
-    if gated and record_rules:
-        record_rules = tuple(r for r in record_rules if r.gate is None or r.gate(raw))  # type: ignore[arg-type]
+    gate_bytes = raw if raw is not None and len(raw) < 65536 and b"\\" not in raw else None
+    out = _run(rules, payload, gate_bytes)
+    if gate_bytes is not None and record_rules:
+        record_rules = tuple(r for r in record_rules if r.gate is None or r.gate(gate_bytes))
     if record_list and record_rules and isinstance(payload, dict):
         records = payload.get("records")
         if isinstance(records, list):
@@ -554,15 +550,8 @@ def validate_bytes(data: bytes | str, contract: str | None = None, *, policy: Po
         except orjson.JSONDecodeError:
             pass  # the general path below says why
         else:
-            try:
-                quiet = screened.is_valid(payload)
-            except (ValueError, TypeError, OverflowError, RecursionError):
-                quiet = False
-            if quiet:
-                found = _run(screened.rules, payload) if screened.plain else \
-                    _semantic(payload, screened.contract, data, screened.rules, screened.record_rules)
-            else:
-                found = _loud(screened, payload, screened.contract, data)
+            found = (_quiet(screened, payload, screened.contract, data) if _passes(screened.is_valid, payload)
+                     else _loud(screened, payload, screened.contract, data))
             return Report.build(contract, found, policy, source) if found else Report(contract, [], policy, 0, source)
     payload, problem = parse_json(data)
     if problem is not None:
