@@ -387,7 +387,7 @@ def _screening(rules: Iterable[Rule]) -> list[Rule]:
 
 
 def _compile_screen(screen: dict[str, Any]) -> Any:
-    return jsonschema_rs.validator_for({"$schema": "https://json-schema.org/draft/2020-12/schema", **screen},
+    return jsonschema_rs.validator_for({"$schema": "https://json-schema.org/draft/2020-12/schema", **for_rust(screen)},
                                        validate_formats=True).is_valid
 
 
@@ -410,7 +410,7 @@ def _screened(contract: str) -> _Screened:
     record_rules = tuple(r for r in rules_for("export-job") if r.screen is None) if records else ()
     plain = contract != "export-job-list" and all(r.gate is None for r in rules)
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-              "allOf": [{"$ref": contracts.schema(contract)["$id"]}, *branches]}
+              "allOf": [{"$ref": contracts.schema(contract)["$id"]}, *map(for_rust, branches)]}
     validator = jsonschema_rs.validator_for(schema, validate_formats=True, registry=_closed_registry())
     screens = tuple((_compile_screen(r.screen), r) for r in own)  # type: ignore[arg-type]
     closed_rules = tuple(r for r in rules_for(contract) if r.screen is CLOSED)
