@@ -467,21 +467,25 @@ def findings(payload: Any, contract: str, *, checked: bool = False, raw: bytes |
     out = [] if checked else _sanity(payload)
     if out and any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in out):
         return out
-    screened = _screened(contract)
-    out.extend(_quiet(screened, payload, contract, raw) if _passes(screened.is_valid, payload)
-               else _loud(screened, payload, contract, raw))
+    out.extend(_judge(_screened(contract), payload, raw))
     return out
 
 
-def _quiet(screened: _Screened, payload: Any, contract: str, raw: bytes | None) -> list[Finding]:
+def _judge(screened: _Screened, payload: Any, raw: bytes | None) -> list[Finding]:
+    """Schema and rule findings of a JSON value: the quiet way when the screened validator passes it."""
+    return _quiet(screened, payload, raw) if _passes(screened.is_valid, payload) else _loud(screened, payload, raw)
+
+
+def _quiet(screened: _Screened, payload: Any, raw: bytes | None) -> list[Finding]:
     """Findings of a payload that passed the screened validator: valid, and every screened rule silent."""
     if screened.plain:
         return _run(screened.rules, payload)
-    return _semantic(payload, contract, raw, screened.rules, screened.record_rules)
+    return _semantic(payload, screened.contract, raw, screened.rules, screened.record_rules)
 
 
-def _loud(screened: _Screened, payload: Any, contract: str, raw: bytes | None) -> list[Finding]:
+def _loud(screened: _Screened, payload: Any, raw: bytes | None) -> list[Finding]:
     """Findings of a payload the screened validator rejected: invalid, or some screen tripped."""
+    contract = screened.contract
     if _passes(_closed(contract).is_valid, payload):
         unknown_keys = False  # valid, and no unknown key: some screens of the rules tripped
     elif _passes(_fast(contract).is_valid, payload):
@@ -550,9 +554,7 @@ def validate_bytes(data: bytes | str, contract: str | None = None, *, policy: Po
         except orjson.JSONDecodeError:
             pass  # the general path below says why
         else:
-            found = (_quiet(screened, payload, screened.contract, data) if _passes(screened.is_valid, payload)
-                     else _loud(screened, payload, screened.contract, data))
-            return Report.build(contract, found, policy, source) if found else Report(contract, [], policy, 0, source)
+            return Report.build(contract, _judge(screened, payload, data), policy, source)
     payload, problem = parse_json(data)
     if problem is not None:
         return Report.build(contract, [problem], policy, source)
