@@ -279,7 +279,7 @@ def _replay_file(path: Path, policy: Policy, playback: bool) -> CheckReport:
                     unexpected.append(f)
         report.add("replay", f"{name}#{i} {exchange.method} {exchange.path}", name, unexpected, exchange)
     for i, rule, pointer in sorted(expected - seen):
-        report.add("replay", f"{path.name}#{i} annotation", path.name,
+        report.add("replay", f"{name}#{i} annotation", name,
                    [CASSETTE.finding(pointer,
                             f"the cassette expects {rule} at {pointer or '/'} in interaction {i}, "
                             "and replay no longer reports it", "update the annotation or the contract")])

@@ -229,9 +229,9 @@ class ExchangeView:
 def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) -> Report:
     """Validate a whole exchange: operation, headers, status, bodies and the cross rules."""
     out: list[Finding] = []
-    op, candidates = _find(exchange.method.upper(), exchange.path)
+    op, candidates = find_operation(exchange.method, exchange.path)
     if op is None:
-        out.extend(X.unknown_operation(exchange, list(candidates)))
+        out.extend(X.unknown_operation(exchange, candidates))
         return Report.build(None, out, policy, exchange.name)
     # a request the server refused (4xx) is not the server's violation: it is not judged at all
     rejected = exchange.status is not None and 400 <= exchange.status < 500
@@ -282,8 +282,6 @@ def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) ->
             view = ExchangeView(exchange, op, request, request_ok, response, response_ok)
             for r in rules:
                 out.extend(r.run(view))
-    if not out:
-        return Report(op.operation_id, [], policy, 0, exchange.name)
     return Report.build(op.operation_id, out, policy, exchange.name)
 
 
