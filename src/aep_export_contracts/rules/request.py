@@ -65,23 +65,17 @@ def time_window_order(payload: Any) -> list[Hit]:
     if payload.__class__ is not dict:
         return []
     out = []
-    flt = payload.get("filter")
-    if flt.__class__ is dict:
-        window = flt.get("segmentQualificationTime")
-        if window.__class__ is dict and len(window) > 1:
-            hit = _window_hit(window, ("filter", "segmentQualificationTime"), "startTime", "endTime")
-            if hit:
-                out.append(hit)
-    extra = payload.get("additionalFields")
-    if extra.__class__ is dict:
-        events = extra.get("eventList")
-        if events.__class__ is dict:
-            window = events.get("filter")
-            if window.__class__ is dict and len(window) > 1:
-                hit = _window_hit(window, ("additionalFields", "eventList", "filter"), "fromIngestTimestamp",
-                                  "toIngestTimestamp")
-                if hit:
-                    out.append(hit)
+    window = _sub(payload.get("filter"), "segmentQualificationTime")
+    if window.__class__ is dict and len(window) > 1:
+        hit = _window_hit(window, ("filter", "segmentQualificationTime"), "startTime", "endTime")
+        if hit:
+            out.append(hit)
+    window = _sub(_sub(payload.get("additionalFields"), "eventList"), "filter")
+    if window.__class__ is dict and len(window) > 1:
+        hit = _window_hit(window, ("additionalFields", "eventList", "filter"), "fromIngestTimestamp",
+                          "toIngestTimestamp")
+        if hit:
+            out.append(hit)
     return out
 
 
