@@ -154,7 +154,7 @@ def exchanges(size: dict[str, int]) -> Table:
     return t
 
 
-#: one pass of the bundled set is 86 exchanges, a few milliseconds: a sample that short mostly
+#: one pass of the bundled set is 86 exchanges, a few milliseconds: a sample that short also
 #: measures the warm-up after the other rows ran, so the throughput row replays the set several times
 REPLAY_ONCE = "replay of bundled cassettes, one pass a sample (load + validation, no playback)"
 REPLAY_ROW = "replay of bundled cassettes, {passes} passes a sample (load + validation, no playback)"
