@@ -74,7 +74,7 @@ class Table:
 
 
 def corpus(contract: str, n: int, invalid: bool) -> list[bytes]:
-    from aep_export_contracts.strategies import dumps, generate
+    from aep_export_contracts.generation.strategies import dumps, generate
 
     records = generate(contract, n, seed=1234, invalid=invalid)
     return [dumps(r["payload"]).encode() for r in records
@@ -85,8 +85,8 @@ def validation(size: dict[str, int]) -> list[Table]:
     import jsonschema_rs
     from jsonschema import Draft202012Validator, FormatChecker
 
-    from aep_export_contracts import contracts
-    from aep_export_contracts.validate import validate, validate_bytes
+    from aep_export_contracts.engine.payload import validate, validate_bytes
+    from aep_export_contracts.spec import contracts
 
     tables = []
     registry_rs = jsonschema_rs.Registry(list(contracts.schemas_by_uri().items()))
@@ -113,7 +113,7 @@ def validation(size: dict[str, int]) -> list[Table]:
             fns["json.loads (parse only)"] = lambda: sum(1 for b in data if json.loads(b) or True)
             fns["aep_export_contracts.validate_bytes (full: schema + rules)"] = \
                 lambda: sum(1 for b in data if validate_bytes(b, contract) or True)
-            fns["aep_export_contracts.validate (parsed value)"] = \
+            fns["aep_export_contracts.engine.payload (parsed value)"] = \
                 lambda: sum(1 for p in parsed if validate(p, contract) or True)
             t.measure(fns, size["repeats"])
             tables.append(t)
@@ -129,7 +129,7 @@ def anchor(payloads: int) -> Callable[[], int]:
     """Validate valid export-job requests with python-jsonschema (the targets' reference workload)."""
     from jsonschema import Draft202012Validator, FormatChecker
 
-    from aep_export_contracts import contracts
+    from aep_export_contracts.spec import contracts
 
     py = Draft202012Validator(contracts.schema("export-job-request"), registry=contracts.registry(),
                               format_checker=FormatChecker())
@@ -139,7 +139,7 @@ def anchor(payloads: int) -> Callable[[], int]:
 
 def exchanges(size: dict[str, int]) -> Table:
     from aep_export_contracts.cassettes import load_exchanges, replay
-    from aep_export_contracts.exchange import validate_exchange
+    from aep_export_contracts.engine.exchange import validate_exchange
 
     items = [e for _, e in load_exchanges([ROOT / "cassettes"])]
     t = Table("exchange validation of recorded lifecycles", "validate_exchange (parsed cassette)")
@@ -167,9 +167,9 @@ def generation(size: dict[str, int]) -> list[Table]:
     from hypothesis import strategies as st
     from hypothesis_jsonschema import from_schema
 
-    from aep_export_contracts import contracts
-    from aep_export_contracts.strategies import generate, invalid, valid
-    from aep_export_contracts.validate import validate
+    from aep_export_contracts.engine.payload import validate
+    from aep_export_contracts.generation.strategies import generate, invalid, valid
+    from aep_export_contracts.spec import contracts
 
     def hyp_run(strategy: Any, n: int, check: Callable[[Any], None] = lambda _x: None) -> Callable[[], int]:
         """One hypothesis test of ``n`` examples, as a function that runs it and says how many it drew."""
@@ -301,7 +301,7 @@ def rss_kib() -> int:
 
 
 def memory(size: dict[str, int]) -> str:
-    from aep_export_contracts.validate import validate_bytes
+    from aep_export_contracts.engine.payload import validate_bytes
 
     data = corpus("export-job", 200, False) + corpus("export-job", 100, True)
     total = size["stream"]

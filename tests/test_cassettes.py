@@ -12,10 +12,10 @@ import pytest
 import pytest_socket
 import yaml
 
-from aep_export_contracts import contracts
 from aep_export_contracts.cassettes import load_exchanges, record, replay, scan
 from aep_export_contracts.cli import main
 from aep_export_contracts.server import running_server
+from aep_export_contracts.spec import contracts
 
 ROOT = Path(__file__).parents[1]
 CASSETTES = ROOT / "cassettes"
@@ -98,7 +98,7 @@ def test_a_broken_recorded_answer_fails(recorded: Path, tmp_path: Path) -> None:
 
 
 def test_a_contract_change_that_breaks_recorded_traffic_is_named(recorded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from aep_export_contracts.validate import clear_caches
+    from aep_export_contracts.engine.payload import clear_caches
 
     original = contracts._files()
     changed = copy.deepcopy(original)
@@ -195,7 +195,7 @@ def test_record_refuses_unsafe_targets(capsys: pytest.CaptureFixture[str], tmp_p
 def test_pytest_plugin_parametrizes_over_cassettes(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
-        from aep_export_contracts.exchange import validate_exchange
+        from aep_export_contracts.engine.exchange import validate_exchange
 
         def test_recorded(aec_exchange):
             assert validate_exchange(aec_exchange).valid or aec_exchange.name.startswith("tutorial")

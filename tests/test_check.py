@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from aep_export_contracts.check.check import CheckOptions, run_check
+from aep_export_contracts.check.client import Client, Credentials
+from aep_export_contracts.check.safety import UnsafeTarget, check_writes
 from aep_export_contracts.cli import main
-from aep_export_contracts.live.check import CheckOptions, run_check
-from aep_export_contracts.live.client import Client, Credentials
-from aep_export_contracts.live.safety import UnsafeTarget, check_writes
 from aep_export_contracts.rules import all_rules
 from aep_export_contracts.server import FAULTS, running_server
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from jsonschema import Draft202012Validator
 
-from aep_export_contracts.contracts import (
+from aep_export_contracts.spec.contracts import (
     BASE_URI,
     CONTRACT_NAMES,
     bundled_openapi,

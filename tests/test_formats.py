@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aep_export_contracts.formats import is_rfc3339, rfc3339_moment, rfc3339_problem, rfc3339_to_ms
+from aep_export_contracts.spec.formats import is_rfc3339, rfc3339_moment, rfc3339_problem, rfc3339_to_ms
 
 
 @st.composite

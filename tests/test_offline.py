@@ -10,7 +10,7 @@ import pytest_socket
 
 import payloads as P
 from aep_export_contracts import CONTRACT_NAMES, validate, validate_bytes
-from aep_export_contracts.exchange import Exchange, from_curl, validate_exchange
+from aep_export_contracts.engine.exchange import Exchange, from_curl, validate_exchange
 
 FIXTURES = Path(__file__).parent / "fixtures" / "docs"
 
@@ -30,8 +30,8 @@ def test_validation_with_sockets_blocked(no_network: None) -> None:
     with pytest.raises(pytest_socket.SocketBlockedError):
         socket.socket()
     # fresh validators: caches cleared so that compilation happens with the network blocked too
-    from aep_export_contracts import validate as validate_module  # noqa: F401
-    from aep_export_contracts.validate import clear_caches
+    from aep_export_contracts.engine import payload as validate_module  # noqa: F401
+    from aep_export_contracts.engine.payload import clear_caches
 
     clear_caches()
     for name in CONTRACT_NAMES:

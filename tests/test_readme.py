@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aep_export_contracts.catalogue import replace_in
+from aep_export_contracts.reporting.catalogue import replace_in
 
 README = Path(__file__).parents[1] / "README.md"
 

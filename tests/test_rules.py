@@ -13,7 +13,7 @@ import pytest
 
 import payloads as P
 from aep_export_contracts import Policy, validate
-from aep_export_contracts.exchange import Exchange, validate_exchange
+from aep_export_contracts.engine.exchange import Exchange, validate_exchange
 from aep_export_contracts.rules import all_rules
 
 HEADERS = {"Authorization": "Bearer t", "x-api-key": "k", "x-gw-ims-org-id": "ORG@AdobeOrg",
@@ -297,7 +297,7 @@ def test_exchange_rules_say_nothing_about_operations_they_do_not_name() -> None:
     from pathlib import Path
 
     from aep_export_contracts.cassettes import load_exchanges
-    from aep_export_contracts.exchange import ExchangeView, operations
+    from aep_export_contracts.engine.exchange import ExchangeView, operations
 
     root = Path(__file__).resolve().parents[1] / "cassettes"
     exchanges = [e for _, e in load_exchanges([root]) if e.status is not None and 200 <= e.status < 300]

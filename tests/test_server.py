@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from aep_export_contracts.exchange import validate_exchange
-from aep_export_contracts.live.client import Client, Credentials, Observed
+from aep_export_contracts.check.client import Client, Credentials, Observed
+from aep_export_contracts.engine.exchange import validate_exchange
 from aep_export_contracts.server import FAULTS, ReferenceServer, ServerConfig, running_server
 from aep_export_contracts.server.clock import ManualClock
 

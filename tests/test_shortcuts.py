@@ -14,13 +14,13 @@ import orjson
 import pytest
 
 from aep_export_contracts import CONTRACT_NAMES
-from aep_export_contracts.builders import BUILDERS, RandomSource
+from aep_export_contracts.engine.payload import _closed, _fast, _sanity, _semantic, explain, findings, validate_bytes
 from aep_export_contracts.findings import Finding
-from aep_export_contracts.mutations import mutations_for
+from aep_export_contracts.generation.builders import BUILDERS, RandomSource
+from aep_export_contracts.generation.mutations import mutations_for
+from aep_export_contracts.generation.strategies import dumps, generate
 from aep_export_contracts.rules import CLOSED, Rule, all_rules, rules_for
 from aep_export_contracts.rules import schema as S
-from aep_export_contracts.strategies import dumps, generate
-from aep_export_contracts.validate import _closed, _fast, _sanity, _semantic, explain, findings, validate_bytes
 from conftest import BULK_EXAMPLES
 
 SHORTCUT_RULES = [r for r in all_rules() if r.gate is not None or r.screen is not None]

@@ -10,9 +10,8 @@ import pytest
 from hypothesis import given, settings
 
 from aep_export_contracts import CONTRACT_NAMES, validate, validate_bytes
-from aep_export_contracts.exchange import validate_exchange
-from aep_export_contracts.rules import all_rules
-from aep_export_contracts.strategies import (
+from aep_export_contracts.engine.exchange import validate_exchange
+from aep_export_contracts.generation.strategies import (
     Labelled,
     dumps,
     exchanges,
@@ -22,6 +21,7 @@ from aep_export_contracts.strategies import (
     to_exchange,
     valid,
 )
+from aep_export_contracts.rules import all_rules
 from conftest import BULK_EXAMPLES, GEN_EXAMPLES
 
 
@@ -143,7 +143,7 @@ def test_dumps_handles_any_depth_like_json_dumps() -> None:
 
 @pytest.mark.parametrize("depth", [1, 200, 400])  # 400 objects in lists: past orjson's limit, within json's
 def test_deep_values_are_written_as_json_dumps_writes_them(depth: int) -> None:
-    from aep_export_contracts.strategies import _json_bytes
+    from aep_export_contracts.generation.strategies import _json_bytes
 
     value: object = {"leaf": [None, 1.5, "é"], 7: True, None: 0, 2.5: "x", False: [], float("inf"): {}}
     for _ in range(depth):
@@ -176,7 +176,7 @@ def test_the_public_strategy_path_builds_valid_payloads_too(contract: str) -> No
     # where hypothesis offers no choice-level draws, the builders draw cached strategies instead
     from hypothesis import strategies as st
 
-    from aep_export_contracts.builders import BUILDERS, HypothesisSource
+    from aep_export_contracts.generation.builders import BUILDERS, HypothesisSource
 
     def build(draw: st.DrawFn) -> object:
         source = HypothesisSource(lambda strategy: draw(strategy))  # a plain function: no engine behind it
@@ -197,7 +197,7 @@ def test_the_public_strategy_path_builds_valid_payloads_too(contract: str) -> No
 ])
 def test_the_bytes_a_verification_reads_are_the_json_of_the_value(value: dict) -> None:
     # orjson writes NaN as null: any null in its output sends the value through json.dumps
-    from aep_export_contracts.strategies import _json_bytes
+    from aep_export_contracts.generation.strategies import _json_bytes
 
     assert json.loads(_json_bytes(value), parse_constant=lambda c: c) == json.loads(
         json.dumps(value), parse_constant=lambda c: c)

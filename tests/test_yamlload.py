@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aep_export_contracts.yamlload import load_yaml, load_yaml_reference
+from aep_export_contracts.engine.yamlload import load_yaml, load_yaml_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from .contracts import CONTRACT_NAMES
+from .engine.exchange import Exchange, from_curl, validate_exchange
+from .engine.payload import detect_contract, validate, validate_bytes
 from .findings import Baseline, Finding, Policy, Report, Severity
-from .validate import detect_contract, validate, validate_bytes
+from .spec.contracts import CONTRACT_NAMES
 
 __all__ = [
     "CONTRACT_NAMES",
     "Baseline",
+    "Exchange",
     "Finding",
     "Policy",
     "Report",
     "Severity",
     "detect_contract",
+    "from_curl",
     "validate",
     "validate_bytes",
+    "validate_exchange",
 ]
 __version__ = "0.1.0"

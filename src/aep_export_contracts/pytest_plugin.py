@@ -38,7 +38,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def aec_validate() -> Callable[..., Report]:
     """``aec_validate(payload, contract=None, strict=False)``: a report; assert ``report.valid``."""
-    from .validate import validate
+    from .engine.payload import validate
 
     def run(payload: Any, contract: str | None = None, *, strict: bool = False) -> Report:
         return validate(payload, contract, policy=Policy.make(strict=strict))
@@ -49,7 +49,7 @@ def aec_validate() -> Callable[..., Report]:
 @pytest.fixture
 def aec_strategies() -> Any:
     """The hypothesis strategies module: ``aec_strategies.valid("export-job")``, ``.invalid(...)``."""
-    from . import strategies
+    from .generation import strategies
 
     return strategies
 
@@ -66,7 +66,7 @@ def aec_reference_server() -> Iterator[Any]:
 @pytest.fixture
 def aec_check(request: pytest.FixtureRequest) -> Callable[..., Any]:
     """``aec_check(**options)`` runs the contract check (``--aep-base-url`` or the embedded server)."""
-    from .live.check import CheckOptions, run_check
+    from .check.check import CheckOptions, run_check
 
     base_url = request.config.getoption("--aep-base-url")
     allow = request.config.getoption("--aep-allow-writes")

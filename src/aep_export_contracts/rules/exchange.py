@@ -11,7 +11,7 @@ from . import REGISTRY, Hit, Rule, rule
 from .util import as_int, as_list, dig, ptr
 
 if TYPE_CHECKING:
-    from ..exchange import Exchange, ExchangeView, Operation
+    from ..engine.exchange import Exchange, ExchangeView, Operation
 
 EXCHANGE = ("exchange",)
 

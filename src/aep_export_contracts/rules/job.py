@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from ..contracts import key_tree
+from ..spec.contracts import key_tree
 from . import CLOSED, Hit, all_of, any_of, rule
 from .util import HEX32, as_dict, as_int, as_list, dig, ptr
 
@@ -261,7 +261,7 @@ def unknown_response_key(job: Any) -> Iterator[Hit]:
     Answers may grow new fields, so an unknown key in a job is a warning, not an error; it often
     reveals a misspelling that clients would silently ignore.
     """
-    from ..validate import has_no_unknown_key
+    from ..engine.payload import has_no_unknown_key
 
     if has_no_unknown_key(job, "export-job"):
         return  # the closed contract passes in Rust: nothing to walk

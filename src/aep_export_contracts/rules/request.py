@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..formats import rfc3339_moment
+from ..spec.formats import rfc3339_moment
 from . import Hit, rule
 from .util import UUID_LIKE, ptr
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..contracts import escape
+from ..spec.contracts import escape
 
 INT_TYPES = (int,)
 

@@ -15,9 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from ..engine.payload import validate_bytes
 from ..findings import Severity
 from ..rules.dataset import PROFILE_UNION_IDS
-from ..validate import validate_bytes
 from . import jobs as J
 from .clock import Clock
 from .faults import FAULTS

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-from ..formats import rfc3339_to_ms
+from ..spec.formats import rfc3339_to_ms
 
 PROFILE_COUNT = 40
 FIRST_NAMES = ("Ada", "Linnea", "Omar", "Sven", "Maja", "Kenji", "Lucia", "Noah")

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..spec.contracts import escape
 from .builders import Source, batch_id, hexes
-from .contracts import escape
 
 __all__ = ["MUTATIONS", "Mutation", "mutations_for"]
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import yaml
 
-from . import __version__
-from .contracts import CONTRACT_NAMES
-from .findings import Baseline, Policy, Report
-from .rules import schema as S
-from .yamlload import load_yaml
+from .. import __version__
+from ..engine.yamlload import load_yaml
+from ..findings import Baseline, Policy, Report
+from ..rules import schema as S
+from ..spec.contracts import CONTRACT_NAMES
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
 
@@ -59,7 +59,7 @@ def _read_input(name: str) -> tuple[bytes, str]:
 
 
 def lint_one(data: bytes, source: str, contract: str | None, policy: Policy) -> Report:
-    from .validate import validate, validate_bytes
+    from ..engine.payload import validate, validate_bytes
 
     if source.endswith((".yaml", ".yml")):
         try:
@@ -94,7 +94,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
 
-    from .reporting import render_text, to_json, to_sarif
+    from ..reporting import render_text, to_json, to_sarif
 
     policy = _policy(args)
     err = Console(stderr=True)
@@ -131,8 +131,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from .catalogue import markdown
-    from .rules import all_rules
+    from ..reporting.catalogue import markdown
+    from ..rules import all_rules
 
     if args.format == "markdown":
         print(markdown())
@@ -160,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--format", choices=("text", "markdown"), default="text")
     rules.set_defaults(func=cmd_rules)
 
-    from . import cli_more
+    from . import more as cli_more
 
     cli_more.add_commands(sub)
     return parser

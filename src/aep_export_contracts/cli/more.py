@@ -6,11 +6,11 @@ import argparse
 import sys
 from typing import Any
 
-from .contracts import CONTRACT_NAMES
+from ..spec.contracts import CONTRACT_NAMES
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .strategies import dumps, generate
+    from ..generation.strategies import dumps, generate
 
     if args.n < 0:
         print("aep-export-contracts: error: -n must not be negative", file=sys.stderr)
@@ -37,7 +37,7 @@ def _rate(text: str) -> float:
 def cmd_serve(args: argparse.Namespace) -> int:
     import time
 
-    from .server import FAULTS, ReferenceServer, ServerConfig
+    from ..server import FAULTS, ReferenceServer, ServerConfig
 
     unknown = sorted(set(args.fault) - set(FAULTS))
     if unknown:
@@ -79,9 +79,9 @@ def _report_target(text: str) -> tuple[str, str]:
 def cmd_check(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from .live.check import CheckOptions, run_check
-    from .live.render import render_check
-    from .live.safety import UnsafeTarget
+    from ..check.check import CheckOptions, run_check
+    from ..check.safety import UnsafeTarget
+    from ..reporting.check_text import render_check
 
     console = Console(stderr=False)
     if not console.is_terminal:
@@ -125,8 +125,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _fault_matrix(args: argparse.Namespace, console: Any) -> int:
     from rich.table import Table
 
-    from .live.check import fault_matrix
-    from .server import FAULTS
+    from ..check.check import fault_matrix
+    from ..server import FAULTS
 
     if args.base_url:
         print("aep-export-contracts: error: --fault-matrix runs against the embedded server only", file=sys.stderr)
@@ -160,8 +160,8 @@ def _write_reports(report: Any, targets: list[tuple[str, str]] | None) -> int:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from .cassettes import record
-    from .live.safety import UnsafeTarget
+    from ..cassettes import record
+    from ..check.safety import UnsafeTarget
 
     try:
         count = record(args.out, base_url=args.base_url, token=args.token, api_key=args.api_key, org=args.org,
@@ -176,9 +176,9 @@ def cmd_record(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from .cassettes import replay
-    from .findings import Policy
-    from .live.render import render_check
+    from ..cassettes import replay
+    from ..findings import Policy
+    from ..reporting.check_text import render_check
 
     try:
         report = replay(args.paths, policy=Policy.make(strict=not args.lenient), playback=not args.no_playback,
@@ -197,7 +197,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from .cassettes import scan
+    from ..cassettes import scan
 
     try:
         hits = scan(args.paths)
@@ -239,7 +239,7 @@ def add_commands(sub: Any) -> None:
     sc.add_argument("paths", nargs="+", metavar="PATH")
     sc.set_defaults(func=cmd_scan)
 
-    from .server import FAULTS as _FAULTS
+    from ..server import FAULTS as _FAULTS
 
     check = sub.add_parser("check", help="run the contract check against an endpoint (default: the embedded server)")
     check.add_argument("--base-url", help="the target (default: start the embedded reference server)")
@@ -261,7 +261,7 @@ def add_commands(sub: Any) -> None:
     check.add_argument("--markdown", action="store_true", help="with --fault-matrix: print a Markdown table")
     check.set_defaults(func=cmd_check)
 
-    from .server.app import DEFAULT_API_KEY, DEFAULT_TOKEN
+    from ..server.app import DEFAULT_API_KEY, DEFAULT_TOKEN
 
     serve = sub.add_parser("serve", help="run the reference server (the Export Jobs API on loopback)")
     serve.add_argument("--host", default="127.0.0.1")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from ..exchange import Exchange
+from ..engine.exchange import Exchange
 from ..findings import Finding, Policy
 from .safety import mask
 

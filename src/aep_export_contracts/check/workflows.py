@@ -11,9 +11,9 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from ..findings import Finding
+from ..generation.strategies import generate
 from ..rules import Rule
 from ..rules import workflow as W
-from ..strategies import generate
 from .client import Client, Credentials, Observed, TargetUnstable
 from .report import CheckReport
 

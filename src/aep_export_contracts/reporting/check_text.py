@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..check.report import CheckReport
 from ..rules import get_rule
-from .report import CheckReport
 
 
 def render_check(report: CheckReport, console: Console) -> None:

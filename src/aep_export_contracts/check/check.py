@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from ..exchange import Exchange, validate_exchange
+from ..engine.exchange import Exchange, validate_exchange
 from ..findings import Policy
 from . import schema_layer, workflows
 from .client import Client, Credentials, TargetUnstable
@@ -115,7 +115,7 @@ def run_check(opts: CheckOptions) -> CheckReport:
 
 
 def _operation(exchange: Exchange) -> str:
-    from ..exchange import find_operation
+    from ..engine.exchange import find_operation
 
     op, _ = find_operation(exchange.method, exchange.path)
     return op.operation_id if op else f"{exchange.method} {exchange.path}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .rules import all_rules
+from ..rules import all_rules
 
 BEGIN = "<!-- rule-catalogue:begin -->"
 END = "<!-- rule-catalogue:end -->"

@@ -19,12 +19,12 @@ import orjson
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
-from . import contracts
-from .contracts import CONTRACT_NAMES, escape
-from .findings import DEFAULT_POLICY, Finding, Policy, Report
-from .formats import fields_problem, is_field_list, is_rfc3339, rfc3339_problem
-from .rules import CLOSED, Rule, rules_for
-from .rules import schema as S
+from ..findings import DEFAULT_POLICY, Finding, Policy, Report
+from ..rules import CLOSED, Rule, rules_for
+from ..rules import schema as S
+from ..spec import contracts
+from ..spec.contracts import CONTRACT_NAMES, escape
+from ..spec.formats import fields_problem, is_field_list, is_rfc3339, rfc3339_problem
 
 __all__ = ["detect_contract", "explain", "parse_json", "validate", "validate_bytes"]
 

@@ -51,10 +51,10 @@ REQUEST_CONTRACTS = frozenset({"export-job-request", "dataset-request"})
 @cache
 def data_root() -> Path:
     """The folder that holds ``contracts/`` and ``openapi/``: packaged data, else the source tree."""
-    packaged = Path(__file__).parent / "_data"
+    packaged = Path(__file__).parents[1] / "_data"
     if (packaged / "contracts").is_dir():
         return packaged
-    source = Path(__file__).resolve().parents[2]
+    source = Path(__file__).resolve().parents[3]
     if (source / "contracts").is_dir():
         return source
     raise RuntimeError("aep_export_contracts is installed without its contracts/ data")

@@ -17,12 +17,12 @@ from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
-from .contracts import openapi_document
-from .findings import DEFAULT_POLICY, Finding, Policy, Report
-from .rules import all_rules
-from .rules import exchange as X
-from .validate import findings as payload_findings
-from .validate import parse_json
+from ..findings import DEFAULT_POLICY, Finding, Policy, Report
+from ..rules import all_rules
+from ..rules import exchange as X
+from ..spec.contracts import openapi_document
+from .payload import findings as payload_findings
+from .payload import parse_json
 
 __all__ = ["Exchange", "Operation", "find_operation", "from_curl", "validate_exchange"]
 

@@ -12,8 +12,8 @@ import contextlib
 import warnings
 from typing import Any
 
-from ..contracts import bundled_openapi
 from ..rules import workflow as W
+from ..spec.contracts import bundled_openapi
 from .workflows import JOBS, UNKNOWN_ID, Context
 
 STANDARD_CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from ..exchange import Exchange
+from ..engine.exchange import Exchange
 
 RETRYABLE = (429, 503)
 

@@ -19,12 +19,12 @@ import orjson
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from ..engine.exchange import Exchange, validate_exchange
+from ..engine.payload import validate_bytes
+from ..spec.contracts import CONTRACT_NAMES
 from . import builders as B
 from .builders import BUILDERS, HypothesisSource, RandomSource, Source
-from .contracts import CONTRACT_NAMES
-from .exchange import Exchange, validate_exchange
 from .mutations import Mutation, mutations_for
-from .validate import validate_bytes
 
 __all__ = ["Labelled", "dumps", "exchanges", "generate", "invalid", "invalid_exchanges", "valid", "verify"]
 

@@ -19,11 +19,11 @@ from typing import Any
 import orjson
 import yaml
 
-from .exchange import Exchange, Headers, validate_exchange
-from .findings import Policy
-from .live.report import CheckReport
-from .rules.workflow import CASSETTE
-from .yamlload import load_yaml
+from ..check.report import CheckReport
+from ..engine.exchange import Exchange, Headers, validate_exchange
+from ..engine.yamlload import load_yaml
+from ..findings import Policy
+from ..rules.workflow import CASSETTE
 
 __all__ = ["Scrubber", "load_exchanges", "record", "replay", "scan"]
 
@@ -114,10 +114,10 @@ def record(out: str | Path, *, base_url: str | None = None, token: str | None = 
            org: str | None = None, sandbox: str | None = None, seed: int = 0, allow_writes: bool = False,
            max_jobs: int = 10) -> int:
     """Record the lifecycle and negative workflows into one scrubbed cassette; returns the interaction count."""
-    from .live.check import CheckOptions, credentials, target
-    from .live.client import Client
-    from .live.safety import check_writes
-    from .live.workflows import Context, cleanup, lifecycle, negative
+    from ..check.check import CheckOptions, credentials, target
+    from ..check.client import Client
+    from ..check.safety import check_writes
+    from ..check.workflows import Context, cleanup, lifecycle, negative
 
     opts = CheckOptions(base_url=base_url, token=token, api_key=api_key, org=org, sandbox=sandbox, seed=seed,
                         allow_writes=allow_writes, max_jobs=max_jobs, job_seconds=0.2)
@@ -292,8 +292,8 @@ def _replay_file(path: Path, policy: Policy, playback: bool) -> CheckReport:
 def _playback(path: Path, meta: dict[str, Any], report: CheckReport) -> None:
     from vcr.errors import CannotOverwriteExistingCassetteException
 
-    from .live.client import Client, Credentials
-    from .live.workflows import Context, cleanup, lifecycle, negative
+    from ..check.client import Client, Credentials
+    from ..check.workflows import Context, cleanup, lifecycle, negative
 
     creds = Credentials(PLACEHOLDERS["token"], PLACEHOLDERS["api_key"], PLACEHOLDERS["org"], PLACEHOLDERS["sandbox"])
     sub = CheckReport(str(path), int(meta.get("seed", 0)), report.policy, [])

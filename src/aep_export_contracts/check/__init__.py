@@ -1,0 +1,1 @@
+"""The live check: three layers (schema, lifecycle, negative) against one target."""

@@ -1,0 +1,1 @@
+"""The validation engine: compiled validators, explanations, shortcuts, payload and exchange validation."""

@@ -1,0 +1,1 @@
+"""Generation: builders, one mutation registry, hypothesis strategies and bulk output."""

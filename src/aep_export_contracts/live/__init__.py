@@ -1,1 +1,0 @@
-"""The live contract check: a client, lifecycle workflows, negative checks and safety rails."""
