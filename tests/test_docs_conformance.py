@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from aep_export_contracts import detect_contract, validate, validate_bytes
-from aep_export_contracts.engine.exchange import Exchange, from_curl, validate_exchange
+from aep_export_contracts import Exchange, detect_contract, from_curl, validate, validate_bytes, validate_exchange
 
 DOCS = Path(__file__).parent / "fixtures" / "docs"
 

@@ -9,8 +9,7 @@ import pytest
 import pytest_socket
 
 import payloads as P
-from aep_export_contracts import CONTRACT_NAMES, validate, validate_bytes
-from aep_export_contracts.engine.exchange import Exchange, from_curl, validate_exchange
+from aep_export_contracts import CONTRACT_NAMES, Exchange, from_curl, validate, validate_bytes, validate_exchange
 
 FIXTURES = Path(__file__).parent / "fixtures" / "docs"
 

@@ -10,8 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import payloads as P
-from aep_export_contracts import CONTRACT_NAMES, validate, validate_bytes
-from aep_export_contracts.engine.exchange import Exchange, validate_exchange
+from aep_export_contracts import CONTRACT_NAMES, Exchange, validate, validate_bytes, validate_exchange
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),

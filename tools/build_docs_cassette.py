@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from aep_export_contracts.engine.exchange import from_curl, validate_exchange
+from aep_export_contracts import from_curl, validate_exchange
 
 DOCS = Path("tests/fixtures/docs")
 NOTES = {

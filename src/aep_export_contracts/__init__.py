@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from .engine.exchange import Exchange, from_curl, validate_exchange
+from .engine.exchange import validate_exchange
 from .engine.payload import detect_contract, validate, validate_bytes
 from .findings import Baseline, Finding, Policy, Report, Severity
+from .http import Exchange, from_curl
 from .spec.contracts import CONTRACT_NAMES
 
 __all__ = [

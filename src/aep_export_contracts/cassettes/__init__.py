@@ -20,17 +20,20 @@ import orjson
 import yaml
 
 from ..check.report import CheckReport
-from ..engine.exchange import Exchange, Headers, validate_exchange
+from ..engine.exchange import validate_exchange
 from ..engine.yamlload import load_yaml
 from ..findings import Policy
+from ..http import Exchange, Headers
 from ..rules.workflow import CASSETTE
+from ..spec.api import HEADERS, PATHS
 
 __all__ = ["Scrubber", "load_exchanges", "record", "replay", "scan"]
 
 PLACEHOLDERS = {"token": "{ACCESS_TOKEN}", "api_key": "{API_KEY}", "org": "{IMS_ORG}", "sandbox": "{SANDBOX_NAME}"}
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 EMAIL_PLACEHOLDER = "[redacted-email]"
-SECRET_HEADERS = {"authorization": f"Bearer {PLACEHOLDERS['token']}", "x-api-key": PLACEHOLDERS["api_key"]}
+SECRET_HEADERS = dict(zip(HEADERS.secret, (HEADERS.bearer_prefix + PLACEHOLDERS["token"], PLACEHOLDERS["api_key"]),
+                          strict=True))
 
 try:  # the C dumper is much faster where PyYAML was built with libyaml
     from yaml import CSafeDumper as _Dumper
@@ -74,9 +77,9 @@ class Scrubber:
         lowered = name.lower()
         if lowered in SECRET_HEADERS:
             return SECRET_HEADERS[lowered]
-        if lowered == "x-gw-ims-org-id":
+        if lowered == HEADERS.org:
             return PLACEHOLDERS["org"]
-        if lowered == "x-sandbox-name":
+        if lowered == HEADERS.sandbox:
             return PLACEHOLDERS["sandbox"] if value == self.sandbox else self.text(value)
         return self.text(value)
 
@@ -215,9 +218,6 @@ def load_exchanges(paths: Iterable[str | Path], *, contract_only: bool = True) -
                 yield name, exchange
 
 
-CONTRACT_PATHS = ("/data/core/ups/export/jobs", "/data/foundation/catalog/dataSets")
-
-
 def _expected(data: dict[str, Any]) -> set[tuple[int, str, str]]:
     meta = data.get("aec") or {}
     return {(int(e["interaction"]), str(e["rule"]), str(e["pointer"])) for e in meta.get("expected", [])}
@@ -248,7 +248,7 @@ def replay(paths: Iterable[str | Path], *, policy: Policy | None = None, playbac
 
 
 def _is_contract_path(path: str) -> bool:
-    return "/export/jobs" in path or path.rstrip("/").endswith("/dataSets")
+    return PATHS.is_contract_path(path)
 
 
 def _replay_file(path: Path, policy: Policy, playback: bool) -> CheckReport:
@@ -321,9 +321,11 @@ def _playback(path: Path, meta: dict[str, Any], report: CheckReport) -> None:
 # ---- scan --------------------------------------------------------------------------------------
 
 SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("bearer token", re.compile(r"Bearer\s+(?!\{ACCESS_TOKEN\}|\*\*\*|\[redacted)[A-Za-z0-9._~+/=-]{6,}")),
+    ("bearer token", re.compile(HEADERS.bearer_prefix.strip()
+                                + r"\s+(?!\{ACCESS_TOKEN\}|\*\*\*|\[redacted)[A-Za-z0-9._~+/=-]{6,}")),
     ("JWT", re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    ("API key", re.compile(r"(?i)(?:x-api-key|api[_-]?key|client[_-]?secret)[\"']?\s*[:=]\s*(?:-\s*)?[\"']?"
+    ("API key", re.compile(r"(?i)(?:" + re.escape(HEADERS.api_key)
+                           + r"|api[_-]?key|client[_-]?secret)[\"']?\s*[:=]\s*(?:-\s*)?[\"']?"
                            r"(?!\{API_KEY\}|\*\*\*|\[redacted)[A-Za-z0-9._-]{6,}")),
     ("e-mail address", EMAIL),
 )
@@ -351,6 +353,3 @@ def scan(paths: Iterable[str | Path]) -> list[tuple[str, int, str]]:
                     hits.append((str(f), n, what))
     return hits
 
-
-def dumps_report(report: CheckReport) -> str:
-    return json.dumps(report.to_dict(), indent=2)

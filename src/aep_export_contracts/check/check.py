@@ -7,14 +7,14 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from ..engine.exchange import Exchange, validate_exchange
+from ..engine.exchange import validate_exchange
 from ..findings import Policy
+from ..http import Exchange
+from ..spec.api import PATHS
 from . import schema_layer, workflows
 from .client import Client, Credentials, TargetUnstable
 from .report import CheckReport
 from .safety import check_writes
-
-CONTRACT_PATHS = ("/data/core/ups/export/jobs", "/data/foundation/catalog/dataSets")
 
 
 @dataclass
@@ -77,7 +77,7 @@ def run_check(opts: CheckOptions) -> CheckReport:
         def on_exchange(exchange: Exchange) -> None:
             report.exchanges += 1
             report.methods[exchange.method] += 1
-            if not exchange.path.startswith(CONTRACT_PATHS):
+            if not PATHS.is_contract_path(exchange.path):
                 return
             # what the check itself sent is not the target's fault: only the answer is judged
             findings = [f for f in validate_exchange(exchange, policy=policy).findings
@@ -115,7 +115,7 @@ def run_check(opts: CheckOptions) -> CheckReport:
 
 
 def _operation(exchange: Exchange) -> str:
-    from ..engine.exchange import find_operation
+    from ..spec.api import find_operation
 
     op, _ = find_operation(exchange.method, exchange.path)
     return op.operation_id if op else f"{exchange.method} {exchange.path}"

@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 
-from ..engine.exchange import Exchange
+from ..http import Exchange
+from ..spec.api import HEADERS, JSON_MEDIA_TYPE, RESPONSE_HEADERS
 
 RETRYABLE = (429, 503)
 
@@ -22,8 +23,8 @@ class Credentials:
     sandbox: str
 
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}", "x-api-key": self.api_key,
-                "x-gw-ims-org-id": self.org, "x-sandbox-name": self.sandbox}
+        return {HEADERS.authorization: HEADERS.bearer_prefix + self.token, HEADERS.api_key: self.api_key,
+                HEADERS.org: self.org, HEADERS.sandbox: self.sandbox}
 
     def secrets(self) -> list[str]:
         return [s for s in (self.token, self.api_key) if s]
@@ -81,7 +82,7 @@ class Client:
         creds = credentials or self.credentials
         sent = {**creds.headers(), **(headers or {})}
         if json_body is not None or content is not None:
-            sent.setdefault("Content-Type", "application/json")
+            sent.setdefault(HEADERS.content_type, JSON_MEDIA_TYPE)
         for key in drop:
             sent = {k: v for k, v in sent.items() if k.lower() != key.lower()}
         body = content if content is not None else (None if json_body is None else _dumps(json_body))
@@ -125,7 +126,7 @@ def _dumps(value: Any) -> bytes:
 
 
 def _retry_after(response: httpx.Response, attempt: int, cap: float) -> float:
-    header = str(response.headers.get("retry-after", ""))
+    header = str(response.headers.get(RESPONSE_HEADERS.retry_after, ""))
     try:
         wait = float(header)
     except ValueError:

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from ..engine.exchange import Exchange
 from ..findings import Finding, Policy
+from ..http import Exchange
+from ..spec.api import HEADERS
 from .safety import mask
 
-SECRET_HEADERS = ("authorization", "x-api-key")
+SECRET_HEADERS = HEADERS.secret
 
 
 @dataclass

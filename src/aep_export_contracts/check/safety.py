@@ -5,7 +5,9 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-PRODUCTION_HOSTS = frozenset({"platform.adobe.io"})
+from ..spec.api import PRODUCTION_URL
+
+PRODUCTION_HOSTS = frozenset({urlsplit(PRODUCTION_URL).hostname or ""})
 
 
 class UnsafeTarget(Exception):

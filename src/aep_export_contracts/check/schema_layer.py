@@ -13,12 +13,13 @@ import warnings
 from typing import Any
 
 from ..rules import workflow as W
+from ..spec.api import HEADERS, JSON_MEDIA_TYPE
 from ..spec.contracts import bundled_openapi
 from .workflows import JOBS, UNKNOWN_ID, Context
 
 STANDARD_CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
                    "response_headers_conformance", "response_schema_conformance")
-AUTH_HEADERS = ("authorization", "x-api-key", "x-gw-ims-org-id", "x-sandbox-name")
+AUTH_HEADERS = tuple(h.lower() for h in HEADERS.credentials)
 
 
 def _checks() -> list[Any]:
@@ -91,7 +92,7 @@ def send(ctx: Context, case: Any, op_id: str, label: str, checks: list[Any]) -> 
     body = None if isinstance(case.body, NotSet) else case.body
     params = {k: v if isinstance(v, str) else str(v) for k, v in (case.query or {}).items()}
     if body is not None:
-        headers.setdefault("Content-Type", "application/json")
+        headers.setdefault(HEADERS.content_type, JSON_MEDIA_TYPE)
     try:
         raw = body if isinstance(body, bytes | bytearray) else None
         observed = ctx.client.request(case.method.upper(), path, json_body=None if raw is not None else body,

@@ -14,14 +14,14 @@ from ..findings import Finding
 from ..generation.strategies import generate
 from ..rules import Rule
 from ..rules import workflow as W
+from ..rules.dataset import PROFILE_UNION_IDS, XED_CONTENT_TYPE
+from ..spec.api import HEADERS, JOB_STATUSES, PATHS
 from .client import Client, Credentials, Observed, TargetUnstable
 from .report import CheckReport
 
-JOBS = "/data/core/ups/export/jobs"
-DATASETS = "/data/foundation/catalog/dataSets"
-UNION = {"id": "https://ns.adobe.com/xdm/context/profile__union", "contentType": "application/vnd.adobe.xed+json;version=1"}
-ORDER = {"NEW": 0, "PROCESSING": 1, "CANCELLING": 2, "SUCCEEDED": 3, "FAILED": 3, "CANCELLED": 3}
-TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
+S = JOB_STATUSES
+JOBS = PATHS.jobs
+UNION = {"id": PROFILE_UNION_IDS[0], "contentType": XED_CONTENT_TYPE}
 UNKNOWN_ID = 9_007_199_254_740_991
 
 
@@ -52,6 +52,12 @@ class Context:
         return None
 
 
+def _rank(status: str) -> int:
+    """The stage of a status; -1 for a value that is no status."""
+    rank = S.rank(status)
+    return -1 if rank is None else rank
+
+
 def finding(rule: Rule, pointer: str, message: str, hint: str = "") -> Finding:
     return rule.finding(pointer, message, hint)
 
@@ -59,7 +65,7 @@ def finding(rule: Rule, pointer: str, message: str, hint: str = "") -> Finding:
 def create_dataset(ctx: Context) -> str | None:
     body = {"name": f"aep-export-contracts check {ctx.seed}", "schemaRef": UNION,
             "fileDescription": {"persisted": True, "containerFormat": "parquet", "format": "parquet"}}
-    r = ctx.client.request("POST", DATASETS, json_body=body, name="create dataset")
+    r = ctx.client.request("POST", PATHS.datasets, json_body=body, name="create dataset")
     ctx.report.add("lifecycle", "create target dataset", "createDataset")
     if r.status == 201 and isinstance(r.body, list) and r.body and isinstance(r.body[0], str):
         return r.body[0].rsplit("/", 1)[-1]
@@ -96,7 +102,7 @@ def poll(ctx: Context, job_id: int, label: str) -> tuple[list[str], dict[str, An
     extra = 2
     until = time.monotonic() + ctx.deadline
     while True:
-        r = ctx.client.request("GET", f"{JOBS}/{job_id}", name=f"poll {label}")
+        r = ctx.client.request("GET", PATHS.of_job(job_id), name=f"poll {label}")
         last_obs = r
         if r.status != 200 or not isinstance(r.body, dict):
             break
@@ -104,13 +110,13 @@ def poll(ctx: Context, job_id: int, label: str) -> tuple[list[str], dict[str, An
         status = str(last.get("status"))
         if seen and status != seen[-1]:
             before = seen[-1]
-            if ORDER.get(status, -1) < ORDER.get(before, -1) or before in TERMINAL:
+            if _rank(status) < _rank(before) or before in S.terminal:
                 ctx.report.add("lifecycle", f"transitions of job ({label})", "getExportJob",
                                [finding(W.ILLEGAL_TRANSITION, "/response/body/status",
                                         f"job {job_id} went {before} → {status}",
                                         "a status never goes back and a terminal status stays")], r.exchange)
         seen.append(status)
-        if status in TERMINAL:
+        if status in S.terminal:
             extra -= 1
             if extra < 0:
                 break
@@ -175,7 +181,7 @@ def lifecycle(ctx: Context) -> None:
         ctx.report.add("lifecycle", f"read {len(pages)} page(s) of jobs", "listExportJobs")
         for record in records[:3]:
             if isinstance(record.get("id"), int):
-                ctx.client.request("GET", f"{JOBS}/{record['id']}", name="get listed job")
+                ctx.client.request("GET", PATHS.of_job(record['id']), name="get listed job")
                 ctx.report.add("lifecycle", "get a listed job", "getExportJob")
         unknown_ids(ctx)
         return
@@ -200,7 +206,7 @@ def lifecycle(ctx: Context) -> None:
         seen, last, _obs = poll(ctx, job_id, label)
         ctx.report.add("lifecycle", f"job reaches a terminal status ({label}): {' → '.join(dict.fromkeys(seen))}",
                        "getExportJob")
-        if last is not None and last.get("status") == "SUCCEEDED":
+        if last is not None and last.get("status") == S.succeeded:
             data_access(ctx, last, label)
     ctx.progress("list every page")
     check_listing(ctx, [j for _, j in created])
@@ -216,16 +222,16 @@ def cancel_running(ctx: Context, dataset: str) -> None:
     if job_id is None:
         return
     ctx.progress(f"cancel job {job_id}")
-    answer = ctx.client.request("DELETE", f"{JOBS}/{job_id}", name="cancel a running job")
+    answer = ctx.client.request("DELETE", PATHS.of_job(job_id), name="cancel a running job")
     acknowledged = answer.status == 204 or (answer.status == 200 and isinstance(answer.body, dict)
                                             and answer.body.get("status") is True)
     ctx.report.add("lifecycle", "cancel a running job", "cancelExportJob")
     _seen, last, obs = poll(ctx, job_id, "cancelled")
     problems = []
-    if acknowledged and last is not None and last.get("status") == "SUCCEEDED":
+    if acknowledged and last is not None and last.get("status") == S.succeeded:
         problems.append(finding(W.CANCEL_IGNORED, "/response/body/status",
-                                f"job {job_id} was cancelled ({answer.status}) but ended SUCCEEDED",
-                                "a cancelled job ends FAILED"))
+                                f"job {job_id} was cancelled ({answer.status}) but ended {S.succeeded}",
+                                f"a cancelled job ends {S.failed}"))
     ctx.report.add("lifecycle", "a cancelled job does not succeed", "getExportJob", problems,
                    obs.exchange if obs is not None else None)
 
@@ -238,13 +244,13 @@ def data_access(ctx: Context, job: dict[str, Any], label: str) -> None:
         batch_ids += [b.get("batchId") for b in destination["batches"] if isinstance(b, dict)]
     rows = 0
     for batch in [b for b in batch_ids if isinstance(b, str) and b]:
-        r = ctx.client.request("GET", f"/data/foundation/export/batches/{batch}/files", name="list batch files")
+        r = ctx.client.request("GET", PATHS.of_batch_files(batch), name="list batch files")
         if r.status == 404 and not rows:
             return  # the target does not offer Data Access here
         files = r.body.get("data", []) if isinstance(r.body, dict) else []
         for f in files:
             if isinstance(f, dict) and isinstance(f.get("dataSetFileId"), str):
-                content = ctx.client.request("GET", f"/data/foundation/export/files/{f['dataSetFileId']}", name="read file")
+                content = ctx.client.request("GET", PATHS.of_file(f["dataSetFileId"]), name="read file")
                 if isinstance(content.body, bytes | bytearray):
                     rows += len(content.body.splitlines())
                 elif isinstance(content.body, dict | list):
@@ -260,7 +266,7 @@ def data_access(ctx: Context, job: dict[str, Any], label: str) -> None:
 def unknown_ids(ctx: Context) -> None:
     methods = ("GET", "DELETE") if ctx.writes else ("GET",)
     for method in methods:
-        r = ctx.client.request(method, f"{JOBS}/{UNKNOWN_ID}", name=f"{method} unknown id")
+        r = ctx.client.request(method, PATHS.of_job(UNKNOWN_ID), name=f"{method} unknown id")
         problems = []
         if r.status != 404:
             problems.append(finding(W.UNKNOWN_ID, "/response/status",
@@ -271,7 +277,7 @@ def unknown_ids(ctx: Context) -> None:
 
 def negative(ctx: Context) -> None:
     creds = ctx.client.credentials
-    for header in ("Authorization", "x-api-key", "x-gw-ims-org-id", "x-sandbox-name"):
+    for header in HEADERS.credentials:
         r = ctx.client.request("GET", JOBS, params={"limit": "1"}, drop=(header,), name=f"without {header}")
         problems = []
         if not 400 <= r.status < 500:
@@ -300,7 +306,7 @@ def isolation(ctx: Context) -> None:
               ("another org", Credentials(creds.token, creds.api_key, "AECPROBE0000000000000000@AdobeOrg", creds.sandbox)))
     for label, other in others:
         problems = []
-        r = ctx.client.request("GET", f"{JOBS}/{job_id}", credentials=other, name=f"get from {label}")
+        r = ctx.client.request("GET", PATHS.of_job(job_id), credentials=other, name=f"get from {label}")
         if 200 <= r.status < 300:
             problems.append(finding(W.ISOLATION, "/response/status", f"job {job_id} is readable from {label}",
                                     "scope every lookup by org and sandbox"))
@@ -348,10 +354,10 @@ def cleanup(ctx: Context) -> list[int]:
     cancelled = []
     for job_id in ctx.created_jobs:
         try:
-            r = ctx.client.request("GET", f"{JOBS}/{job_id}", name="cleanup: read")
-            if isinstance(r.body, dict) and r.body.get("status") in TERMINAL:
+            r = ctx.client.request("GET", PATHS.of_job(job_id), name="cleanup: read")
+            if isinstance(r.body, dict) and r.body.get("status") in S.terminal:
                 continue
-            ctx.client.request("DELETE", f"{JOBS}/{job_id}", name="cleanup: cancel")
+            ctx.client.request("DELETE", PATHS.of_job(job_id), name="cleanup: cancel")
             cancelled.append(job_id)
         except (httpx.HTTPError, TargetUnstable):  # cleanup must reach every job even if one call fails
             continue

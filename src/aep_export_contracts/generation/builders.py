@@ -13,6 +13,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Protocol, TypeVar
 
+from ..spec.api import JOB_STATUSES as S
+from ..spec.api import PAGING
+
 T = TypeVar("T")
 
 __all__ = ["BUILDERS", "HypothesisSource", "RandomSource", "Source"]
@@ -228,7 +231,6 @@ def export_job_request(src: Source) -> dict[str, Any]:
     return req
 
 
-JOB_STATUSES = ("NEW", "PROCESSING", "SUCCEEDED", "FAILED", "CANCELLING", "CANCELLED")
 
 
 def _timing(start: int, end: int | None) -> dict[str, int]:
@@ -243,7 +245,7 @@ def export_job(src: Source, *, status: str | None = None, created: int | None = 
                job_id: int | None = None, org: str | None = None,
                request: dict[str, Any] | None = None) -> dict[str, Any]:
     """A job in any status, with the invariants that hold in it (echoing ``request`` when given)."""
-    status = status or src.choice(JOB_STATUSES)
+    status = status or src.choice(S.all)
     request = request if request is not None else export_job_request(src)
     created = created if created is not None else src.integer(EPOCH_2018, EPOCH_2026)
     job: dict[str, Any] = {"profileInstanceId": "ups", "jobType": "BATCH" if src.integer(0, 4) else "STREAMING"}
@@ -255,10 +257,10 @@ def export_job(src: Source, *, status: str | None = None, created: int | None = 
     job["mergePolicy"] = request.get("mergePolicy", {"id": src.choice(MERGE_POLICIES), "version": 1})
     job["status"] = status
     job["requestId"] = request_id(src)
-    finished = status in ("SUCCEEDED", "FAILED", "CANCELLED")
-    started = status != "NEW"
+    finished = status in S.terminal
+    started = status != S.created
     job["computeGatewayJobId"] = {"exportJob": uuid(src)} if started else {}
-    if status == "SUCCEEDED":
+    if status == S.succeeded:
         job["computeGatewayJobId"]["pushJob"] = uuid(src)
     start = created + src.integer(0, 500)
     metrics: dict[str, Any] = {}
@@ -271,7 +273,7 @@ def export_job(src: Source, *, status: str | None = None, created: int | None = 
             p_end = end
             p_start = min(p_start, p_end)
         metrics["profileExportTime"] = _timing(p_start, p_end)
-    if status == "SUCCEEDED" and src.boolean():
+    if status == S.succeeded and src.boolean():
         assert end is not None
         metrics["aCPDatasetWriteTime"] = _timing(end - 600, end - 10)
         metrics["totalExportedProfileCounter"] = src.integer(0, 10**6)
@@ -284,9 +286,9 @@ def export_job(src: Source, *, status: str | None = None, created: int | None = 
     if per_batch:
         destination["batches"] = [{**seg, "batchId": batch_id(src)} for seg in segments]
     else:
-        destination["batchId"] = "" if status == "FAILED" and src.boolean() else batch_id(src)
+        destination["batchId"] = "" if status == S.failed and src.boolean() else batch_id(src)
     job["destination"] = destination
-    if status == "FAILED" or (status == "CANCELLED" and src.boolean()):
+    if status == S.failed or (status in S.terminal and status in S.undocumented and src.boolean()):
         job["errors"] = [{"code": src.choice(("0090000009", "unknown", "0090000003")),
                           "msg": src.choice(("Job aborted.", "Export job was cancelled", "Dataset not found")),
                           "callStack": "com.adobe.aep.unifiedprofile.common.logging.Logger"}
@@ -311,10 +313,10 @@ def export_job_list(src: Source) -> dict[str, Any]:
     cursor = f"{records[-1]['creationTime']}_{records[-1]['id']}" if records else ""
     listing: dict[str, Any] = {
         "records": records,
-        "page": {"sortField": "createdTime", "sort": "desc", "pageOffset": cursor, "pageSize": limit},
+        "page": {"sortField": PAGING.sort_field, "sort": PAGING.sort, "pageOffset": cursor, "pageSize": limit},
     }
     if count == limit:
-        listing["link"] = {"next": f"/export/jobs/?limit={limit}&offset={cursor}"}
+        listing["link"] = {"next": PAGING.link(f"limit={limit}&offset={cursor}")}
     elif src.boolean():
         listing["link"] = {"next": ""}
     return listing

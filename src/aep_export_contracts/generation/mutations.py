@@ -12,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..spec.contracts import escape
+from ..spec.api import JOB_STATUSES as S
+from ..spec.api import PAGING
+from ..spec.contracts import CONTRACT_NAMES, escape, required_paths
 from .builders import Source, batch_id, hexes
 
 __all__ = ["MUTATIONS", "Mutation", "mutations_for"]
@@ -63,14 +65,8 @@ def _p(*parts: str | int) -> str:
 
 # ---- schema rules ------------------------------------------------------------------------------
 
-REQUIRED_PATHS: dict[str, list[tuple[str, ...]]] = {
-    "export-job-request": [("destination",), ("schema",), ("destination", "datasetId"), ("schema", "name")],
-    "export-job": [("id",), ("jobType",), ("status",), ("destination",), ("schema",), ("metrics",),
-                   ("creationTime",), ("updateTime",), ("imsOrgId",)],
-    "export-job-list": [("records",), ("page",)],
-    "export-job-cancel": [("status",), ("message",)],
-    "dataset-request": [("name",), ("schemaRef",), ("schemaRef", "id")],
-}
+#: the paths each contract requires, read from the contracts (those with none have no drop mutation)
+REQUIRED_PATHS = {name: list(paths) for name in CONTRACT_NAMES if (paths := required_paths(name))}
 
 
 def _drop(contract: str) -> Apply:
@@ -300,7 +296,7 @@ def updated_before_created(job: Any, src: Source) -> str | None:
 
 @mutation("AEC205", JOB)
 def succeeded_without_end(job: Any, src: Source) -> str | None:
-    job["status"] = "SUCCEEDED"
+    job["status"] = S.succeeded
     job.pop("errors", None)
     job["metrics"]["totalTime"].pop("endTimeInMs", None)
     job["metrics"]["totalTime"].pop("totalTimeInMs", None)
@@ -309,14 +305,14 @@ def succeeded_without_end(job: Any, src: Source) -> str | None:
 
 @mutation("AEC206", JOB)
 def failed_without_errors(job: Any, src: Source) -> str | None:
-    job["status"] = "FAILED"
+    job["status"] = S.failed
     job.pop("errors", None)
     return "/errors"
 
 
 @mutation("AEC207", JOB)
 def new_with_end_time(job: Any, src: Source) -> str | None:
-    job["status"] = "NEW"
+    job["status"] = S.created
     timing = job["metrics"]["totalTime"]
     timing["endTimeInMs"] = timing["startTimeInMs"] + 1000
     timing["totalTimeInMs"] = 1000
@@ -340,7 +336,7 @@ def dataset_id_spelling(job: Any, src: Source) -> str | None:
 
 @mutation("AEC210", JOB)
 def cancelling_status(job: Any, src: Source) -> str | None:
-    job["status"] = "CANCELLING"
+    job["status"] = S.undocumented[0]
     return "/status"
 
 
@@ -392,7 +388,7 @@ def records_out_of_order(listing: Any, src: Source) -> str | None:
     listing["page"]["pageOffset"] = f"{records[-1]['creationTime']}_{records[-1]['id']}"
     if listing.get("link", {}).get("next"):
         page = listing["page"]
-        listing["link"]["next"] = f"/export/jobs/?limit={page['pageSize']}&offset={page['pageOffset']}"
+        listing["link"]["next"] = PAGING.link(f"limit={page['pageSize']}&offset={page['pageOffset']}")
     return "/records/1"
 
 
@@ -408,7 +404,7 @@ def page_longer_than_size(listing: Any, src: Source) -> str | None:
 @mutation("AEC303", LIST)
 def next_on_last_page(listing: Any, src: Source) -> str | None:
     listing["page"]["pageSize"] = len(listing["records"]) + 1
-    listing["link"] = {"next": f"/export/jobs/?limit={len(listing['records']) + 1}&offset=1538573416687_722"}
+    listing["link"] = {"next": PAGING.link(f"limit={len(listing['records']) + 1}&offset=1538573416687_722")}
     return "/link/next"
 
 

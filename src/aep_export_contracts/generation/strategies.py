@@ -19,8 +19,10 @@ import orjson
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from ..engine.exchange import Exchange, validate_exchange
+from ..engine.exchange import validate_exchange
 from ..engine.payload import validate_bytes
+from ..http import Exchange
+from ..spec.api import HEADERS, JOB_STATUSES, JSON_MEDIA_TYPE, PATHS, PRODUCTION_URL, RESPONSE_HEADERS, operation
 from ..spec.contracts import CONTRACT_NAMES
 from . import builders as B
 from .builders import BUILDERS, HypothesisSource, RandomSource, Source
@@ -178,16 +180,20 @@ def invalid(contract: str) -> st.SearchStrategy[Labelled]:
 
 # ---- exchanges ---------------------------------------------------------------------------------
 
-BASE = "https://platform.adobe.io"
-JOBS = "/data/core/ups/export/jobs"
+BASE = PRODUCTION_URL
+JOBS = PATHS.jobs
 
 
 def _headers(org: str, post: bool) -> dict[str, str]:
-    headers = {"Authorization": "Bearer aec-local-token", "x-api-key": "aec-local-key",
-               "x-gw-ims-org-id": org, "x-sandbox-name": "dev"}
+    headers = {HEADERS.authorization: HEADERS.bearer_prefix + "aec-local-token", HEADERS.api_key: "aec-local-key",
+               HEADERS.org: org, HEADERS.sandbox: "dev"}
     if post:
-        headers["Content-Type"] = "application/json"
+        headers[HEADERS.content_type] = JSON_MEDIA_TYPE
     return headers
+
+
+def _ok(operation_id: str) -> int:
+    return operation(operation_id).success_status
 
 
 def build_exchange(src: Source) -> dict[str, Any]:
@@ -196,30 +202,32 @@ def build_exchange(src: Source) -> dict[str, Any]:
     kind = src.choice(("create", "get", "list", "cancel", "dataset"))
     if kind == "create":
         request = B.export_job_request(src)
-        job = copy.deepcopy(B.export_job(src, status="NEW", org=org, request=request))
+        job = copy.deepcopy(B.export_job(src, status=JOB_STATUSES.created, org=org, request=request))
         return {"method": "POST", "url": BASE + JOBS, "request_headers": _headers(org, True),
-                "request_body": request, "status": 200,
-                "response_headers": {"X-Location": f"{BASE}{JOBS}/{job['id']}"}, "response_body": job}
+                "request_body": request, "status": _ok("createExportJob"),
+                "response_headers": {RESPONSE_HEADERS.job_location: BASE + PATHS.of_job(job["id"])}, "response_body": job}
     if kind == "get":
         job = B.export_job(src, org=org)
-        return {"method": "GET", "url": f"{BASE}{JOBS}/{job['id']}", "request_headers": _headers(org, False),
-                "request_body": None, "status": 200, "response_headers": {}, "response_body": job}
+        return {"method": "GET", "url": BASE + PATHS.of_job(job["id"]), "request_headers": _headers(org, False),
+                "request_body": None, "status": _ok("getExportJob"), "response_headers": {}, "response_body": job}
     if kind == "list":
         listing = B.export_job_list(src)
         for record in listing["records"]:
             record["imsOrgId"] = org
         return {"method": "GET", "url": f"{BASE}{JOBS}?limit={listing['page']['pageSize']}",
-                "request_headers": _headers(org, False), "request_body": None, "status": 200,
+                "request_headers": _headers(org, False), "request_body": None, "status": _ok("listExportJobs"),
                 "response_headers": {}, "response_body": listing}
     if kind == "cancel":
         with_body = src.boolean()
-        return {"method": "DELETE", "url": f"{BASE}{JOBS}/{src.integer(1, 10**6)}",
-                "request_headers": _headers(org, False), "request_body": None, "status": 200 if with_body else 204,
+        codes = operation("cancelExportJob").success_statuses  # with a body, then without
+        return {"method": "DELETE", "url": BASE + PATHS.of_job(src.integer(1, 10**6)),
+                "request_headers": _headers(org, False), "request_body": None, "status": codes[0] if with_body else codes[-1],
                 "response_headers": {}, "response_body": B.export_job_cancel(src) if with_body else None}
     request = B.dataset_request(src)
     answer = B.dataset_response(src)
-    return {"method": "POST", "url": f"{BASE}/data/foundation/catalog/dataSets", "request_headers": _headers(org, True),
-            "request_body": request, "status": 201, "response_headers": {"Location": answer[0][1:]},
+    return {"method": "POST", "url": BASE + PATHS.datasets, "request_headers": _headers(org, True),
+            "request_body": request, "status": _ok("createDataset"),
+            "response_headers": {RESPONSE_HEADERS.dataset_location: answer[0][1:]},
             "response_body": answer}
 
 
@@ -268,7 +276,7 @@ def _exchange_mutation(ex: dict[str, Any], src: Source) -> tuple[str, str, str] 
         ex["status"] = 201
         return "AEC504", "/response/status", "created-201"
     if name == "location" and op in ("create", "dataset"):
-        header = "X-Location" if op == "create" else "Location"
+        header = RESPONSE_HEADERS.job_location if op == "create" else RESPONSE_HEADERS.dataset_location
         ex["response_headers"].pop(header)
         return "AEC505", f"/response/headers/{header.lower()}", "no-location"
     if name == "body" and op in ("cancel", "get"):
@@ -294,7 +302,7 @@ def _exchange_mutation(ex: dict[str, Any], src: Source) -> tuple[str, str, str] 
         destination["segmentPerBatch"] = False
         return "AEC510", "/response/body/destination/batchId", "no-batch"
     if name == "id" and op == "get":
-        ex["url"] = f"{BASE}{JOBS}/{ex['response_body']['id'] + 1}"
+        ex["url"] = BASE + PATHS.of_job(ex['response_body']['id'] + 1)
         return "AEC511", "/response/body/id", "other-job"
     if name == "limit" and op == "list" and len(ex["response_body"]["records"]) >= 2:
         ex["url"] = f"{BASE}{JOBS}?limit={len(ex['response_body']['records']) - 1}"

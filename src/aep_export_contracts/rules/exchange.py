@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..findings import Finding, Severity
+from ..spec.api import HEADERS, JOB_STATUSES, JSON_MEDIA_TYPE, PAGING
 from . import REGISTRY, Hit, Rule, rule
 from .util import as_int, as_list, dig, ptr
 
 if TYPE_CHECKING:
-    from ..engine.exchange import Exchange, ExchangeView, Operation
+    from ..http import Exchange, ExchangeView
+    from ..spec.api import Operation
 
 EXCHANGE = ("exchange",)
 
@@ -53,8 +54,14 @@ ACCEPTED_INVALID = _meta(
     "A request body that breaks its contract must be rejected with a 4xx answer; a 2xx answer means the "
     "server accepted a payload the API does not allow.")
 
-TRANSLATED = {"behörighet": "Authorization", "innehållstyp": "Content-Type", "auktorisering": "Authorization"}
-CURSOR = re.compile(r"\d+_\d+")
+#: translated header names the tutorial prints, and the real header each stands for
+TRANSLATED = {"behörighet": HEADERS.authorization, "innehållstyp": HEADERS.content_type,
+              "auktorisering": HEADERS.authorization}
+#: the spelling of each required header, by its lower-case name
+SPELLING = {h.lower(): h for h in (*HEADERS.credentials, HEADERS.content_type)}
+
+
+_AUTHORIZATION, _CONTENT_TYPE = HEADERS.authorization.lower(), HEADERS.content_type.lower()
 
 
 def unknown_operation(exchange: Exchange, candidates: list[Operation]) -> Iterator[Finding]:
@@ -76,19 +83,20 @@ def missing_headers(exchange: Exchange, op: Operation) -> Iterator[Finding]:
     for name in op.required_headers:
         value = sent.get(name)
         if value is None:
-            proper = "Authorization" if name == "authorization" else "Content-Type" if name == "content-type" else name
+            proper = SPELLING.get(name, name)
             translated = {TRANSLATED[k]: k for k in sent if k in TRANSLATED}
             hint = f"send '{proper}'"
             if proper in translated:
                 hint = f"'{translated[proper]}' is a translated header name: send '{proper}'"
             yield MISSING_HEADER.finding(ptr("request", "headers", name), f"required header {proper!r} is not sent",
                                          hint)
-        elif name == "authorization" and not value.startswith("Bearer "):
-            yield MISSING_HEADER.finding(ptr("request", "headers", name), "Authorization is not a Bearer token",
-                                         "send 'Bearer {ACCESS_TOKEN}'")
-        elif name == "content-type" and value.split(";")[0].strip().lower() != "application/json":
-            yield MISSING_HEADER.finding(ptr("request", "headers", name), f"Content-Type is {value[:60]!r}",
-                                         "send application/json")
+        elif name == _AUTHORIZATION and not value.startswith(HEADERS.bearer_prefix):
+            yield MISSING_HEADER.finding(ptr("request", "headers", name),
+                                         f"{HEADERS.authorization} is not a {HEADERS.bearer_prefix.strip()} token",
+                                         f"send '{HEADERS.bearer_prefix}{{ACCESS_TOKEN}}'")
+        elif name == _CONTENT_TYPE and value.split(";")[0].strip().lower() != JSON_MEDIA_TYPE:
+            yield MISSING_HEADER.finding(ptr("request", "headers", name),
+                                         f"{HEADERS.content_type} is {value[:60]!r}", f"send {JSON_MEDIA_TYPE}")
 
 
 def query_parameters(exchange: Exchange, op: Operation) -> Iterator[Finding]:
@@ -98,13 +106,13 @@ def query_parameters(exchange: Exchange, op: Operation) -> Iterator[Finding]:
         where = ptr("request", "query", key)
         if key == "limit" and not (value.isdigit() and int(value) >= 1):
             yield QUERY.finding(where, f"limit {value[:40]!r} is not a positive integer", "send e.g. limit=50")
-        elif key == "offset" and not CURSOR.fullmatch(value):
+        elif key == "offset" and not PAGING.cursor.fullmatch(value):
             yield QUERY.finding(where, f"offset {value[:40]!r} is not a paging cursor '{{creationTimeMs}}_{{id}}'",
                                 "follow link.next (or page.pageOffset) of the previous page; the offset "
                                 "is a cursor, not a record count")
-        elif key == "status" and value not in ("NEW", "PROCESSING", "SUCCEEDED", "FAILED"):
+        elif key == "status" and value not in JOB_STATUSES.documented:
             yield QUERY.finding(where, f"status {value[:40]!r} is not a job status",
-                                "use NEW, PROCESSING, SUCCEEDED or FAILED")
+                                "use " + ", ".join(JOB_STATUSES.documented))
 
 
 def status_documented(exchange: Exchange, op: Operation, documented: bool) -> Iterator[Finding]:
@@ -153,7 +161,7 @@ def job_echo(view: ExchangeView) -> Iterator[Hit]:
       operations=("createExportJob", "getExportJob", "listExportJobs"))
 def org_echo(view: ExchangeView) -> Iterator[Hit]:
     """A job's imsOrgId is the org the request was sent for (x-gw-ims-org-id)."""
-    org = view.exchange.request_headers.get("x-gw-ims-org-id")
+    org = view.exchange.request_headers.get(HEADERS.org.lower())
     jobs: list[tuple[str, Any]] = []
     if _is_job_answer(view):
         jobs.append(("/response/body", view.response))

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ..spec.api import PAGING
 from . import Hit, rule
 from .util import as_int, as_list, dig, ptr
 
@@ -86,7 +87,7 @@ def page_cursor(listing: Any) -> Iterator[Hit]:
         parts = urlsplit(nxt)
         if parts.scheme or parts.netloc or not nxt.startswith("/"):
             yield Hit(ptr("link", "next"), f"link.next {nxt[:120]!r} is not a relative reference",
-                      "send a path such as '/export/jobs/?limit=2&offset={creationTime}_{id}'")
+                      f"send a path such as '{PAGING.link('limit=2&offset={creationTime}_{id}')}'")
         sent = parse_qs(parts.query).get("offset")
         if expected is not None and sent and sent[0] != expected:
             yield Hit(ptr("link", "next"), f"link.next resumes at {sent[0]!r}, not after the last record "

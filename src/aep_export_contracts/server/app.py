@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from ..engine.payload import validate_bytes
 from ..findings import Severity
 from ..rules.dataset import PROFILE_UNION_IDS
+from ..spec.api import HEADERS, JOB_STATUSES, JSON_MEDIA_TYPE, PAGING, PATHS, RESPONSE_HEADERS, operation
 from . import jobs as J
 from .clock import Clock
 from .faults import FAULTS
@@ -26,9 +27,7 @@ from .store import JobRow, Store
 
 DEFAULT_TOKEN = "aec-local-token"
 DEFAULT_API_KEY = "aec-local-key"
-JOBS = "/data/core/ups/export/jobs"
-CURSOR = re.compile(r"(\d+)_(\d+)")
-STATUSES = ("NEW", "PROCESSING", "SUCCEEDED", "FAILED")
+S = JOB_STATUSES
 
 
 @dataclass
@@ -51,6 +50,11 @@ class ServerConfig:
             raise ValueError(f"unknown fault(s): {', '.join(unknown)}; known: {', '.join(FAULTS)}")
         if self.delete_status not in (200, 204):
             raise ValueError("delete status is 200 or 204")
+
+
+def _route(template: str) -> re.Pattern[str]:
+    """A path template as a pattern: each {parameter} one path segment, a trailing slash allowed."""
+    return re.compile(re.sub(r"\\\{[^}]+\\\}", "([^/]+)", re.escape(template)) + "/?")
 
 
 class Reply(Exception):
@@ -144,20 +148,21 @@ class ReferenceServer:
     def scope(self, headers: dict[str, str]) -> tuple[str, str]:
         cfg = self.config
         if not self.has("ignore-auth"):
-            auth = headers.get("authorization")
+            auth = headers.get(HEADERS.authorization.lower())
             if not auth:
                 raise gateway(401, "401013", "Oauth token is missing.")
-            if not auth.startswith("Bearer ") or not secrets.compare_digest(auth[7:], cfg.token):
+            prefix = HEADERS.bearer_prefix
+            if not auth.startswith(prefix) or not secrets.compare_digest(auth[len(prefix):], cfg.token):
                 raise gateway(401, "401013", "Oauth token is not valid")
-            key = headers.get("x-api-key")
+            key = headers.get(HEADERS.api_key)
             if not key or not secrets.compare_digest(key, cfg.api_key):
                 raise gateway(403, "403000", "Api Key is invalid")
-        org = headers.get("x-gw-ims-org-id", "")
-        sandbox = headers.get("x-sandbox-name", "")
+        org = headers.get(HEADERS.org, "")
+        sandbox = headers.get(HEADERS.sandbox, "")
         if not org:
-            raise gateway(400, "400003", "Header x-gw-ims-org-id is required")
+            raise gateway(400, "400003", f"Header {HEADERS.org} is required")
         if not sandbox:
-            raise gateway(400, "400003", "Header x-sandbox-name is required")
+            raise gateway(400, "400003", f"Header {HEADERS.sandbox} is required")
         return org, sandbox
 
     def sandbox_filter(self, sandbox: str) -> str | None:
@@ -165,9 +170,9 @@ class ReferenceServer:
 
     # bodies
     def parse_body(self, raw: bytes, headers: dict[str, str], contract: str) -> dict[str, Any]:
-        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != "application/json":
-            raise service_error(415, "UnsupportedMediaType", "send Content-Type: application/json")
+        content_type = headers.get(HEADERS.content_type.lower(), "").split(";")[0].strip().lower()
+        if content_type != JSON_MEDIA_TYPE:
+            raise service_error(415, "UnsupportedMediaType", f"send {HEADERS.content_type}: {JSON_MEDIA_TYPE}")
         report = validate_bytes(raw, contract)
         errors = [f for f in report.findings if f.severity is Severity.ERROR]
         if errors and not self.has("accept-invalid"):
@@ -187,7 +192,8 @@ class ReferenceServer:
         now = self.config.clock.now_ms()
         dataset_id = hashlib.sha256(f"{org}|{sandbox}|{now}|{secrets.token_hex(8)}".encode()).hexdigest()[:24]
         self.store.add_dataset(org, sandbox, dataset_id, body, now)
-        return Reply(201, [f"@/dataSets/{dataset_id}"], {"Location": f"/data/foundation/catalog/dataSets/{dataset_id}"})
+        return Reply(operation("createDataset").success_status, [f"@/dataSets/{dataset_id}"],
+                     {RESPONSE_HEADERS.dataset_location: f"{PATHS.datasets}/{dataset_id}"})
 
     # jobs
     def create_job(self, org: str, sandbox: str, headers: dict[str, str], body: dict[str, Any]) -> Reply:
@@ -207,22 +213,22 @@ class ReferenceServer:
         job_id = self.store.add_job(org, sandbox, now, body, secrets.token_hex(16), failure, instance)
         row = self.store.job(job_id, None, None)
         assert row is not None
-        job = self.present(J.render(row, now, self.config.job_seconds, force="NEW"), row)
-        status = 201 if self.has("create-201") else 200
-        headers_out = {} if self.has("no-x-location") else {"X-Location": f"{JOBS}/{job_id}"}
+        job = self.present(J.render(row, now, self.config.job_seconds, force=S.created), row)
+        status = 201 if self.has("create-201") else operation("createExportJob").success_status
+        headers_out = {} if self.has("no-x-location") else {RESPONSE_HEADERS.job_location: PATHS.of_job(job_id)}
         return Reply(status, job, headers_out)
 
     def job_view(self, row: JobRow, *, reading: bool = False) -> dict[str, Any]:
         now = self.config.clock.now_ms()
         status, _ = J.status_at(row, now, self.config.job_seconds)
-        exported = self.write_batches(row) if status == "SUCCEEDED" else None
+        exported = self.write_batches(row) if status == S.succeeded else None
         job = J.render(row, now, self.config.job_seconds, exported=exported)
-        if reading and self.has("status-backwards") and job["status"] == "SUCCEEDED":
+        if reading and self.has("status-backwards") and job["status"] == S.succeeded:
             with self._lock:
                 self._reads[row.id] = self._reads.get(row.id, 0) + 1
                 odd = self._reads[row.id] % 2 == 0
             if odd:
-                job["status"] = "PROCESSING"
+                job["status"] = S.running
         return self.present(job, row)
 
     def present(self, job: dict[str, Any], row: JobRow) -> dict[str, Any]:
@@ -262,7 +268,7 @@ class ReferenceServer:
     def cancel(self, row: JobRow) -> Reply:
         now = self.config.clock.now_ms()
         status, _ = J.status_at(row, now, self.config.job_seconds)
-        if status not in ("NEW", "PROCESSING"):
+        if status not in S.cancellable:
             return Reply(200, {"status": False, "message": f"Export job has already finished ({status})"})
         if not self.has("cancel-ignored"):
             self.store.cancel(row.id, now)
@@ -278,13 +284,13 @@ class ReferenceServer:
         offset = query.get("offset", [""])[0]
         cursor = None
         if offset:
-            m = CURSOR.fullmatch(offset)
-            if m is None:
+            if PAGING.cursor.fullmatch(offset) is None:
                 raise service_error(400, "BadRequestError", "offset is the cursor '{creationTime}_{id}' of link.next")
-            cursor = (int(m.group(1)), int(m.group(2)))
+            created, _, job_id = offset.partition("_")
+            cursor = (int(created), int(job_id))
         status_filter = query.get("status", [""])[0]
-        if status_filter and status_filter not in STATUSES:
-            raise service_error(400, "BadRequestError", f"status is one of {', '.join(STATUSES)}")
+        if status_filter and status_filter not in S.documented:
+            raise service_error(400, "BadRequestError", f"status is one of {', '.join(S.documented)}")
         ascending = self.has("list-ascending")
         rows = self.store.all_jobs(org, self.sandbox_filter(sandbox))
         if ascending:
@@ -311,9 +317,9 @@ class ReferenceServer:
             params = {"limit": str(limit), "offset": next_cursor}
             if status_filter:
                 params["status"] = status_filter
-            link = f"/export/jobs/?{urlencode(params)}"
+            link = PAGING.link(urlencode(params))
         body = {"records": [v for _, v in page],
-                "page": {"sortField": "createdTime", "sort": "asc" if ascending else "desc",
+                "page": {"sortField": PAGING.sort_field, "sort": "asc" if ascending else PAGING.sort,
                          "pageOffset": next_cursor, "pageSize": limit},
                 "link": {"next": link}}
         return Reply(200, body)
@@ -324,7 +330,7 @@ class ReferenceServer:
         if not files:
             raise service_error(404, "NotFound", f"batch {batch[:40]!r} has no files here")
         data = [{"dataSetFileId": fid, "dataSetId": ds, "version": "1.0.0", "records": n, "size": size,
-                 "_links": {"self": {"href": f"/data/foundation/export/files/{fid}"}}}
+                 "_links": {"self": {"href": PATHS.of_file(fid)}}}
                 for fid, ds, n, size in files]
         return Reply(200, {"data": data, "_page": {"limit": 100, "count": len(data)}, "_links": {}})
 
@@ -332,16 +338,13 @@ class ReferenceServer:
         content = self.store.file(org, sandbox, file_id)
         if content is None:
             raise service_error(404, "NotFound", f"file {file_id[:60]!r} not found")
-        return Reply(200, content, {"Content-Type": "application/x-ndjson"})
+        return Reply(200, content, {HEADERS.content_type: "application/x-ndjson"})
 
     # routing
-    ROUTES: ClassVar[tuple[tuple[str, re.Pattern[str]], ...]] = (
-        ("dataset", re.compile(r"/data/foundation/catalog/dataSets/?")),
-        ("jobs", re.compile(r"/data/core/ups/export/jobs/?")),
-        ("job", re.compile(r"/data/core/ups/export/jobs/([^/]+)/?")),
-        ("batch-files", re.compile(r"/data/foundation/export/batches/([^/]+)/files/?")),
-        ("file", re.compile(r"/data/foundation/export/files/([^/]+)/?")),
-    )
+    ROUTES: ClassVar[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
+        (name, _route(template)) for name, template in (
+            ("dataset", PATHS.datasets), ("jobs", PATHS.jobs), ("job", PATHS.job),
+            ("batch-files", PATHS.batch_files), ("file", PATHS.file)))
     METHODS: ClassVar[dict[str, tuple[str, ...]]] = {"dataset": ("POST",), "jobs": ("GET", "POST"), "job": ("GET", "DELETE"),
                "batch-files": ("GET",), "file": ("GET",)}
 
@@ -360,7 +363,7 @@ class ReferenceServer:
             if wait is not None:
                 seconds = max(1, int(wait + 0.999))
                 raise Reply(429, {"message": "Too many requests", "cause": "rate limit", "statusCode": "429",
-                                  "retryAfterMs": str(seconds * 1000)}, {"Retry-After": str(seconds)})
+                                  "retryAfterMs": str(seconds * 1000)}, {RESPONSE_HEADERS.retry_after: str(seconds)})
         org, sandbox = self.scope(headers)
         query = parse_qs(parts.query, keep_blank_values=True)
         if name == "dataset":
@@ -415,9 +418,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             payload = json.dumps(reply.body).encode()
         self.send_response(reply.status)
-        content_type = reply.headers.pop("Content-Type", "application/json")
+        content_type = reply.headers.pop(HEADERS.content_type, JSON_MEDIA_TYPE)
         if payload:
-            self.send_header("Content-Type", content_type)
+            self.send_header(HEADERS.content_type, content_type)
         for key, value in reply.headers.items():
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(payload)))

@@ -256,3 +256,31 @@ def key_tree(name: str) -> KeyTree:
     """The keys a contract knows, derived from its schema."""
     contents = schema(name)
     return _build_tree(contents, contents["$id"])
+
+
+def _required(root: dict[str, Any], base: str) -> Iterator[tuple[str, ...]]:
+    """Required paths, breadth first: every required key of a level before those below it."""
+    level: list[tuple[dict[str, Any], str, tuple[str, ...]]] = [(root, base, ())]
+    for _ in range(10):
+        below: list[tuple[dict[str, Any], str, tuple[str, ...]]] = []
+        for node, uri, path in level:
+            node, uri = _resolve(node, uri)
+            props = node.get("properties", {})
+            for key in node.get("required", []):
+                yield (*path, key)
+                if isinstance(props.get(key), dict):
+                    below.append((props[key], uri, (*path, key)))
+        if not below:
+            return
+        level = below
+
+
+@cache
+def required_paths(name: str) -> tuple[tuple[str, ...], ...]:
+    """Every path the contract requires: each required key, and the required keys of required objects.
+
+    Read from ``required`` and ``properties`` (through ``$ref``); keys required only inside an
+    ``anyOf`` branch are not listed.
+    """
+    contents = schema(name)
+    return tuple(_required(contents, contents["$id"]))

@@ -12,12 +12,26 @@ import calendar
 import re
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["fields_problem", "is_field_list", "is_rfc3339", "rfc3339_moment", "rfc3339_problem", "rfc3339_to_ms"]
+from .contracts import schema
 
-_PATH_ELEMENT = re.compile(r"[A-Za-z_@$][A-Za-z0-9_@$:-]*(?:\.[A-Za-z_@$][A-Za-z0-9_@$:-]*)*")
+__all__ = ["FIELD_PATH", "fields_problem", "is_field_list", "is_rfc3339", "rfc3339_moment", "rfc3339_problem", "rfc3339_to_ms"]
 
 
-_FIELD_LIST = re.compile(rf" *{_PATH_ELEMENT.pattern} *(?:, *{_PATH_ELEMENT.pattern} *)*")
+
+def _field_path() -> str:
+    """One dot path of the contract's fieldList pattern, which is '^ *P *(?:, *P *)*' and an end of input."""
+    pattern = str(schema("defs")["$defs"]["fieldList"]["pattern"])
+    head, sep, _rest = pattern.partition(" *(?:, *")
+    element = head.removeprefix("^ *")
+    if not sep or pattern != f"^ *{element} *(?:, *{element} *)*(?![\\s\\S])":
+        raise RuntimeError("the contract's fieldList pattern is no longer '^ *P *(?:, *P *)*' with an end of input")
+    return element
+
+
+#: the pattern of one XDM dot path in a 'fields' list, read from the contract
+FIELD_PATH = _field_path()
+_PATH_ELEMENT = re.compile(FIELD_PATH)
+_FIELD_LIST = re.compile(rf" *{FIELD_PATH} *(?:, *{FIELD_PATH} *)*")
 
 
 def is_field_list(value: str) -> bool:

@@ -1,0 +1,151 @@
+"""The HTTP exchange model: one request and its response, as recorded, sent or parsed from curl.
+
+No validation happens here. Findings point into an exchange document::
+
+    {"request": {"method", "path", "query", "headers", "body"},
+     "response": {"status", "headers", "body"}}
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+from urllib.parse import SplitResult, parse_qsl, urlsplit
+
+from .spec.api import Operation
+
+__all__ = ["Exchange", "ExchangeView", "Headers", "from_curl"]
+
+
+class Headers(dict[str, str]):
+    """Header names folded to lower case."""
+
+    @classmethod
+    def of(cls, headers: Mapping[str, Any] | None) -> Headers:
+        if isinstance(headers, Headers):
+            return headers
+        # a header sent once, as vcrpy records it (a one-item list of text), takes the short way
+        return cls({(k if k.__class__ is str else str(k)).lower():
+                    v[0] if v.__class__ is list and len(v) == 1 and v[0].__class__ is str else _header_value(v)
+                    for k, v in (headers or {}).items()})
+
+
+def _header_value(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+
+
+@lru_cache(maxsize=4096)
+def _split(url: str) -> SplitResult:
+    return urlsplit(url)
+
+
+@dataclass
+class Exchange:
+    """One request and (optionally) its response. Bodies are bytes, text or parsed JSON values."""
+
+    method: str
+    url: str
+    request_headers: Headers = field(default_factory=Headers)
+    request_body: Any = None
+    status: int | None = None
+    response_headers: Headers = field(default_factory=Headers)
+    response_body: Any = None
+    name: str | None = None
+
+    @classmethod
+    def make(cls, method: str, url: str, *, request_headers: Mapping[str, Any] | None = None,
+             request_body: Any = None, status: int | None = None,
+             response_headers: Mapping[str, Any] | None = None, response_body: Any = None,
+             name: str | None = None) -> Exchange:
+        return cls(method.upper(), url, Headers.of(request_headers), request_body, status,
+                   Headers.of(response_headers), response_body, name)
+
+    @property
+    def path(self) -> str:
+        return _split(self.url).path
+
+    @property
+    def query(self) -> list[tuple[str, str]]:
+        return parse_qsl(_split(self.url).query, keep_blank_values=True)
+
+
+@dataclass
+class ExchangeView:
+    """What exchange rules read: the exchange, its operation and its parsed bodies."""
+
+    exchange: Exchange
+    operation: Operation
+    request: Any
+    request_ok: bool
+    response: Any
+    response_ok: bool
+
+
+
+
+def _first_command(text: str) -> str:
+    """The first shell command of ``text``: an unquoted newline not escaped by a backslash ends it."""
+    out: list[str] = []
+    quote = ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == quote:
+                quote = ""
+            elif ch == "\\" and quote == '"' and i + 1 < len(text):
+                out.append(ch)
+                i += 1
+                ch = text[i]
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "\\" and i + 1 < len(text) and text[i + 1] == "\n":
+            i += 2
+            out.append(" ")
+            continue
+        elif ch == "\n" and "".join(out).strip():
+            break
+        out.append(ch)
+        i += 1
+    return "".join(out).strip()
+
+
+def from_curl(text: str, *, status: int | None = None, response_body: Any = None,
+              response_headers: Mapping[str, Any] | None = None, name: str | None = None) -> Exchange:
+    """Build an exchange from a curl command as a shell would run it.
+
+    Only the first command counts: a line that does not end in a backslash ends the command, so a
+    header on the next line is never sent (as a shell would treat it).
+    """
+    command = _first_command(text)
+    if not command:
+        raise ValueError("no curl command in the text")
+    words = shlex.split(command)
+    if not words or words[0] != "curl":
+        raise ValueError("the text does not start with a curl command")
+    method, url, headers, body, explicit = "GET", "", {}, None, False
+    i = 1
+    while i < len(words):
+        word = words[i]
+        if word in ("-X", "--request"):
+            method, explicit = words[i + 1], True
+            i += 2
+        elif word in ("-H", "--header"):
+            key, _, value = words[i + 1].partition(":")
+            headers[key.strip()] = value.strip()
+            i += 2
+        elif word in ("-d", "--data", "--data-raw", "--data-binary"):
+            body = words[i + 1]
+            if not explicit:
+                method = "POST"
+            i += 2
+        elif word.startswith("-"):
+            i += 1
+        else:
+            url = word
+            i += 1
+    return Exchange.make(method, url, request_headers=headers, request_body=body, status=status,
+                         response_headers=response_headers, response_body=response_body, name=name)
