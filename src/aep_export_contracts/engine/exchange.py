@@ -20,12 +20,18 @@ _ABSENT: Any = object()
 
 def parse_body(value: Any) -> tuple[Any, Finding | None, bool]:
     """(parsed body, parse problem, present?) of a raw or parsed body."""
+    return _parse_body(value)[:3]
+
+
+def _parse_body(value: Any) -> tuple[Any, Finding | None, bool, bool]:
+    """(parsed body, parse problem, present?, checked?): ``checked`` when a parser that refuses what
+    JSON cannot carry read it; a parsed value, or one Python's parser read, still needs the sanity pass."""
     if value is _ABSENT or value is None or value in (b"", ""):
-        return None, None, False
+        return None, None, False, True
     if isinstance(value, bytes | bytearray | str):
-        parsed, problem = parse_json(bytes(value) if not isinstance(value, str) else value)
-        return parsed, problem, True
-    return value, None, True
+        parsed, problem, checked = parse_json(bytes(value) if not isinstance(value, str) else value)
+        return parsed, problem, True, checked
+    return value, None, True, False
 
 
 def _raw(value: Any) -> bytes | None:
@@ -37,9 +43,8 @@ def _raw(value: Any) -> bytes | None:
     return None
 
 
-def _body_findings(value: Any, parsed: Any, contract: str, prefix: str) -> list[Finding]:
-    raw = _raw(value)
-    return [f.at(prefix) for f in payload_findings(parsed, contract, checked=raw is not None, raw=raw)]
+def _body_findings(value: Any, parsed: Any, contract: str, prefix: str, checked: bool) -> list[Finding]:
+    return [f.at(prefix) for f in payload_findings(parsed, contract, checked=checked, raw=_raw(value))]
 
 
 def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) -> Report:
@@ -56,12 +61,12 @@ def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) ->
     request_ok = False
     if not rejected:
         request_findings = [*X.missing_headers(exchange, op), *X.query_parameters(exchange, op)]
-        request, problem, present = parse_body(exchange.request_body)
+        request, problem, present, checked = _parse_body(exchange.request_body)
         if problem is not None:
             request_findings.append(problem.at("/request/body"))
         elif op.request_contract and present:
             request_findings.extend(_body_findings(exchange.request_body, request, op.request_contract,
-                                                   "/request/body"))
+                                                   "/request/body", checked))
         elif op.request_contract and not present:
             request_findings.append(X.BODY.finding("/request/body", f"{op.operation_id} needs a JSON body", ""))
         request_ok = present and not any(f.severity == "error" for f in request_findings)
@@ -73,7 +78,7 @@ def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) ->
         documented, contract = op.response_contract(exchange.status)
         out.extend(X.status_documented(exchange, op, documented))
         out.extend(X.response_headers(exchange, op))
-        response, problem, present = parse_body(exchange.response_body)
+        response, problem, present, checked = _parse_body(exchange.response_body)
         if problem is not None:
             out.append(problem.at("/response/body"))
         elif documented and contract is None and present:
@@ -83,7 +88,7 @@ def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) ->
             out.append(X.BODY.finding("/response/body", f"a {exchange.status} answer of {op.operation_id} "
                                       f"has a {contract} body, but this one is empty", ""))
         elif contract is not None:
-            body_findings = _body_findings(exchange.response_body, response, contract, "/response/body")
+            body_findings = _body_findings(exchange.response_body, response, contract, "/response/body", checked)
             out.extend(body_findings)
             response_ok = not any(f.severity == "error" and f.rule in _SCHEMA_IDS for f in body_findings)
         body_errors = [f for f in request_findings if f.severity == "error" and f.pointer.startswith("/request/body")]

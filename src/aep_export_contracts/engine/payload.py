@@ -28,7 +28,12 @@ from ..spec.formats import fields_problem, is_field_list, is_rfc3339, rfc3339_pr
 
 __all__ = ["detect_contract", "explain", "parse_json", "validate", "validate_bytes"]
 
-MAX_DEPTH = 1000  # below orjson's own limit (1024), so bytes and Python values agree
+#: the deepest nesting a payload may have: what orjson parses (1,024 nested arrays or objects), so that
+#: a value and its JSON bytes get the same verdict
+MAX_DEPTH = 1023
+#: the most digits an integer may have: Python writes and reads no longer one as JSON text
+MAX_DIGITS = 4300
+_MAX_INT = 10**MAX_DIGITS
 MAX_STRING = 1 << 20
 _NAMES = frozenset(CONTRACT_NAMES)
 
@@ -334,8 +339,15 @@ def _sanity(payload: Any) -> list[Finding]:
         if cls is str:
             if len(value) > MAX_STRING:
                 out.append(S.OVERSIZED.finding(_pointer(path), f"a string of {len(value):,} characters", ""))
+            if not value.isascii() and _surrogate(value):
+                out.append(_lone_surrogate(path))
             continue
-        if cls is int or cls is bool or value is None:
+        if cls is int:
+            if not -_MAX_INT < value < _MAX_INT:
+                out.append(S.NOT_JSON.finding(_pointer(path), f"an integer of more than {MAX_DIGITS:,} digits "
+                                              "has no JSON text form here", "send a smaller number"))
+            continue
+        if cls is bool or value is None:
             continue
         if len(path) > MAX_DEPTH:
             out.append(S.TOO_DEEP.finding(_pointer(path), f"nesting deeper than {MAX_DEPTH} levels",
@@ -346,6 +358,9 @@ def _sanity(payload: Any) -> list[Finding]:
                 if key.__class__ is not str:
                     out.append(S.NOT_JSON.finding(_pointer(path), f"object key {_short(key)} is not a string", ""))
                     continue
+                if not key.isascii() and _surrogate(key):
+                    out.append(_lone_surrogate((*path, key)))
+                    continue
                 stack.append((sub, (*path, key)))
         elif cls is list or cls is tuple:
             stack.extend((sub, (*path, i)) for i, sub in enumerate(value))
@@ -354,13 +369,29 @@ def _sanity(payload: Any) -> list[Finding]:
                 out.append(S.NOT_JSON.finding(_pointer(path), f"{value} is not a JSON number",
                                               "JSON has no NaN or Infinity: send null or a number"))
         elif isinstance(value, str):
-            if len(value) > MAX_STRING:
-                out.append(S.OVERSIZED.finding(_pointer(path), f"a string of {len(value):,} characters", ""))
+            stack.append((str(value), path))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            stack.append((int(value), path))
         elif isinstance(value, dict | list | tuple):
             stack.append((dict(value) if isinstance(value, dict) else list(value), path))
         elif not isinstance(value, bool | int):
             out.append(S.NOT_JSON.finding(_pointer(path), f"a {type(value).__name__} is not a JSON value", ""))
     return out
+
+
+def _surrogate(text: str) -> bool:
+    """True when the text holds a lone surrogate (UTF-8, and so JSON text, cannot carry it)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _lone_surrogate(path: tuple[Any, ...]) -> Finding:
+    return S.NOT_JSON.finding(_pointer(path).encode("utf-8", "backslashreplace").decode("ascii"),
+                              "a string holds a lone surrogate, which JSON text cannot carry",
+                              "send valid Unicode text")
 
 
 class _Screened(NamedTuple):
@@ -517,6 +548,10 @@ def validate(payload: Any, contract: str | None = None, *, policy: Policy = DEFA
 def _validate(payload: Any, contract: str | None, policy: Policy, source: str | None, checked: bool,
               raw: bytes | None = None) -> Report:
     chosen = contract or detect_contract(payload)
+    if chosen is None and not checked:  # a value JSON cannot carry is that before it is any contract's
+        unfit = [f for f in _sanity(payload) if f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id)]
+        if unfit:
+            return Report.build(None, unfit, policy, source)
     if chosen is None:
         finding = S.UNDETECTED.finding("", "the payload matches none of the contracts' shapes",
                                        "name the contract with --contract (contract=...)")
@@ -524,21 +559,29 @@ def _validate(payload: Any, contract: str | None, policy: Policy, source: str | 
     return Report.build(chosen, findings(payload, chosen, checked=checked, raw=raw), policy, source)
 
 
-def parse_json(data: bytes | str) -> tuple[Any, Finding | None]:
-    """Parse JSON bytes strictly (no NaN, no duplicate-free guarantees beyond the parser's)."""
+def parse_json(data: bytes | str) -> tuple[Any, Finding | None, bool]:
+    """Parse JSON text strictly (no NaN or Infinity): (value, problem, checked).
+
+    orjson reads almost every document; ``checked`` says its value needs no sanity pass (orjson
+    refuses what JSON cannot carry and nests no deeper than ``MAX_DEPTH``). What orjson refuses but
+    the JSON grammar allows (an integer beyond 64 bits, a lone surrogate escape) is read by Python's
+    parser and comes back unchecked, so that the value path judges it exactly as ``validate`` does.
+    """
     try:
-        return orjson.loads(data), None
+        return orjson.loads(data), None, True
     except orjson.JSONDecodeError as exc:
         detail = str(exc)
         if "recursion" in detail.lower() or "depth limit" in detail.lower():  # the wording of orjson versions
-            return None, S.TOO_DEEP.finding("", "the document nests too deeply to parse", "flatten the payload")
+            return None, S.TOO_DEEP.finding("", "the document nests too deeply to parse", "flatten the payload"), True
+    if not (data.strip() if isinstance(data, str) else data.strip(b" \t\r\n")):
+        return None, S.NOT_JSON.finding("", "the document is empty", "write a JSON value"), True
     try:
-        json.loads(data, parse_constant=_reject_constant)
+        return json.loads(data, parse_constant=_reject_constant), None, False
     except RecursionError:
-        return None, S.TOO_DEEP.finding("", "the document nests too deeply to parse", "")
-    except ValueError as exc:
+        return None, S.TOO_DEEP.finding("", "the document nests too deeply to parse", "flatten the payload"), True
+    except ValueError as exc:  # UnicodeDecodeError is one too
         detail = str(exc)
-    return None, S.NOT_JSON.finding("", f"not valid JSON: {detail[:200]}", "fix the JSON syntax")
+    return None, S.NOT_JSON.finding("", f"not valid JSON: {detail[:200]}", "fix the JSON syntax"), True
 
 
 def _reject_constant(name: str) -> Any:
@@ -559,12 +602,12 @@ def validate_bytes(data: bytes | str, contract: str | None = None, *, policy: Po
             pass  # the general path below says why
         else:
             return Report.build(contract, _judge(screened, payload, data), policy, source)
-    payload, problem = parse_json(data)
+    payload, problem, checked = parse_json(data)
     if problem is not None:
         return Report.build(contract, [problem], policy, source)
     raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
-    report = _validate(payload, contract, policy, source, checked=True, raw=raw)
-    if len(data) > MAX_STRING:
+    report = _validate(payload, contract, policy, source, checked=checked, raw=raw)
+    if checked and len(data) > MAX_STRING:
         extra = [f for f in _sanity(payload) if f.rule == S.OVERSIZED.id]
         if extra:
             report = Report.build(report.contract, [*report.findings, *extra], policy, source)

@@ -1,0 +1,110 @@
+"""One way to validate a payload: a value and its JSON bytes get the same verdict and the same findings."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aep_export_contracts import CONTRACT_NAMES, validate, validate_bytes
+from aep_export_contracts.engine.payload import MAX_DEPTH
+from aep_export_contracts.generation.strategies import invalid, valid
+
+NO_JSON_FORM = {"AEC005", "AEC006"}
+
+
+def _key(report: Any) -> list[tuple[str, str, str, str]]:
+    return sorted((f.rule, str(f.severity), f.pointer, f.message) for f in report.findings)
+
+
+def assert_same(value: Any, contract: str | None) -> None:
+    """validate(value) and validate_bytes(json.dumps(value)) agree; a value JSON cannot carry is a finding."""
+    by_value = validate(value, contract)
+    try:
+        text = json.dumps(value, allow_nan=False)
+        faithful = json.loads(text) == value  # a non-string key comes back as a string: another value
+    except (ValueError, TypeError, RecursionError):
+        faithful = False
+    if not faithful:  # no JSON text carries this value: the value path says so itself
+        assert by_value.rules() & NO_JSON_FORM, by_value.findings
+        return
+    by_bytes = validate_bytes(text.encode(), contract)
+    assert (by_value.contract, by_value.valid, _key(by_value)) == (by_bytes.contract, by_bytes.valid, _key(by_bytes))
+
+
+def _nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+CANCEL = {"status": True, "message": "Export job has been marked for cancelling"}
+EDGES = [
+    ({"status": True, "message": "\udfff"}, "export-job-cancel"),  # a lone surrogate
+    ({"status": True, "message": "ok", "\ud800x": 1}, "export-job-cancel"),  # ... in a key
+    ({**CANCEL, "extra": 10**400}, "export-job-cancel"),  # beyond 64 bits: exact on both paths
+    ({**CANCEL, "message": 10**400}, "export-job-cancel"),
+    ({**CANCEL, "extra": 10**5000}, "export-job-cancel"),  # no JSON text here at all
+    ({**CANCEL, "extra": float("nan")}, "export-job-cancel"),
+    ({**CANCEL, "extra": float("inf")}, "export-job-cancel"),
+    ({1: "non-string key"}, "export-job-cancel"),
+    ({**CANCEL, "extra": -(2**63) - 1}, "export-job-cancel"),
+    ({**CANCEL, "extra": 2**64}, "export-job-cancel"),
+]
+
+
+@pytest.mark.parametrize(("value", "contract"), EDGES, ids=[str(i) for i in range(len(EDGES))])
+def test_edge_values_get_one_verdict(value: Any, contract: str) -> None:
+    assert_same(value, contract)
+
+
+def test_a_lone_surrogate_is_named_on_both_paths() -> None:
+    value = {"status": True, "message": "\udfff"}
+    for report in (validate(value, "export-job-cancel"),
+                   validate_bytes(json.dumps(value).encode(), "export-job-cancel")):
+        assert [(f.rule, f.pointer) for f in report.findings] == [("AEC005", "/message")], report.findings
+        assert "surrogate" in report.findings[0].message
+
+
+def test_huge_integers_are_findings_not_exceptions() -> None:
+    job = {"id": 1, "creationTime": 10**5000}
+    report = validate(job, "export-job")
+    assert [(f.rule, f.pointer) for f in report.findings] == [("AEC005", "/creationTime")]
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1, MAX_DEPTH + 2, MAX_DEPTH + 5])
+def test_nesting_gets_one_verdict_at_every_depth(depth: int) -> None:
+    value = {"status": True, "message": "m", "extra": _nested(depth)}
+    text = '{"status": true, "message": "m", "extra": ' + "[" * depth + "]" * depth + "}"
+    by_value, by_bytes = validate(value, "export-job-cancel"), validate_bytes(text.encode(), "export-job-cancel")
+    assert by_value.valid == by_bytes.valid
+    assert ("AEC006" in by_value.rules()) == ("AEC006" in by_bytes.rules())
+    # the whole document has depth + 1 levels: orjson's limit is 1,024
+    assert ("AEC006" in by_value.rules()) == (depth + 1 > MAX_DEPTH + 1)
+
+
+def test_the_empty_document_says_so() -> None:
+    report = validate_bytes(b"  \n", "export-job")
+    assert [(f.rule, f.message) for f in report.findings] == [("AEC005", "the document is empty")]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data(), contract=st.sampled_from(CONTRACT_NAMES))
+def test_generated_and_mutated_payloads_get_one_verdict(data: st.DataObject, contract: str) -> None:
+    value = data.draw(valid(contract)) if data.draw(st.booleans()) else data.draw(invalid(contract)).payload
+    assert_same(value, contract)
+    assert_same(value, None)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(value=st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20))
+def test_arbitrary_values_get_one_verdict(value: Any) -> None:
+    for contract in ("export-job-cancel", "error", None):
+        assert_same(value, contract)
