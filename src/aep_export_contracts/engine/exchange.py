@@ -7,7 +7,7 @@ from typing import Any
 
 from ..findings import DEFAULT_POLICY, Finding, Policy, Report
 from ..http import Exchange, ExchangeView
-from ..rules import all_rules
+from ..rules import all_rules, on_change
 from ..rules import exchange as X
 from ..spec.api import find_operation
 from .payload import findings as payload_findings
@@ -114,5 +114,8 @@ def _exchange_rules(operation_id: str) -> tuple[Any, ...]:
     """The exchange rules with something to say about an operation's exchanges."""
     return tuple(r for r in all_rules() if r.scope == "exchange" and r.check is not None
                  and (not r.operations or operation_id in r.operations))
+
+
+on_change(_exchange_rules.cache_clear)
 
 

@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
 from ..findings import DEFAULT_POLICY, Finding, Policy, Report
-from ..rules import CLOSED, Rule, rules_for
+from ..rules import CLOSED, Rule, on_change, rules_for
 from ..rules import schema as S
 from ..spec import contracts
 from ..spec.contracts import CONTRACT_NAMES, escape
@@ -406,10 +406,21 @@ class _Screened(NamedTuple):
 
 
 def clear_caches() -> None:
-    """Forget every compiled validator (after the contracts on disk were changed in-process)."""
-    for cached in (_fast, _closed, _closed_registry, _explainer, _screened, _rust_schemas, contracts.registry,
-                   contracts.closed_schemas_by_uri):
-        cached.cache_clear()
+    """Forget every compiled validator and every schema read from disk, so that the next validation
+    reads the contracts again (after they were changed in-process). The API facts of ``spec.api``
+    (paths, headers, statuses) are read once at import and stay."""
+    for cached in (contracts._files, contracts.registry, contracts.openapi_document, contracts.closed_schemas_by_uri,
+                   contracts.key_tree, contracts.required_paths, _fast, _closed, _closed_registry, _explainer,
+                   _rust_schemas):
+        clear = getattr(cached, "cache_clear", None)  # a test may stand a plain function in for one
+        if clear is not None:
+            clear()
+    _forget_rules()
+
+
+def _forget_rules() -> None:
+    """Forget what was compiled from the set of rules (their screens, the rules of each contract)."""
+    _screened.cache_clear()
     _READY.clear()
 
 
@@ -448,6 +459,8 @@ def _screened(contract: str) -> _Screened:
     return _Screened(contract, validator.is_valid, rules, record_rules, plain, screens, closed_rules,
                      _compile_screen(records_screen) if records_screen else None)
 
+
+on_change(_forget_rules)
 
 #: _screened() of each contract validate_bytes has seen, for its quick path (a dict read is cheaper than the cache)
 _READY: dict[str | None, _Screened] = {}
@@ -571,8 +584,8 @@ def parse_json(data: bytes | str) -> tuple[Any, Finding | None, bool]:
         return orjson.loads(data), None, True
     except orjson.JSONDecodeError as exc:
         detail = str(exc)
-        if "recursion" in detail.lower() or "depth limit" in detail.lower():  # the wording of orjson versions
-            return None, S.TOO_DEEP.finding("", "the document nests too deeply to parse", "flatten the payload"), True
+    # too deep for orjson (its wording varies by version): Python's parser may still read it, and then
+    # the value path names where the nesting goes too deep, as it does for the same value
     if not (data.strip() if isinstance(data, str) else data.strip(b" \t\r\n")):
         return None, S.NOT_JSON.finding("", "the document is empty", "write a JSON value"), True
     try:

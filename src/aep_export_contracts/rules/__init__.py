@@ -7,13 +7,21 @@ registry attaches its id and severity.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..findings import Finding, Severity
+from ..spec.contracts import CONTRACT_NAMES
 
-__all__ = ["CLOSED", "REGISTRY", "Hit", "Rule", "all_of", "all_rules", "any_of", "get_rule", "rule", "rules_for"]
+__all__ = ["CLOSED", "ENTRY_POINT_GROUP", "REGISTRY", "Hit", "Rule", "RuleError", "all_of", "all_rules", "any_of",
+           "get_rule", "load_rules", "meta_rule", "on_change", "rule", "rules_for"]
 
 
 class Hit(NamedTuple):
@@ -78,38 +86,82 @@ class Rule:
 
 
 REGISTRY: dict[str, Rule] = {}
+#: where each rule was registered from (a module name), for the message when two ids clash
+_ORIGIN: dict[str, str] = {}
+#: called after the set of rules changed (the engine forgets what it compiled from the old set)
+_LISTENERS: list[Callable[[], None]] = []
+
+RULE_ID = re.compile(r"[A-Z][A-Z0-9]*[0-9]{3,}")
+SCOPES = ("payload", "exchange")
+_CONTRACTS = (*CONTRACT_NAMES, "exchange")
 
 
-def _register(r: Rule) -> Rule:
+class RuleError(ValueError):
+    """A rule cannot be registered: a clashing id, an unknown contract or scope, a missing docstring."""
+
+
+def on_change(listener: Callable[[], None]) -> None:
+    """Call ``listener`` whenever a rule is registered after the first use of the registry."""
+    _LISTENERS.append(listener)
+
+
+def _register(r: Rule, origin: str = "aep_export_contracts") -> Rule:
     if r.id in REGISTRY:
-        raise ValueError(f"rule id {r.id} registered twice")
+        raise RuleError(f"rule id {r.id} is registered twice: by {_ORIGIN.get(r.id, '?')} and by {origin}")
     REGISTRY[r.id] = r
+    _ORIGIN[r.id] = origin
+    _BY_CONTRACT.clear()
+    for listener in _LISTENERS:
+        listener()
     return r
+
+
+def meta_rule(rule_id: str, name: str, severity: str, scope: str, contracts: tuple[str, ...], summary: str,
+              description: str) -> Rule:
+    """Register a rule whose findings another part of the suite makes (the engine, the check, replay)."""
+    return _register(Rule(rule_id, name, Severity(severity), scope, contracts, summary, description))
 
 
 def schema_rule(rule_id: str, name: str, severity: str, summary: str, description: str,
                 contracts: tuple[str, ...] = ()) -> Rule:
     """Register a rule whose findings come from a JSON Schema keyword."""
-    return _register(Rule(rule_id, name, Severity(severity), "schema", contracts, summary, description))
+    return meta_rule(rule_id, name, severity, "schema", contracts, summary, description)
 
 
-def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...],
-         scope: str = "payload", gate: Gate | None = None,
-         screen: dict[str, Any] | None = None, operations: tuple[str, ...] = ()) -> Callable[[Check], Check]:
-    """Register a semantic rule; the function's docstring is its summary line and description.
+def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...] = (), *,
+         scope: str = "payload", operations: tuple[str, ...] = (), gate: Gate | None = None,
+         screen: dict[str, Any] | None = None) -> Callable[[Check], Check]:
+    """Register a rule: a function of a payload (or, with ``scope="exchange"``, of an ExchangeView)
+    that returns or yields ``Hit(pointer, message, hint)``; its docstring's first line is the rule's
+    summary and the whole docstring its description.
 
-    ``gate`` and ``screen`` are optional sound shortcuts: a gate reads the raw bytes, a screen is a
-    JSON Schema that every payload on which the rule has nothing to say may pass. The validator
-    folds screens into its compiled schema, so a payload that passes skips the rule entirely. An
-    exchange rule names the ``operations`` it has something to say about; it is not run on others.
+    ``contracts`` names the payloads a payload rule reads (``validate`` runs it on those); an exchange
+    rule names the ``operations`` (operation ids) it has something to say about, or none for every
+    one. ``gate`` and ``screen`` are optional sound shortcuts for the engine: a gate reads the raw
+    bytes, a screen is a JSON Schema that every payload on which the rule has nothing to say passes.
+    Raises ``RuleError`` for an id that is taken or malformed, an unknown contract, scope or severity.
     """
+    if scope not in SCOPES:
+        raise RuleError(f"rule {rule_id}: scope is one of {', '.join(SCOPES)}, not {scope!r}")
+    if scope == "exchange":
+        contracts = contracts or ("exchange",)
+    unknown = [c for c in contracts if c not in _CONTRACTS]
+    if unknown or not contracts:
+        raise RuleError(f"rule {rule_id}: contracts are some of {', '.join(CONTRACT_NAMES)}"
+                        + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
+    if not RULE_ID.fullmatch(rule_id):
+        raise RuleError(f"rule id {rule_id!r} is not upper-case letters and digits ending in three digits (ACME001)")
+    if severity not in tuple(Severity):
+        raise RuleError(f"rule {rule_id}: severity is error or warning, not {severity!r}")
 
     def wrap(fn: Check) -> Check:
         doc = (fn.__doc__ or "").strip()
+        if not doc:
+            raise RuleError(f"rule {rule_id}: the function needs a docstring (its first line is the rule's summary)")
         summary, _, rest = doc.partition("\n")
         description = " ".join((summary + " " + rest).split())
-        _register(Rule(rule_id, name, Severity(severity), scope, contracts, summary.strip(),
-                       description, fn, gate, screen, operations))
+        _register(Rule(rule_id, name, Severity(severity), scope, contracts, summary.strip(), description, fn, gate,
+                       screen, operations), getattr(fn, "__module__", "?"))
         return fn
 
     return wrap
@@ -138,5 +190,48 @@ def rules_for(contract: str) -> tuple[Rule, ...]:
     return cached
 
 
+#: the entry-point group through which installed packages offer rules (each entry names a module)
+ENTRY_POINT_GROUP = "aep_export_contracts.rules"
+_LOADED = False
+_PLUGINS: set[str] = set()
+
+
 def _load() -> None:
+    global _LOADED
+    if _LOADED:
+        return
+    _LOADED = True
     from . import dataset, exchange, job, listing, request, schema, workflow  # noqa: F401
+
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        load_rules(entry.value.partition(":")[0], origin=f"entry point {entry.name!r}")
+
+
+def load_rules(module: str, *, origin: str | None = None) -> None:
+    """Import a module of rules (a dotted name, or the path of a .py file); its ``@rule`` functions register.
+
+    Raises ``RuleError`` when the module cannot be imported or its rules cannot be registered.
+    """
+    _load()
+    key = str(Path(module).resolve()) if module.endswith(".py") else module
+    if key in _PLUGINS:
+        return
+    try:
+        if module.endswith(".py"):
+            path = Path(module)
+            if not path.is_file():
+                raise RuleError(f"cannot load rules from {module}: no such file")
+            spec = importlib.util.spec_from_file_location(f"aec_rules_{path.stem}", path)
+            if spec is None or spec.loader is None:
+                raise RuleError(f"cannot load rules from {module}: not a Python module")
+            loaded = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = loaded
+            spec.loader.exec_module(loaded)
+        else:
+            importlib.import_module(module)
+    except RuleError:
+        raise
+    except Exception as exc:  # a user's module: whatever it raises is reported, not propagated
+        where = f" ({origin})" if origin else ""
+        raise RuleError(f"cannot load rules from {module}{where}: {type(exc).__name__}: {exc}") from exc
+    _PLUGINS.add(key)

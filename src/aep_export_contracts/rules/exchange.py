@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..findings import Finding, Severity
+from ..findings import Finding
 from ..spec.api import HEADERS, JOB_STATUSES, JSON_MEDIA_TYPE, PAGING
-from . import REGISTRY, Hit, Rule, rule
+from . import Hit, Rule, meta_rule, rule
 from .util import as_int, as_list, dig, ptr
 
 if TYPE_CHECKING:
@@ -18,9 +18,7 @@ EXCHANGE = ("exchange",)
 
 
 def _meta(rule_id: str, name: str, severity: str, summary: str, description: str) -> Rule:
-    r = Rule(rule_id, name, Severity(severity), "exchange", EXCHANGE, summary, description)
-    REGISTRY[rule_id] = r
-    return r
+    return meta_rule(rule_id, name, severity, "exchange", EXCHANGE, summary, description)
 
 
 UNKNOWN_OPERATION = _meta(

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from ..findings import Severity
-from . import REGISTRY, Rule
+from . import Rule, meta_rule
 
 
 def _meta(rule_id: str, name: str, summary: str, description: str, severity: str = "error") -> Rule:
-    r = Rule(rule_id, name, Severity(severity), "workflow", ("check",), summary, description)
-    REGISTRY[rule_id] = r
-    return r
+    return meta_rule(rule_id, name, severity, "workflow", ("check",), summary, description)
 
 
 ILLEGAL_TRANSITION = _meta(
@@ -51,8 +48,7 @@ SCHEMATHESIS = _meta(
     "The schema-driven layer runs schemathesis's own response checks (server errors, status codes, content "
     "types, response headers and schemas per the OpenAPI description) beside the project's rules.")
 
-CASSETTE = Rule("AEC000", "cassette-integrity", Severity.ERROR, "cassette", ("replay",),
-                "A cassette no longer replays as recorded.",
-                "Replay fails closed: a request that the recorded workflow makes but the cassette does not hold, or "
-                "a finding a cassette annotates as expected that replay no longer reports, is an error.")
-REGISTRY[CASSETTE.id] = CASSETTE
+CASSETTE = meta_rule(
+    "AEC000", "cassette-integrity", "error", "cassette", ("replay",), "A cassette no longer replays as recorded.",
+    "Replay fails closed: a request that the recorded workflow makes but the cassette does not hold, or "
+    "a finding a cassette annotates as expected that replay no longer reports, is an error.")
