@@ -41,7 +41,7 @@ RAN_FAULTS: set[str] = set()
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_clean_server_has_no_violation(seed: int) -> None:
-    report = run_check(CheckOptions(seed=seed, **FAST))
+    report = run_check(CheckOptions(seed=seed, strict=True, **FAST))
     assert report.ok, report.to_json()
     assert report.errors == [] and report.unstable == []
     assert {r.layer for r in report.results} == {"schema", "lifecycle", "negative"}
@@ -54,7 +54,7 @@ def test_every_fault_is_known_to_the_matrix() -> None:
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_fault_is_detected_and_named(fault: str) -> None:
-    report = run_check(CheckOptions(faults=(fault,), **FAST))
+    report = run_check(CheckOptions(fault=(fault,), strict=True, **FAST))
     assert not report.ok
     rules = set(report.by_rule())
     SEEN_RULES.update(rules)
@@ -69,7 +69,7 @@ def test_every_workflow_rule_fires_in_the_matrix() -> None:
     # this process ran its share of the matrix already (under xdist, perhaps not all of it): run the
     # rest here, so that the answer does not depend on how the tests were shared out
     for fault in sorted(set(FAULTS) - RAN_FAULTS):
-        SEEN_RULES.update(run_check(CheckOptions(faults=(fault,), **FAST)).by_rule())
+        SEEN_RULES.update(run_check(CheckOptions(fault=(fault,), strict=True, **FAST)).by_rule())
     assert workflow - SEEN_RULES == set()
 
 
@@ -142,7 +142,7 @@ def test_created_jobs_are_cancelled_at_the_end_and_budget_holds() -> None:
     with running_server(job_seconds=3600) as server:
         report = run_check(CheckOptions(base_url=server.url, token="aec-local-token", api_key="aec-local-key",
                                         org="O@AdobeOrg", sandbox="dev", max_jobs=4, deadline=0.5, examples=2,
-                                        layers=("lifecycle",)))
+                                        layer=("lifecycle",)))
         jobs = _jobs(server.url)
     assert 0 < len(jobs) <= 4
     assert all(j["status"] == "FAILED" for j in jobs)  # cancelled, none left running
@@ -158,7 +158,7 @@ def test_interrupted_run_still_cancels(monkeypatch: pytest.MonkeyPatch) -> None:
     with running_server(job_seconds=3600) as server:
         with pytest.raises(KeyboardInterrupt):
             run_check(CheckOptions(base_url=server.url, token="aec-local-token", api_key="aec-local-key",
-                                   org="O@AdobeOrg", sandbox="dev", layers=("lifecycle",), progress=interrupt))
+                                   org="O@AdobeOrg", sandbox="dev", layer=("lifecycle",), progress=interrupt))
         jobs = _jobs(server.url)
     assert jobs and all(j["status"] == "FAILED" for j in jobs)
 
@@ -166,7 +166,7 @@ def test_interrupted_run_still_cancels(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_rate_limited_target_is_unstable_not_broken() -> None:
     with running_server(rate_limit=8.0, job_seconds=0.1) as server:
         report = run_check(CheckOptions(base_url=server.url, token="aec-local-token", api_key="aec-local-key",
-                                        org="O@AdobeOrg", sandbox="dev", layers=("negative",)))
+                                        org="O@AdobeOrg", sandbox="dev", layer=("negative",)))
     assert report.ok, report.to_json()
     assert any("429" in line for line in report.unstable)
 
@@ -176,7 +176,7 @@ def test_pytest_plugin_check_fixture(pytester: pytest.Pytester) -> None:
         """
         def test_contract(aec_check, aec_reference_server):
             assert aec_reference_server.url.startswith("http://127.0.0.1:")
-            report = aec_check(examples=1, layers=("negative",))
+            report = aec_check(examples=1, layer=("negative",))
             assert report.ok, report.to_json()
         """
     )

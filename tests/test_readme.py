@@ -19,5 +19,13 @@ def test_rule_catalogue_is_current() -> None:
 
 @pytest.mark.parametrize("index", range(len(re.findall(r"```python\n", README.read_text(encoding="utf-8")))))
 def test_python_examples_run(index: int) -> None:
+    from aep_export_contracts.rules import REGISTRY, all_rules, unregister
+
+    all_rules()
+    before = set(REGISTRY)
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
-    exec(compile(blocks[index], f"README.md example {index + 1}", "exec"), {})
+    try:
+        exec(compile(blocks[index], f"README.md example {index + 1}", "exec"), {})
+    finally:  # an example's own rule does not stay behind for the tests that follow
+        for rule_id in set(REGISTRY) - before:
+            unregister(rule_id)

@@ -6,6 +6,7 @@ from .engine.exchange import validate_exchange
 from .engine.payload import detect_contract, validate, validate_bytes
 from .findings import Baseline, Finding, Policy, Report, Severity
 from .http import Exchange, from_curl
+from .rules import Hit, rule
 from .spec.contracts import CONTRACT_NAMES
 
 __all__ = [
@@ -13,11 +14,13 @@ __all__ = [
     "Baseline",
     "Exchange",
     "Finding",
+    "Hit",
     "Policy",
     "Report",
     "Severity",
     "detect_contract",
     "from_curl",
+    "rule",
     "validate",
     "validate_bytes",
     "validate_exchange",

@@ -2,7 +2,8 @@
 
 Options: ``--aep-base-url URL`` (check this endpoint instead of the embedded reference server;
 credentials from AEP_ACCESS_TOKEN, AEP_API_KEY, AEP_IMS_ORG, AEP_SANDBOX), ``--aep-allow-writes``,
-and ``--aep-cassettes DIR`` (one test per recorded exchange through the ``aec_exchange`` fixture).
+``--aep-cassettes PATH`` (one test per recorded exchange through the ``aec_exchange`` fixture) and
+``--aep-rules MODULE`` (also run a module's own rules, as ``--rules`` does on the CLI).
 """
 
 from __future__ import annotations
@@ -20,6 +21,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--aep-base-url", default=None, help="endpoint for the aec_check fixture (default: embedded server)")
     group.addoption("--aep-allow-writes", action="store_true", help="allow writes on a non-loopback --aep-base-url")
     group.addoption("--aep-cassettes", default=None, help="folder of cassettes: one aec_exchange test per exchange")
+    group.addoption("--aep-rules", action="append", default=[], metavar="MODULE",
+                    help="also run the rules of this module (a dotted name or a .py file; repeatable)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    modules = config.getoption("--aep-rules", default=[]) or []
+    if modules:
+        from .options import OptionError, PolicyOptions
+
+        try:
+            PolicyOptions(rules=tuple(modules)).load_rules()
+        except OptionError as exc:
+            raise pytest.UsageError(f"--aep-rules: {exc}") from exc
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -65,13 +79,28 @@ def aec_reference_server() -> Iterator[Any]:
 
 @pytest.fixture
 def aec_check(request: pytest.FixtureRequest) -> Callable[..., Any]:
-    """``aec_check(**options)`` runs the contract check (``--aep-base-url`` or the embedded server)."""
+    """``aec_check(**options)``: the contract check, with the CLI's option names (``fault=[...]``,
+    ``layer=[...]``, ``examples=``, ``seed=``, ``strict=``, ``select=``, ``rules=``, ...).
+
+    Against ``--aep-base-url`` or, without it, the embedded reference server. A run with a violation
+    fails the calling test with the rendered report; otherwise the report is returned. With
+    ``fail=False`` the report is returned either way.
+    """
     from .check.check import CheckOptions, run_check
+    from .options import OptionError, make
+    from .reporting.check_text import render_plain
 
-    base_url = request.config.getoption("--aep-base-url")
-    allow = request.config.getoption("--aep-allow-writes")
+    defaults = {"base_url": request.config.getoption("--aep-base-url"),
+                "allow_writes": request.config.getoption("--aep-allow-writes")}
 
-    def run(**options: Any) -> Any:
-        return run_check(CheckOptions(base_url=base_url, allow_writes=allow, **options))
+    def run(*, fail: bool = True, **options: Any) -> Any:
+        try:
+            opts = make(CheckOptions, {**defaults, **options})
+        except OptionError as exc:
+            raise pytest.UsageError(f"aec_check: {exc}") from exc
+        report = run_check(opts)
+        if fail and (not report.ok or report.errors):
+            pytest.fail(render_plain(report), pytrace=False)
+        return report
 
     return run

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import yaml
@@ -24,6 +24,9 @@ from ..engine.exchange import validate_exchange
 from ..engine.yamlload import load_yaml
 from ..findings import Policy
 from ..http import Exchange, Headers
+
+if TYPE_CHECKING:
+    from ..check.check import CheckOptions
 from ..rules.workflow import CASSETTE
 from ..spec.api import HEADERS, PATHS
 
@@ -113,17 +116,23 @@ def _vcr(mode: str, scrubber: Scrubber | None = None) -> Any:
     )
 
 
-def record(out: str | Path, *, base_url: str | None = None, token: str | None = None, api_key: str | None = None,
-           org: str | None = None, sandbox: str | None = None, seed: int = 0, allow_writes: bool = False,
-           max_jobs: int = 10) -> int:
-    """Record the lifecycle and negative workflows into one scrubbed cassette; returns the interaction count."""
+def record(out: str | Path, options: CheckOptions | None = None, **named: Any) -> int:
+    """Record the lifecycle and negative workflows into one scrubbed cassette; returns the interaction count.
+
+    The check's options say the target, credentials, seed, writes and job budget: as ``options`` or
+    by their names (``base_url=``, ``token=``, ...; ``max_jobs`` is 10 unless given). Raises
+    ``OptionError`` for a bad option or a target that may not be written to.
+    """
     from ..check.check import CheckOptions, credentials, target
     from ..check.client import Client
     from ..check.safety import check_writes
     from ..check.workflows import Context, cleanup, lifecycle, negative
+    from ..options import make
 
-    opts = CheckOptions(base_url=base_url, token=token, api_key=api_key, org=org, sandbox=sandbox, seed=seed,
-                        allow_writes=allow_writes, max_jobs=max_jobs, job_seconds=0.2)
+    if options is None:
+        options = make(CheckOptions, {"max_jobs": 10, **named})
+    opts = replace(options, job_seconds=0.2)
+    base_url, seed, allow_writes, max_jobs = opts.base_url, opts.seed, opts.allow_writes, opts.max_jobs
     creds = credentials(opts, base_url is None)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,10 +6,12 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..engine.exchange import validate_exchange
-from ..findings import Policy
 from ..http import Exchange
+from ..options import OptionError, PolicyOptions, make, option
+from ..server.faults import FAULTS
 from ..spec.api import PATHS
 from . import schema_layer, workflows
 from .client import Client, Credentials, TargetUnstable
@@ -17,24 +19,42 @@ from .report import CheckReport
 from .safety import check_writes
 
 
-@dataclass
-class CheckOptions:
-    base_url: str | None = None
-    token: str | None = None
-    api_key: str | None = None
-    org: str | None = None
-    sandbox: str | None = None
-    read_only: bool = False
-    allow_writes: bool = False
-    max_jobs: int = 20
-    seed: int = 0
-    examples: int = 5
-    deadline: float = 60.0
-    strict: bool = True
-    faults: tuple[str, ...] = ()
-    layers: tuple[str, ...] = ("schema", "lifecycle", "negative")
-    job_seconds: float = 0.3
-    progress: Callable[[str], None] = field(default=lambda _m: None)
+def _quiet(_message: str) -> None:
+    return None
+
+
+LAYERS = ("schema", "lifecycle", "negative")
+
+
+@dataclass(frozen=True)
+class CheckOptions(PolicyOptions):
+    """What a check run does: the flags of ``check`` and the keyword arguments of ``aec_check``."""
+
+    base_url: str | None = option(None, "the target (default: start the embedded reference server)", metavar="URL")
+    token: str | None = option(None, "access token (default: AEP_ACCESS_TOKEN)")
+    api_key: str | None = option(None, "API key (default: AEP_API_KEY)")
+    org: str | None = option(None, "IMS org id (default: AEP_IMS_ORG)")
+    sandbox: str | None = option(None, "sandbox name (default: AEP_SANDBOX)")
+    read_only: bool = option(False, "send only GET requests")
+    allow_writes: bool = option(False, "allow creating datasets and jobs on a non-loopback host")
+    max_jobs: int = option(20, "most jobs this run may create")
+    seed: int = option(0, "the seed of every generated request")
+    examples: int = option(5, "schemathesis examples per operation and mode")
+    deadline: float = option(60.0, "seconds a job may take to finish")
+    layer: tuple[str, ...] = option(LAYERS, "run only these layers (repeatable)", choices=LAYERS)
+    fault: tuple[str, ...] = option((), "with the embedded server: inject this fault (repeatable)",
+                                    choices=sorted(FAULTS), metavar="NAME")
+    job_seconds: float = option(0.3, "how long a job of the embedded server runs", cli=False)
+    progress: Callable[[str], None] = field(default=_quiet, metadata={"help": "called with a line on each step"})
+
+    def check(self) -> None:
+        """Raise ``OptionError`` for values no run can use."""
+        if self.max_jobs < 0 or self.examples < 0:
+            raise OptionError("max_jobs and examples are not negative")
+        if not self.deadline > 0:
+            raise OptionError("deadline is a positive number of seconds")
+        if self.fault and self.base_url:
+            raise OptionError("faults are injected into the embedded server: leave out base_url")
 
 
 def credentials(opts: CheckOptions, embedded: bool) -> Credentials:
@@ -50,7 +70,7 @@ def credentials(opts: CheckOptions, embedded: bool) -> Credentials:
                                         ("org id (--org or AEP_IMS_ORG)", org),
                                         ("sandbox (--sandbox or AEP_SANDBOX)", sandbox)) if not value]
     if missing:
-        raise ValueError("missing credentials: " + "; ".join(missing))
+        raise OptionError("missing credentials: " + "; ".join(missing))
     return Credentials(token, api_key, org, sandbox)
 
 
@@ -61,7 +81,7 @@ def target(opts: CheckOptions) -> Iterator[str]:
         return
     from ..server import ReferenceServer, ServerConfig
 
-    with ReferenceServer(ServerConfig(faults=frozenset(opts.faults), job_seconds=opts.job_seconds)) as server:
+    with ReferenceServer(ServerConfig(faults=frozenset(opts.fault), job_seconds=opts.job_seconds)) as server:
         yield server.url
 
 
@@ -71,7 +91,7 @@ def run_check(opts: CheckOptions) -> CheckReport:
     creds = credentials(opts, embedded)
     with target(opts) as url:
         writes = check_writes(url, read_only=opts.read_only, allow_writes=opts.allow_writes, sandbox=creds.sandbox)
-        policy = Policy.make(strict=opts.strict)
+        policy = opts.policy()
         report = CheckReport(url if not embedded else "embedded reference server", opts.seed, policy, creds.secrets())
 
         def on_exchange(exchange: Exchange) -> None:
@@ -89,7 +109,7 @@ def run_check(opts: CheckOptions) -> CheckReport:
         client = Client(url, creds, on_exchange=on_exchange, unstable=report.unstable)
         ctx = workflows.Context(client, report, writes, opts.max_jobs, opts.deadline, opts.seed, progress=opts.progress)
         try:
-            for layer in opts.layers:
+            for layer in opts.layer:
                 try:
                     if layer == "lifecycle":
                         workflows.lifecycle(ctx)
@@ -121,10 +141,13 @@ def _operation(exchange: Exchange) -> str:
     return op.operation_id if op else f"{exchange.method} {exchange.path}"
 
 
-def fault_matrix(faults: list[str], **options: object) -> list[tuple[str, bool, list[str]]]:
-    """Run the check against the embedded server once per fault: (fault, detected, rules that fired)."""
+def fault_matrix(faults: list[str], **options: Any) -> list[tuple[str, bool, list[str]]]:
+    """Run the check against the embedded server once per fault: (fault, detected, rules that fired).
+
+    Strict: a fault is detected when any finding, a warning too, fails the run.
+    """
     rows = []
     for fault in faults:
-        report = run_check(CheckOptions(faults=(fault,), **options))  # type: ignore[arg-type]
+        report = run_check(make(CheckOptions, {**options, "fault": (fault,), "strict": True}))
         rows.append((fault, not report.ok, sorted(report.by_rule())))
     return rows

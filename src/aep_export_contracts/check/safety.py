@@ -5,12 +5,13 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
+from ..options import OptionError
 from ..spec.api import PRODUCTION_URL
 
 PRODUCTION_HOSTS = frozenset({urlsplit(PRODUCTION_URL).hostname or ""})
 
 
-class UnsafeTarget(Exception):
+class UnsafeTarget(OptionError):
     """The run would write where it is not allowed to: a usage error, nothing is sent."""
 
 

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 import jsonschema_rs
 import orjson
+import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
@@ -25,8 +26,9 @@ from ..rules import schema as S
 from ..spec import contracts
 from ..spec.contracts import CONTRACT_NAMES, escape
 from ..spec.formats import fields_problem, is_field_list, is_rfc3339, rfc3339_problem
+from .yamlload import load_yaml
 
-__all__ = ["detect_contract", "explain", "parse_json", "validate", "validate_bytes"]
+__all__ = ["detect_contract", "explain", "parse_json", "validate", "validate_bytes", "validate_file"]
 
 #: the deepest nesting a payload may have: what orjson parses (1,024 nested arrays or objects), so that
 #: a value and its JSON bytes get the same verdict
@@ -625,6 +627,20 @@ def validate_bytes(data: bytes | str, contract: str | None = None, *, policy: Po
         if extra:
             report = Report.build(report.contract, [*report.findings, *extra], policy, source)
     return report
+
+
+def validate_file(data: bytes, source: str, contract: str | None = None, *, policy: Policy = DEFAULT_POLICY) -> Report:
+    """Validate a payload file's bytes: YAML by its name's ending (.yaml, .yml), JSON otherwise."""
+    if source.endswith((".yaml", ".yml")):
+        try:
+            payload: Any = load_yaml(data)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            finding = S.NOT_JSON.finding("", f"not valid YAML{where}", "fix the YAML syntax")
+            return Report.build(contract, [finding], policy, source)
+        return validate(payload, contract, policy=policy, source=source)
+    return validate_bytes(data, contract, policy=policy, source=source)
 
 
 def detect_contract(payload: Any) -> str | None:

@@ -48,3 +48,12 @@ def render_check(report: CheckReport, console: Console) -> None:
     verdict = "no contract violation" if report.ok else f"{len(report.failing())} violation(s)"
     console.print(Text(f"{report.exchanges} exchanges, {len(report.results)} checks: {verdict}",
                        style="bold green" if report.ok else "bold red"))
+
+
+def render_plain(report: CheckReport, width: int = 120) -> str:
+    """The same rendering as plain text (no colour), e.g. for a failing test's message."""
+    from io import StringIO
+
+    buffer = StringIO()
+    render_check(report, Console(file=buffer, width=width, color_system=None, force_terminal=False))
+    return buffer.getvalue()

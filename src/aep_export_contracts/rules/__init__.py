@@ -21,7 +21,7 @@ from ..findings import Finding, Severity
 from ..spec.contracts import CONTRACT_NAMES
 
 __all__ = ["CLOSED", "ENTRY_POINT_GROUP", "REGISTRY", "Hit", "Rule", "RuleError", "all_of", "all_rules", "any_of",
-           "get_rule", "load_rules", "meta_rule", "on_change", "rule", "rules_for"]
+           "get_rule", "load_rules", "meta_rule", "on_change", "rule", "rules_for", "unregister"]
 
 
 class Hit(NamedTuple):
@@ -86,6 +86,7 @@ class Rule:
 
 
 REGISTRY: dict[str, Rule] = {}
+_PACKAGE = __name__.split(".")[0] + "."
 #: where each rule was registered from (a module name), for the message when two ids clash
 _ORIGIN: dict[str, str] = {}
 #: called after the set of rules changed (the engine forgets what it compiled from the old set)
@@ -114,6 +115,16 @@ def _register(r: Rule, origin: str = "aep_export_contracts") -> Rule:
     for listener in _LISTENERS:
         listener()
     return r
+
+
+def unregister(rule_id: str) -> Rule:
+    """Remove a rule (a test's own, say); raises ``KeyError`` for an id no rule has."""
+    removed = REGISTRY.pop(rule_id)
+    _ORIGIN.pop(rule_id, None)
+    _BY_CONTRACT.clear()
+    for listener in _LISTENERS:
+        listener()
+    return removed
 
 
 def meta_rule(rule_id: str, name: str, severity: str, scope: str, contracts: tuple[str, ...], summary: str,
@@ -155,13 +166,16 @@ def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...] = ()
         raise RuleError(f"rule {rule_id}: severity is error or warning, not {severity!r}")
 
     def wrap(fn: Check) -> Check:
+        origin = getattr(fn, "__module__", None) or "?"
+        if not origin.startswith(_PACKAGE):
+            _load()  # a user's rule: the built-in ids are registered first, so that a clash is named
         doc = (fn.__doc__ or "").strip()
         if not doc:
             raise RuleError(f"rule {rule_id}: the function needs a docstring (its first line is the rule's summary)")
         summary, _, rest = doc.partition("\n")
         description = " ".join((summary + " " + rest).split())
         _register(Rule(rule_id, name, Severity(severity), scope, contracts, summary.strip(), description, fn, gate,
-                       screen, operations), getattr(fn, "__module__", "?"))
+                       screen, operations), origin)
         return fn
 
     return wrap

@@ -1,0 +1,70 @@
+"""What every command shares: exit codes, the usage error, the console, report targets, policy flags.
+
+A user's mistake (a bad option, a missing file, a target that may not be written to) is raised as a
+``UsageError`` or an ``OptionError`` anywhere below a command; ``main`` alone turns it into one line
+on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from ..findings import Policy
+from ..options import PolicyOptions, add_arguments, from_namespace
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+REPORT_KINDS = ("json", "junit")
+
+
+class UsageError(Exception):
+    """A mistake of the user's: reported in one line, exit code 2."""
+
+
+def console(*, stderr: bool = False) -> Any:
+    """A console for reports: the terminal's width, or 160 columns in a log or a pipe."""
+    from rich.console import Console
+
+    out = Console(stderr=stderr)
+    return out if out.is_terminal else Console(width=160, stderr=stderr)
+
+
+def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
+    """--strict, --lenient, --select, --ignore, --baseline and --rules: the same on lint, replay and check."""
+    add_arguments(parser, PolicyOptions)
+
+
+def policy_from(args: argparse.Namespace) -> Policy:
+    """The policy the policy flags describe (their rule modules loaded); raises ``OptionError``."""
+    options: PolicyOptions = from_namespace(PolicyOptions, args)
+    return options.policy()
+
+
+def report_target(text: str) -> tuple[str, str]:
+    kind, _, path = text.partition(":")
+    if kind not in REPORT_KINDS or not path:
+        raise argparse.ArgumentTypeError("a report is json:PATH or junit:PATH")
+    return kind, path
+
+
+def add_report_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--report", action="append", type=report_target, metavar="json:PATH|junit:PATH",
+                        help="also write the report here (repeatable)")
+
+
+def write_reports(report: Any, targets: Sequence[tuple[str, str]] | None) -> None:
+    """Write the report in each requested format; raises ``UsageError`` when a file cannot be written."""
+    for kind, path in targets or []:
+        try:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(report.to_json() if kind == "json" else report.to_junit())
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def run_exit(report: Any) -> int:
+    """The exit code of a run: 1 for a violation, 2 when the target could not be checked, else 0."""
+    if not report.ok:
+        return EXIT_VIOLATIONS
+    return EXIT_USAGE if report.errors else EXIT_OK

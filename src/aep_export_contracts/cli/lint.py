@@ -1,0 +1,86 @@
+"""``lint``: validate payload files (JSON or YAML) against the contracts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..engine.payload import validate_file
+from ..findings import Policy, Report
+from ..rules import schema as S
+from ..spec.contracts import CONTRACT_NAMES
+from .common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, UsageError, add_policy_arguments, console, policy_from
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("lint", help="validate payload files (JSON or YAML) against the contracts")
+    p.add_argument("files", nargs="+", metavar="FILE", help="payload files; '-' reads stdin")
+    p.add_argument("--contract", choices=CONTRACT_NAMES, help="the contract (detected from the shape if omitted)")
+    p.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    p.add_argument("--jobs", type=int, default=1, help="lint with N processes (same output order)")
+    add_policy_arguments(p)
+    p.set_defaults(func=run)
+
+
+def _read_input(name: str) -> tuple[bytes, str]:
+    if name == "-":
+        return sys.stdin.buffer.read(), "<stdin>"
+    path = Path(name)
+    if path.is_dir():
+        raise UsageError(f"{name}: is a folder (name the files)")
+    try:
+        return path.read_bytes(), name
+    except OSError as exc:
+        raise UsageError(f"{name}: cannot read: {exc.strerror or exc}") from exc
+
+
+def _lint_path(name: str, contract: str | None, policy: Policy) -> tuple[Report | None, str | None]:
+    """Lint one input: (report, None), or (None, the reason it could not be read)."""
+    try:
+        data, source = _read_input(name)
+    except UsageError as exc:
+        return None, str(exc)
+    return validate_file(data, source, contract, policy=policy), None
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from ..reporting import render_text, to_json, to_sarif
+
+    if args.jobs < 1:
+        raise UsageError("--jobs is a positive number of processes")
+    policy = policy_from(args)
+    err = Console(stderr=True)
+    names = list(args.files)
+    if args.jobs > 1 and len(names) > 1 and "-" not in names:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            results = list(pool.map(_lint_path, names, [args.contract] * len(names), [policy] * len(names),
+                                    chunksize=max(1, len(names) // (args.jobs * 8))))
+    else:
+        results = [_lint_path(name, args.contract, policy) for name in names]
+    reports: list[Report] = []
+    broken = False
+    for report, problem in results:
+        if report is None:
+            # a file name is printed whole (never wrapped) and never read as markup
+            err.print(f"[red]error:[/red] {escape(str(problem))}", highlight=False, soft_wrap=True)
+            broken = True
+            continue
+        if any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in report.findings):
+            broken = True
+        reports.append(report)
+    detected = {r.source for r in reports if args.contract is None and r.source}
+    if args.format == "json":
+        print(to_json(reports))
+    elif args.format == "sarif":
+        print(to_sarif(reports))
+    else:
+        render_text(reports, console(), detected=detected)
+    if broken:
+        return EXIT_USAGE
+    return EXIT_OK if all(r.valid for r in reports) else EXIT_VIOLATIONS

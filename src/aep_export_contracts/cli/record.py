@@ -1,0 +1,31 @@
+"""``record``: run the lifecycle workflows against a target into a scrubbed cassette."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..check.check import CheckOptions
+from ..options import add_arguments, from_namespace
+from .common import EXIT_OK, UsageError
+
+#: the check's options that a recording takes too
+RECORD_OPTIONS = ("base_url", "token", "api_key", "org", "sandbox", "seed", "allow_writes", "max_jobs")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("record", help="record the lifecycle workflows into a scrubbed cassette")
+    p.add_argument("--out", required=True, help="the cassette to write (.json or .yaml)")
+    add_arguments(p, CheckOptions, only=RECORD_OPTIONS)
+    p.set_defaults(func=run, max_jobs=10)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..cassettes import record
+
+    opts = from_namespace(CheckOptions, args)
+    try:
+        count = record(args.out, opts)
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
+    print(f"recorded {count} exchanges into {args.out} (secrets scrubbed)")
+    return EXIT_OK

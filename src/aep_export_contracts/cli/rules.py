@@ -1,0 +1,28 @@
+"""``rules``: the rule catalogue, built-in and loaded rules alike."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..options import PolicyOptions, add_arguments, from_namespace
+from .common import EXIT_OK
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("rules", help="list the rule catalogue")
+    p.add_argument("--format", choices=("text", "markdown"), default="text")
+    add_arguments(p, PolicyOptions, only=("rules",))
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..reporting.catalogue import markdown
+    from ..rules import all_rules
+
+    from_namespace(PolicyOptions, args).load_rules()
+    if args.format == "markdown":
+        print(markdown())
+        return EXIT_OK
+    for r in all_rules():
+        print(f"{r.id}  {r.severity:<7}  {r.name:<26}  {r.summary}")
+    return EXIT_OK

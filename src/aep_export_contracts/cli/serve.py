@@ -1,0 +1,88 @@
+"""``serve``: the reference server on a socket until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from ..server.app import DEFAULT_API_KEY, DEFAULT_TOKEN
+from ..server.faults import FAULTS
+from .common import EXIT_OK, UsageError
+
+
+def _rate(text: str) -> float:
+    value = text.removesuffix("/s")
+    try:
+        rate = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a rate is N/s, e.g. 5/s") from None
+    if not rate > 0:
+        raise argparse.ArgumentTypeError("a rate is a positive number of requests per second")
+    return rate
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {port}")
+    return port
+
+
+def _non_negative(kind: type[float] | type[int]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{text} is negative")
+        return value
+    return parse
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("serve", help="run the reference server (the Export Jobs API on loopback)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=_port, default=8080)
+    p.add_argument("--fault", action="append", default=[], metavar="NAME", choices=sorted(FAULTS),
+                   help="misbehave on purpose (repeatable): " + ", ".join(sorted(FAULTS)))
+    p.add_argument("--state", metavar="PATH", help="keep state in this SQLite file (default: memory)")
+    p.add_argument("--delete-status", type=int, choices=(200, 204), default=200)
+    p.add_argument("--job-seconds", type=_non_negative(float), default=5.0, help="how long a job runs (0 for tests)")
+    p.add_argument("--token", default=DEFAULT_TOKEN)
+    p.add_argument("--api-key", default=DEFAULT_API_KEY)
+    p.add_argument("--rate-limit", type=_rate, metavar="N/s", help="answer 429 above N requests per second")
+    p.add_argument("--max-body", type=_non_negative(int), default=1 << 20, help="largest request body in bytes (413 above)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    from ..server import ReferenceServer, ServerConfig
+
+    config = ServerConfig(host=args.host, port=args.port, token=args.token, api_key=args.api_key,
+                          faults=frozenset(args.fault), state=args.state, delete_status=args.delete_status,
+                          job_seconds=args.job_seconds, rate_limit=args.rate_limit, max_body=args.max_body)
+    try:
+        server = ReferenceServer(config).start()
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
+    print(f"reference server at {server.url}")
+    print(f"  access token: {args.token}   API key: {args.api_key}   (any org id and sandbox name)")
+    if args.fault:
+        print(f"  faults: {', '.join(sorted(args.fault))}")
+    print(f"  state: {args.state or 'in memory'}   jobs take {args.job_seconds}s   DELETE answers {args.delete_status}")
+    sys.stdout.flush()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("stopping")
+    finally:
+        server.stop()
+    return EXIT_OK

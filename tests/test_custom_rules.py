@@ -1,0 +1,196 @@
+"""Rules a team writes itself run everywhere the built-in rules run.
+
+A small package is installed the way pip lays one out (the module beside a .dist-info folder with
+its entry point) on the path of a fresh interpreter; every command then sees its rules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES = '''
+    """ACME's own rules for the Export Jobs API."""
+    from aep_export_contracts import Hit, rule
+
+
+    @rule("ACME001", "merge-policy-named", "error", contracts=("export-job-request",))
+    def merge_policy_named(request):
+        """Every export job names its merge policy.
+
+        ACME exports must be reproducible: the default merge policy changes when someone edits it.
+        """
+        if isinstance(request, dict) and "mergePolicy" not in request:
+            yield Hit("/mergePolicy", "no merge policy is named", "add mergePolicy.id")
+
+
+    @rule("ACME002", "acme-instance", "error", contracts=("export-job",))
+    def acme_instance(job):
+        """Jobs run on ACME's profile instance."""
+        if isinstance(job, dict) and job.get("profileInstanceId", "acme") != "acme":
+            return [Hit("/profileInstanceId", f"instance {job['profileInstanceId']!r} is not 'acme'")]
+        return []
+
+
+    @rule("ACME010", "ci-sandbox", "warning", scope="exchange", operations=("createExportJob",))
+    def ci_sandbox(view):
+        """Jobs are created in ci-* sandboxes only."""
+        sandbox = view.exchange.request_headers.get("x-sandbox-name", "")
+        if not sandbox.startswith("ci-"):
+            yield Hit("/request/headers/x-sandbox-name", f"sandbox {sandbox!r} is not a ci-* sandbox")
+'''
+REQUEST = {"destination": {"datasetId": "5b020a27e7040801dedba61b"}, "schema": {"name": "_xdm.context.profile"}}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder laid out as pip installs a package: the module and its .dist-info with the entry point."""
+    root = tmp_path_factory.mktemp("site")
+    (root / "acme_rules.py").write_text(textwrap.dedent(RULES), encoding="utf-8")
+    info = root / "acme_rules-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-rules\nVersion: 0.1\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[aep_export_contracts.rules]\nacme = acme_rules\n", encoding="utf-8")
+    return root
+
+
+def cli(site: Path | None, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(site) if site else "",
+                                                                     os.environ.get("PYTHONPATH", "")) if p)}
+    return subprocess.run([sys.executable, "-m", "aep_export_contracts", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=300, check=False)
+
+
+def test_the_rules_command_lists_installed_rules(site: Path) -> None:
+    done = cli(site, "rules")
+    assert done.returncode == 0, done.stderr
+    lines = {line.split()[0]: line for line in done.stdout.splitlines()}
+    assert "Every export job names its merge policy." in lines["ACME001"]
+    assert "warning" in lines["ACME010"] and "AEC001" in lines
+    assert "ACME001" not in cli(None, "rules").stdout  # not installed: not there
+
+
+def test_lint_reports_a_custom_rule_in_every_format(site: Path, tmp_path: Path) -> None:
+    payload = tmp_path / "request.json"
+    payload.write_text(json.dumps(REQUEST), encoding="utf-8")
+    text = cli(site, "lint", "--contract", "export-job-request", str(payload))
+    assert text.returncode == 1 and "ACME001" in text.stdout and "no merge policy is named" in text.stdout
+    rows = json.loads(cli(site, "lint", "--format", "json", str(payload)).stdout)
+    assert [(f["rule"], f["pointer"], f["hint"]) for f in rows[0]["findings"]] == \
+        [("ACME001", "/mergePolicy", "add mergePolicy.id")]
+    sarif = json.loads(cli(site, "lint", "--format", "sarif", str(payload)).stdout)
+    run = sarif["runs"][0]
+    assert [r["ruleId"] for r in run["results"]] == ["ACME001"]
+    described = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    assert described["ACME001"]["fullDescription"]["text"].startswith("Every export job names its merge policy.")
+    # selection and ignoring work on custom ids and prefixes like on built-in ones
+    assert cli(site, "lint", "--ignore", "ACME", str(payload)).returncode == 0
+    assert cli(site, "lint", "--select", "ACME001", "--format", "json", str(payload)).returncode == 1
+
+
+def test_replay_runs_custom_payload_and_exchange_rules(site: Path, tmp_path: Path) -> None:
+    report = tmp_path / "replay.json"
+    done = cli(site, "replay", "--no-playback", "--strict", "--report", f"json:{report}",
+               str(ROOT / "cassettes" / "reference" / "lifecycle.json"))
+    assert done.returncode == 1, done.stderr
+    data = json.loads(report.read_text(encoding="utf-8"))
+    fired = {v["rule"] for v in data["violations"]}
+    assert {"ACME001", "ACME002", "ACME010"} <= fired, fired
+    pointers = {v["pointer"] for v in data["violations"] if v["rule"] == "ACME002"}
+    # on a job answer, and on every record of a list (a list's records are jobs)
+    assert "/response/body/profileInstanceId" in pointers and "/response/body/records/0/profileInstanceId" in pointers
+    assert all(p.endswith("/profileInstanceId") for p in pointers)
+
+
+def test_check_runs_custom_rules_on_the_answers(site: Path, tmp_path: Path) -> None:
+    report = tmp_path / "check.json"
+    done = cli(site, "check", "--layer", "lifecycle", "--report", f"json:{report}")
+    assert done.returncode == 1, done.stdout + done.stderr
+    by_rule = json.loads(report.read_text(encoding="utf-8"))["by_rule"]
+    assert by_rule.get("ACME002", 0) > 0, by_rule
+
+
+def test_rules_from_a_file_and_a_clash_is_a_usage_error(site: Path, tmp_path: Path) -> None:
+    other = tmp_path / "more_rules.py"
+    other.write_text(textwrap.dedent('''
+        from aep_export_contracts import Hit, rule
+
+        @rule("ACME001", "again", "error", contracts=("export-job",))
+        def again(job):
+            """The same id a second time."""
+            return []
+    '''), encoding="utf-8")
+    payload = tmp_path / "request.json"
+    payload.write_text(json.dumps(REQUEST), encoding="utf-8")
+    done = cli(site, "lint", "--rules", str(other), str(payload))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "ACME001 is registered twice" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_rules_module_given_by_name(tmp_path: Path) -> None:
+    (tmp_path / "team_rules.py").write_text(textwrap.dedent('''
+        from aep_export_contracts import Hit, rule
+
+        @rule("TEAM001", "named-dataset", "warning", contracts=("dataset-request",))
+        def named(request):
+            """Datasets carry a description."""
+            if "description" not in request:
+                yield Hit("/description", "no description")
+    '''), encoding="utf-8")
+    payload = tmp_path / "dataset.json"
+    payload.write_text(json.dumps({"name": "d", "schemaRef": {"id": "x", "contentType": "y"}}), encoding="utf-8")
+    done = cli(tmp_path, "lint", "--rules", "team_rules", "--strict", "--format", "json", str(payload))
+    rules = {f["rule"] for f in json.loads(done.stdout)[0]["findings"]}
+    assert "TEAM001" in rules and done.returncode == 1
+    missing = cli(tmp_path, "lint", "--rules", "no_such_module", str(payload))
+    assert missing.returncode == 2 and "cannot load rules from no_such_module" in missing.stderr
+
+
+def test_a_bad_rule_declaration_says_what_is_wrong() -> None:
+    from aep_export_contracts import rule
+    from aep_export_contracts.rules import RuleError
+
+    with pytest.raises(RuleError, match="unknown: export-jobs"):
+        rule("ACME900", "x", "error", contracts=("export-jobs",))
+    with pytest.raises(RuleError, match="severity"):
+        rule("ACME901", "x", "fatal", contracts=("export-job",))
+    with pytest.raises(RuleError, match="three digits"):
+        rule("acme-1", "x", "error", contracts=("export-job",))
+    with pytest.raises(RuleError, match="docstring"):
+        rule("ACME902", "x", "error", contracts=("export-job",))(lambda job: [])
+    with pytest.raises(RuleError, match="AEC201 is registered twice"):
+        rule("AEC201", "x", "error", contracts=("export-job",))(_documented)
+
+
+def _documented(job: object) -> list[object]:
+    """A rule body."""
+    return []
+
+
+def test_a_rule_registered_in_process_runs_at_once() -> None:
+    """Validators compiled before a rule was registered pick it up (the engine forgets its rule sets)."""
+    from aep_export_contracts import Hit, rule, validate, validate_bytes
+    from aep_export_contracts.rules import unregister
+
+    before = validate_bytes(json.dumps(REQUEST).encode(), "export-job-request")
+    assert before.findings == []
+
+    @rule("INPROC001", "schema-name", "error", contracts=("export-job-request",))
+    def schema_name(request: object) -> list[Hit]:
+        """The schema is the profile schema."""
+        return [Hit("/schema/name", "always")]
+
+    try:
+        assert validate_bytes(json.dumps(REQUEST).encode(), "export-job-request").rules() == {"INPROC001"}
+        assert validate(REQUEST, "export-job-request").rules() == {"INPROC001"}
+    finally:
+        unregister("INPROC001")
+    assert validate(REQUEST, "export-job-request").findings == []

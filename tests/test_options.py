@@ -1,0 +1,129 @@
+"""One option model behind the CLI and the pytest plugin, one strictness rule, one place for usage errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from aep_export_contracts.check.check import CheckOptions
+from aep_export_contracts.cli import main
+from aep_export_contracts.options import OptionError, make
+
+FIXTURES = Path(__file__).parent / "fixtures" / "docs"
+#: a job whose findings are all warnings (the tutorial's 'dataSetId' spelling, AEC209, among them)
+WARNING_ONLY = FIXTURES / "export-job-created.json"
+
+
+def test_the_plugin_takes_the_cli_names() -> None:
+    opts = make(CheckOptions, {"fault": ["create-201"], "layer": ["lifecycle"], "examples": 1, "seed": 3,
+                               "lenient": True, "select": "AEC5", "max_jobs": 4})
+    assert (opts.fault, opts.layer, opts.examples, opts.seed, opts.max_jobs) == (("create-201",), ("lifecycle",), 1, 3, 4)
+    with pytest.raises(OptionError, match=r"unknown option\(s\) faults; known: .*fault"):
+        make(CheckOptions, {"faults": ["create-201"]})
+    with pytest.raises(OptionError, match="fault: unknown value"):
+        make(CheckOptions, {"fault": ["no-such-fault"]})
+    with pytest.raises(OptionError, match="base_url"):
+        make(CheckOptions, {"fault": ["create-201"], "base_url": "http://127.0.0.1:1"})
+
+
+def test_the_cli_and_the_plugin_build_the_same_options() -> None:
+    from aep_export_contracts.cli import build_parser
+    from aep_export_contracts.options import from_namespace
+
+    args = build_parser().parse_args(["check", "--fault", "create-201", "--layer", "lifecycle", "--examples", "1",
+                                      "--seed", "3", "--strict", "--select", "AEC5,AEC6", "--max-jobs", "4"])
+    assert from_namespace(CheckOptions, args) == make(CheckOptions, {
+        "fault": ["create-201"], "layer": ["lifecycle"], "examples": 1, "seed": 3, "strict": True,
+        "select": ["AEC5,AEC6"], "max_jobs": 4})
+
+
+def test_aec_check_fails_the_calling_test_with_the_report(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_broken_endpoint(aec_check):
+            aec_check(fault=["create-201"], layer=["lifecycle"], examples=1)
+
+        def test_report_returned_when_asked(aec_check):
+            report = aec_check(fault=["create-201"], layer=["lifecycle"], examples=1, fail=False)
+            assert not report.ok and "AEC504" in report.by_rule()
+
+        def test_clean_endpoint_returns_the_report(aec_check):
+            report = aec_check(layer=["negative"], examples=1, lenient=True)
+            assert report.ok and report.results
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*AEC504*", "*violation(s)*"])
+    assert "Traceback" not in result.stdout.str().split("short test summary")[0].split("test_broken_endpoint")[-1]
+
+
+def test_aec_check_names_a_wrong_option(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_typo(aec_check):
+            aec_check(faults=["create-201"])
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*aec_check: unknown option(s) faults; known:*fault*"])
+    assert result.ret != 0
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["lint", "--select", "NOPE", str(WARNING_ONLY)], "--select NOPE: no rule has that id or prefix; known prefixes: "),
+    (["lint", "--ignore", "XYZ1", str(WARNING_ONLY)], "--ignore XYZ1: no rule"),
+    (["lint", "--jobs", "0", str(WARNING_ONLY)], "--jobs is a positive number"),
+    (["lint", "--baseline", "/nonexistent/b.json", str(WARNING_ONLY)], "cannot read baseline /nonexistent/b.json"),
+    (["replay", "--select", "NOPE", "cassettes"], "--select NOPE"),
+    (["check", "--select", "NOPE"], "--select NOPE"),
+    (["check", "--max-jobs", "-1"], "max_jobs and examples are not negative"),
+    (["check", "--deadline", "0"], "deadline is a positive number"),
+    (["serve", "--port", "70000"], "a port is 0 to 65535"),
+    (["serve", "--port", "-1"], "a port is 0 to 65535"),
+    (["serve", "--job-seconds", "-5"], "-5 is negative"),
+    (["serve", "--max-body", "-1"], "-1 is negative"),
+    (["serve", "--fault", "nope"], "invalid choice: 'nope'"),
+    (["generate", "export-job", "-n", "-1"], "-n must not be negative"),
+    (["scan", "/nonexistent/folder"], "no such file or folder"),
+])
+def test_a_usage_mistake_is_one_line_and_exit_2(argv: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert says in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in out + err
+
+
+def test_the_known_prefixes_are_named(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["lint", "--select", "NOPE", str(WARNING_ONLY)])
+    err = capsys.readouterr().err
+    for prefix in ("AEC0", "AEC1", "AEC2", "AEC3", "AEC5", "AEC6"):
+        assert prefix in err
+
+
+def test_one_strictness_rule_for_lint_replay_and_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # lint: a warning alone passes; --strict makes it fail
+    assert main(["lint", "--format", "json", str(WARNING_ONLY)]) == 0
+    findings = json.loads(capsys.readouterr().out)[0]["findings"]
+    assert "AEC209" in {f["rule"] for f in findings} and {f["severity"] for f in findings} == {"warning"}
+    assert main(["lint", "--strict", str(WARNING_ONLY)]) == 1
+    # replay: the same exchange, recorded
+    body = json.loads(WARNING_ONLY.read_text(encoding="utf-8"))
+    cassette = tmp_path / "one.json"
+    cassette.write_text(json.dumps({"interactions": [{
+        "request": {"method": "GET", "uri": f"https://platform.adobe.io/data/core/ups/export/jobs/{body['id']}",
+                    "headers": {"Authorization": ["Bearer {ACCESS_TOKEN}"], "x-api-key": ["{API_KEY}"],
+                                "x-gw-ims-org-id": [body["imsOrgId"]], "x-sandbox-name": ["dev"]}, "body": None},
+        "response": {"status": {"code": 200, "message": "OK"}, "headers": {"Content-Type": ["application/json"]},
+                     "body": {"string": json.dumps(body)}}}]}), encoding="utf-8")
+    assert main(["replay", "--no-playback", str(cassette)]) == 0
+    assert main(["replay", "--no-playback", "--strict", str(cassette)]) == 1
+    # check: a server whose only fault is a warning-level one
+    assert main(["check", "--fault", "dataset-id-spelling", "--layer", "lifecycle", "--examples", "1"]) == 0
+    assert main(["check", "--fault", "dataset-id-spelling", "--layer", "lifecycle", "--examples", "1",
+                 "--strict"]) == 1
+    out = capsys.readouterr().out
+    assert "AEC209" in out
