@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
+from .findings import Finding
 from .spec.api import Operation
 
 __all__ = ["Exchange", "ExchangeView", "Headers", "from_curl"]
@@ -74,14 +75,34 @@ class Exchange:
 
 @dataclass
 class ExchangeView:
-    """What exchange rules read: the exchange, its operation and its parsed bodies."""
+    """What exchange rules read: the exchange, its operation, its parsed bodies and what the engine
+    found in them.
+
+    ``operation`` is None only for the rules that speak of an exchange no operation matches (they
+    name ``NO_OPERATION``); ``candidates`` are the operations whose path matches, any method.
+    """
 
     exchange: Exchange
     operation: Operation
-    request: Any
-    request_ok: bool
-    response: Any
-    response_ok: bool
+    request: Any = None
+    request_ok: bool = False  # a request body is present and breaks no error-level rule
+    response: Any = None
+    response_ok: bool = False  # a response body is present and passes its contract's schema
+    candidates: tuple[Operation, ...] = ()
+    request_present: bool = False
+    response_present: bool = False
+    request_body_errors: tuple[Finding, ...] = ()  # error-level findings of the request body
+    documented: bool = False  # the answer's status code is one the operation documents
+    response_contract: str | None = None  # the contract of the documented answer's body
+
+    @property
+    def rejected(self) -> bool:
+        """The server refused the request (4xx): the request is not judged, only the answer."""
+        return self.exchange.status is not None and 400 <= self.exchange.status < 500
+
+    @property
+    def succeeded(self) -> bool:
+        return self.exchange.status is not None and 200 <= self.exchange.status < 300
 
 
 

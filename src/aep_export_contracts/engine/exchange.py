@@ -7,8 +7,8 @@ from typing import Any
 
 from ..findings import DEFAULT_POLICY, Finding, Policy, Report
 from ..http import Exchange, ExchangeView
-from ..rules import all_rules, on_change
-from ..rules import exchange as X
+from ..rules import Rule, all_rules, on_change
+from ..rules.exchange import NO_OPERATION
 from ..spec.api import find_operation
 from .payload import findings as payload_findings
 from .payload import parse_json
@@ -48,72 +48,67 @@ def _body_findings(value: Any, parsed: Any, contract: str, prefix: str, checked:
 
 
 def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) -> Report:
-    """Validate a whole exchange: operation, headers, status, bodies and the cross rules."""
-    out: list[Finding] = []
+    """Validate a whole exchange: operation, headers, status, bodies and the cross rules.
+
+    The engine parses and validates both bodies against their contracts; everything else is said by
+    the registered exchange rules, which read an ``ExchangeView`` of what it found.
+    """
     op, candidates = find_operation(exchange.method, exchange.path)
     if op is None:
-        out.extend(X.unknown_operation(exchange, candidates))
-        return Report.build(None, out, policy, exchange.name)
+        view = ExchangeView(exchange, None, candidates=tuple(candidates))  # type: ignore[arg-type]
+        return Report.build(None, _run(view, NO_OPERATION), policy, exchange.name)
+    out: list[Finding] = []
+    view = ExchangeView(exchange, op)
     # a request the server refused (4xx) is not the server's violation: it is not judged at all
-    rejected = exchange.status is not None and 400 <= exchange.status < 500
-    request_findings: list[Finding] = []
-    request: Any = None
-    request_ok = False
-    if not rejected:
-        request_findings = [*X.missing_headers(exchange, op), *X.query_parameters(exchange, op)]
+    if not view.rejected:
         request, problem, present, checked = _parse_body(exchange.request_body)
+        view.request, view.request_present = request, present
         if problem is not None:
-            request_findings.append(problem.at("/request/body"))
+            body = [problem.at("/request/body")]
         elif op.request_contract and present:
-            request_findings.extend(_body_findings(exchange.request_body, request, op.request_contract,
-                                                   "/request/body", checked))
-        elif op.request_contract and not present:
-            request_findings.append(X.BODY.finding("/request/body", f"{op.operation_id} needs a JSON body", ""))
-        request_ok = present and not any(f.severity == "error" for f in request_findings)
-        out.extend(request_findings)
-
-    response: Any = None
-    response_ok = False
-    if exchange.status is not None:
-        documented, contract = op.response_contract(exchange.status)
-        out.extend(X.status_documented(exchange, op, documented))
-        out.extend(X.response_headers(exchange, op))
+            body = _body_findings(exchange.request_body, request, op.request_contract, "/request/body", checked)
+        else:
+            body = []
+        out.extend(body)
+        view.request_body_errors = tuple(f for f in body if f.severity == "error")
+        view.request_ok = present and not view.request_body_errors
+    status = exchange.status
+    if status is not None:
+        view.documented, view.response_contract = op.response_contract(status)
         response, problem, present, checked = _parse_body(exchange.response_body)
+        view.response, view.response_present = response, present
         if problem is not None:
             out.append(problem.at("/response/body"))
-        elif documented and contract is None and present:
-            out.append(X.BODY.finding("/response/body", f"a {exchange.status} answer carries no body, "
-                                      "but this one has one", "send an empty body"))
-        elif contract is not None and not present:
-            out.append(X.BODY.finding("/response/body", f"a {exchange.status} answer of {op.operation_id} "
-                                      f"has a {contract} body, but this one is empty", ""))
-        elif contract is not None:
-            body_findings = _body_findings(exchange.response_body, response, contract, "/response/body", checked)
-            out.extend(body_findings)
-            response_ok = not any(f.severity == "error" and f.rule in _SCHEMA_IDS for f in body_findings)
-        body_errors = [f for f in request_findings if f.severity == "error" and f.pointer.startswith("/request/body")]
-        if body_errors and 200 <= exchange.status < 300:
-            out.append(X.ACCEPTED_INVALID.finding(
-                "/response/status", f"the request body breaks the contract ({body_errors[0].rule} at "
-                f"{body_errors[0].pointer}) but the answer is {exchange.status}",
-                "reject an invalid body with 400"))
-    if exchange.status is not None and 200 <= exchange.status < 300:
-        rules = _exchange_rules(op.operation_id)
-        if rules:
-            view = ExchangeView(exchange, op, request, request_ok, response, response_ok)
-            for r in rules:
-                out.extend(r.run(view))
+        elif view.response_contract is not None and present:
+            body = _body_findings(exchange.response_body, response, view.response_contract, "/response/body", checked)
+            out.extend(body)
+            view.response_ok = not any(f.severity == "error" and f.rule in _SCHEMA_IDS for f in body)
+    out.extend(_run(view, op.operation_id))
     return Report.build(op.operation_id, out, policy, exchange.name)
+
+
+def _run(view: ExchangeView, operation_id: str) -> list[Finding]:
+    """The findings of every exchange rule that speaks of this operation and of this answer."""
+    out: list[Finding] = []
+    every, success_only = _exchange_rules(operation_id)
+    for r in every:
+        out.extend(r.run(view))
+    if success_only and view.succeeded:
+        for r in success_only:
+            out.extend(r.run(view))
+    return out
 
 
 _SCHEMA_IDS = frozenset({"AEC001", "AEC002", "AEC003", "AEC004", "AEC005", "AEC006"})
 
 
 @cache
-def _exchange_rules(operation_id: str) -> tuple[Any, ...]:
-    """The exchange rules with something to say about an operation's exchanges."""
-    return tuple(r for r in all_rules() if r.scope == "exchange" and r.check is not None
-                 and (not r.operations or operation_id in r.operations))
+def _exchange_rules(operation_id: str) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
+    """The exchange rules with something to say about an operation's exchanges: (on every answer, on
+    success only). Rules that name no operation speak of every operation of the API."""
+    rules = [r for r in all_rules() if r.scope == "exchange" and r.check is not None
+             and (operation_id in r.operations or (not r.operations and operation_id != NO_OPERATION))]
+    return tuple(r for r in rules if r.on == "any"), tuple(r for r in rules if r.on != "any")
 
 
 on_change(_exchange_rules.cache_clear)

@@ -69,6 +69,7 @@ class Rule:
     gate: Gate | None = None
     screen: dict[str, Any] | None = None
     operations: tuple[str, ...] = ()  # an exchange rule: the operations it reads (none named: every one)
+    on: str = "success"  # an exchange rule: "success" runs on 2xx answers only, "any" on every exchange
 
     def finding(self, pointer: str, message: str, hint: str = "") -> Finding:
         return Finding(self.id, self.severity, pointer, message, hint)
@@ -140,7 +141,7 @@ def schema_rule(rule_id: str, name: str, severity: str, summary: str, descriptio
 
 
 def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...] = (), *,
-         scope: str = "payload", operations: tuple[str, ...] = (), gate: Gate | None = None,
+         scope: str = "payload", operations: tuple[str, ...] = (), on: str = "success", gate: Gate | None = None,
          screen: dict[str, Any] | None = None) -> Callable[[Check], Check]:
     """Register a rule: a function of a payload (or, with ``scope="exchange"``, of an ExchangeView)
     that returns or yields ``Hit(pointer, message, hint)``; its docstring's first line is the rule's
@@ -148,14 +149,18 @@ def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...] = ()
 
     ``contracts`` names the payloads a payload rule reads (``validate`` runs it on those); an exchange
     rule names the ``operations`` (operation ids) it has something to say about, or none for every
-    one. ``gate`` and ``screen`` are optional sound shortcuts for the engine: a gate reads the raw
-    bytes, a screen is a JSON Schema that every payload on which the rule has nothing to say passes.
+    one, and runs on exchanges answered with success (``on="any"``: on every exchange, whatever its
+    status; the rule then decides itself). ``gate`` and ``screen`` are optional sound shortcuts for
+    the engine: a gate reads the raw bytes, a screen is a JSON Schema that every payload on which the
+    rule has nothing to say passes.
     Raises ``RuleError`` for an id that is taken or malformed, an unknown contract, scope or severity.
     """
     if scope not in SCOPES:
         raise RuleError(f"rule {rule_id}: scope is one of {', '.join(SCOPES)}, not {scope!r}")
     if scope == "exchange":
         contracts = contracts or ("exchange",)
+    if on not in ("success", "any"):
+        raise RuleError(f"rule {rule_id}: on is 'success' or 'any', not {on!r}")
     unknown = [c for c in contracts if c not in _CONTRACTS]
     if unknown or not contracts:
         raise RuleError(f"rule {rule_id}: contracts are some of {', '.join(CONTRACT_NAMES)}"
@@ -175,7 +180,7 @@ def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...] = ()
         summary, _, rest = doc.partition("\n")
         description = " ".join((summary + " " + rest).split())
         _register(Rule(rule_id, name, Severity(severity), scope, contracts, summary.strip(), description, fn, gate,
-                       screen, operations), origin)
+                       screen, operations, on), origin)
         return fn
 
     return wrap

@@ -5,80 +5,59 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..findings import Finding
 from ..spec.api import HEADERS, JOB_STATUSES, JSON_MEDIA_TYPE, PAGING
-from . import Hit, Rule, meta_rule, rule
+from . import Hit, rule
 from .util import as_int, as_list, dig, ptr
 
 if TYPE_CHECKING:
-    from ..http import Exchange, ExchangeView
-    from ..spec.api import Operation
+    from ..http import ExchangeView
 
 EXCHANGE = ("exchange",)
-
-
-def _meta(rule_id: str, name: str, severity: str, summary: str, description: str) -> Rule:
-    return meta_rule(rule_id, name, severity, "exchange", EXCHANGE, summary, description)
-
-
-UNKNOWN_OPERATION = _meta(
-    "AEC501", "unknown-operation", "error", "The method and path name no operation of the API.",
-    "The exchange's path matches none of the five operations, or the path is known but not with this "
-    "method. The tutorial sends its cancel as POST …/export/jobs/726: cancel is DELETE.")
-MISSING_HEADER = _meta(
-    "AEC502", "missing-header", "error", "A required request header is missing or malformed.",
-    "Every call sends Authorization (Bearer token), x-api-key, x-gw-ims-org-id and x-sandbox-name; "
-    "POST adds Content-Type: application/json. Translated header names (the tutorial's 'Behörighet', "
-    "'Innehållstyp') are not headers the platform reads.")
-QUERY = _meta(
-    "AEC503", "query-parameter", "error", "A query parameter has the wrong form.",
-    "On the job list, 'limit' is a positive integer, 'offset' the opaque cursor '{creationTimeMs}_{id}' "
-    "of the last record of the previous page (not a numeric offset, as the tutorial's 'offset=2' "
-    "suggests), and 'status' one of NEW, PROCESSING, SUCCEEDED, FAILED.")
-UNDOCUMENTED_STATUS = _meta(
-    "AEC504", "undocumented-status", "error", "The answer's status code is not one the operation gives.",
-    "Success codes are exact: create-job answers 200 (not 201), dataset creation 201, cancel 200 with a "
-    "body or 204 without. Error codes: 400, 401, 403, 404 (by id), 413, 415, 429, 500, 503.")
-RESPONSE_HEADER = _meta(
-    "AEC505", "response-header", "error", "A required response header is missing.",
-    "Create-job answers carry X-Location (the job's href), dataset creation Location, and 429 "
-    "Retry-After.")
-BODY = _meta(
-    "AEC506", "body-presence", "error", "A body is missing where one is required, or present where none is.",
-    "POST requests carry a JSON body; a 204 answer carries none; a 200 answer of an operation that "
-    "documents a body carries one.")
-ACCEPTED_INVALID = _meta(
-    "AEC507", "invalid-request-accepted", "error", "An invalid request was answered with success.",
-    "A request body that breaks its contract must be rejected with a 4xx answer; a 2xx answer means the "
-    "server accepted a payload the API does not allow.")
+#: the operation id under which rules run for an exchange that no operation matches
+NO_OPERATION = "-"
 
 #: translated header names the tutorial prints, and the real header each stands for
 TRANSLATED = {"behörighet": HEADERS.authorization, "innehållstyp": HEADERS.content_type,
               "auktorisering": HEADERS.authorization}
 #: the spelling of each required header, by its lower-case name
 SPELLING = {h.lower(): h for h in (*HEADERS.credentials, HEADERS.content_type)}
-
-
 _AUTHORIZATION, _CONTENT_TYPE = HEADERS.authorization.lower(), HEADERS.content_type.lower()
+_EMPTY: list[Hit] = []
 
 
-def unknown_operation(exchange: Exchange, candidates: list[Operation]) -> Iterator[Finding]:
+@rule("AEC501", "unknown-operation", "error", scope="exchange", operations=(NO_OPERATION,), on="any")
+def unknown_operation(view: ExchangeView) -> Iterator[Hit]:
+    """The method and path name no operation of the API.
+
+    The exchange's path matches none of the five operations, or the path is known but not with this
+    method. The tutorial sends its cancel as POST …/export/jobs/726: cancel is DELETE.
+    """
+    exchange, candidates = view.exchange, view.candidates
+    if view.operation is not None:
+        return
     if not candidates:
-        yield UNKNOWN_OPERATION.finding("/request/path", f"{exchange.path!r} is not a path of the API",
-                                        "check the path against the API description")
+        yield Hit("/request/path", f"{exchange.path!r} is not a path of the API", "check the path against the API description")
         return
     methods = sorted({op.method for op in candidates})
     hint = "use " + " or ".join(methods)
     if exchange.method == "POST" and "DELETE" in methods:
         hint = "cancel is DELETE on the job's path, not POST"
-    yield UNKNOWN_OPERATION.finding("/request/method",
-                                    f"{exchange.method} is not an operation of {candidates[0].template}",
-                                    hint)
+    yield Hit("/request/method", f"{exchange.method} is not an operation of {candidates[0].template}", hint)
 
 
-def missing_headers(exchange: Exchange, op: Operation) -> Iterator[Finding]:
-    sent = exchange.request_headers
-    for name in op.required_headers:
+@rule("AEC502", "missing-header", "error", scope="exchange", on="any")
+def missing_headers(view: ExchangeView) -> list[Hit]:
+    """A required request header is missing or malformed.
+
+    Every call sends Authorization (Bearer token), x-api-key, x-gw-ims-org-id and x-sandbox-name;
+    POST adds Content-Type: application/json. Translated header names (the tutorial's 'Behörighet',
+    'Innehållstyp') are not headers the platform reads.
+    """
+    if view.rejected:
+        return _EMPTY
+    sent = view.exchange.request_headers
+    out: list[Hit] = []
+    for name in view.operation.required_headers:
         value = sent.get(name)
         if value is None:
             proper = SPELLING.get(name, name)
@@ -86,47 +65,101 @@ def missing_headers(exchange: Exchange, op: Operation) -> Iterator[Finding]:
             hint = f"send '{proper}'"
             if proper in translated:
                 hint = f"'{translated[proper]}' is a translated header name: send '{proper}'"
-            yield MISSING_HEADER.finding(ptr("request", "headers", name), f"required header {proper!r} is not sent",
-                                         hint)
+            out.append(Hit(ptr("request", "headers", name), f"required header {proper!r} is not sent", hint))
         elif name == _AUTHORIZATION and not value.startswith(HEADERS.bearer_prefix):
-            yield MISSING_HEADER.finding(ptr("request", "headers", name),
-                                         f"{HEADERS.authorization} is not a {HEADERS.bearer_prefix.strip()} token",
-                                         f"send '{HEADERS.bearer_prefix}{{ACCESS_TOKEN}}'")
+            out.append(Hit(ptr("request", "headers", name),
+                           f"{HEADERS.authorization} is not a {HEADERS.bearer_prefix.strip()} token",
+                           f"send '{HEADERS.bearer_prefix}{{ACCESS_TOKEN}}'"))
         elif name == _CONTENT_TYPE and value.split(";")[0].strip().lower() != JSON_MEDIA_TYPE:
-            yield MISSING_HEADER.finding(ptr("request", "headers", name),
-                                         f"{HEADERS.content_type} is {value[:60]!r}", f"send {JSON_MEDIA_TYPE}")
+            out.append(Hit(ptr("request", "headers", name), f"{HEADERS.content_type} is {value[:60]!r}",
+                           f"send {JSON_MEDIA_TYPE}"))
+    return out
 
 
-def query_parameters(exchange: Exchange, op: Operation) -> Iterator[Finding]:
-    if op.operation_id != "listExportJobs":
-        return
-    for key, value in exchange.query:
+@rule("AEC503", "query-parameter", "error", scope="exchange", operations=("listExportJobs",), on="any")
+def query_parameters(view: ExchangeView) -> list[Hit]:
+    """A query parameter has the wrong form.
+
+    On the job list, 'limit' is a positive integer, 'offset' the opaque cursor '{creationTimeMs}_{id}'
+    of the last record of the previous page (not a numeric offset, as the tutorial's 'offset=2'
+    suggests), and 'status' one of NEW, PROCESSING, SUCCEEDED, FAILED.
+    """
+    if view.rejected:
+        return _EMPTY
+    out: list[Hit] = []
+    for key, value in view.exchange.query:
         where = ptr("request", "query", key)
-        if key == "limit" and not (value.isdigit() and int(value) >= 1):
-            yield QUERY.finding(where, f"limit {value[:40]!r} is not a positive integer", "send e.g. limit=50")
+        if key == "limit" and not (value.isascii() and value.isdigit() and value.lstrip("0")):
+            out.append(Hit(where, f"limit {value[:40]!r} is not a positive integer", "send e.g. limit=50"))
         elif key == "offset" and not PAGING.cursor.fullmatch(value):
-            yield QUERY.finding(where, f"offset {value[:40]!r} is not a paging cursor '{{creationTimeMs}}_{{id}}'",
-                                "follow link.next (or page.pageOffset) of the previous page; the offset "
-                                "is a cursor, not a record count")
+            out.append(Hit(where, f"offset {value[:40]!r} is not a paging cursor '{{creationTimeMs}}_{{id}}'",
+                           "follow link.next (or page.pageOffset) of the previous page; the offset "
+                           "is a cursor, not a record count"))
         elif key == "status" and value not in JOB_STATUSES.documented:
-            yield QUERY.finding(where, f"status {value[:40]!r} is not a job status",
-                                "use " + ", ".join(JOB_STATUSES.documented))
+            out.append(Hit(where, f"status {value[:40]!r} is not a job status",
+                           "use " + ", ".join(JOB_STATUSES.documented)))
+    return out
 
 
-def status_documented(exchange: Exchange, op: Operation, documented: bool) -> Iterator[Finding]:
-    if not documented:
-        codes = ", ".join(sorted(op.responses))
-        yield UNDOCUMENTED_STATUS.finding("/response/status",
-                                          f"{op.operation_id} does not answer {exchange.status} "
-                                          f"(documented: {codes})", "")
+@rule("AEC504", "undocumented-status", "error", scope="exchange", on="any")
+def status_documented(view: ExchangeView) -> list[Hit]:
+    """The answer's status code is not one the operation gives.
+
+    Success codes are exact: create-job answers 200 (not 201), dataset creation 201, cancel 200 with a
+    body or 204 without. Error codes: 400, 401, 403, 404 (by id), 413, 415, 429, 500, 503.
+    """
+    if view.exchange.status is None or view.documented:
+        return _EMPTY
+    op = view.operation
+    codes = ", ".join(sorted(op.responses))
+    return [Hit("/response/status", f"{op.operation_id} does not answer {view.exchange.status} (documented: {codes})")]
 
 
-def response_headers(exchange: Exchange, op: Operation) -> Iterator[Finding]:
-    assert exchange.status is not None
-    for name in op.required_response_headers(exchange.status):
-        if name.lower() not in exchange.response_headers:
-            yield RESPONSE_HEADER.finding(ptr("response", "headers", name.lower()),
-                                          f"a {exchange.status} answer of {op.operation_id} lacks {name}", "")
+@rule("AEC505", "response-header", "error", scope="exchange", on="any")
+def response_headers(view: ExchangeView) -> list[Hit]:
+    """A required response header is missing.
+
+    Create-job answers carry X-Location (the job's href), dataset creation Location, and 429
+    Retry-After.
+    """
+    exchange, op = view.exchange, view.operation
+    if exchange.status is None:
+        return _EMPTY
+    return [Hit(ptr("response", "headers", name.lower()), f"a {exchange.status} answer of {op.operation_id} lacks {name}")
+            for name in op.required_response_headers(exchange.status) if name.lower() not in exchange.response_headers]
+
+
+@rule("AEC506", "body-presence", "error", scope="exchange", on="any")
+def body_presence(view: ExchangeView) -> list[Hit]:
+    """A body is missing where one is required, or present where none is.
+
+    POST requests carry a JSON body; a 204 answer carries none; a 200 answer of an operation that
+    documents a body carries one.
+    """
+    op, status = view.operation, view.exchange.status
+    out: list[Hit] = []
+    if not view.rejected and op.request_contract and not view.request_present:
+        out.append(Hit("/request/body", f"{op.operation_id} needs a JSON body"))
+    if status is not None and view.response_present and view.documented and view.response_contract is None:
+        out.append(Hit("/response/body", f"a {status} answer carries no body, but this one has one", "send an empty body"))
+    elif status is not None and view.response_contract is not None and not view.response_present:
+        out.append(Hit("/response/body", f"a {status} answer of {op.operation_id} has a {view.response_contract} "
+                       "body, but this one is empty"))
+    return out
+
+
+@rule("AEC507", "invalid-request-accepted", "error", scope="exchange", on="any")
+def invalid_request_accepted(view: ExchangeView) -> list[Hit]:
+    """An invalid request was answered with success.
+
+    A request body that breaks its contract must be rejected with a 4xx answer; a 2xx answer means the
+    server accepted a payload the API does not allow.
+    """
+    if not view.request_body_errors or not view.succeeded:
+        return _EMPTY
+    first = view.request_body_errors[0]
+    return [Hit("/response/status", f"the request body breaks the contract ({first.rule} at {first.pointer}) but "
+                f"the answer is {view.exchange.status}", "reject an invalid body with 400")]
 
 
 def _is_job_answer(view: ExchangeView) -> bool:
@@ -211,7 +244,9 @@ def job_id_echo(view: ExchangeView) -> Iterator[Hit]:
     m = view.operation.pattern.fullmatch(view.exchange.path)
     asked = m.group(1) if m else None
     got = as_int(view.response.get("id"))
-    if asked is not None and asked.isdigit() and got is not None and got != int(asked):
+    # compared as decimal text: an id of any length (or a digit of another script) never raises
+    if asked is not None and asked.isascii() and asked.isdigit() and got is not None \
+            and (asked.lstrip("0") or "0") != str(got):
         yield Hit("/response/body/id", f"asked for job {asked}, got job {got}", "")
 
 
@@ -221,7 +256,7 @@ def page_over_limit(view: ExchangeView) -> Iterator[Hit]:
     """A list page holds no more records than the 'limit' the request asked for."""
     if view.operation.operation_id != "listExportJobs":
         return
-    limits = [v for k, v in view.exchange.query if k == "limit" and v.isdigit()]
+    limits = [v for k, v in view.exchange.query if k == "limit" and v.isascii() and v.isdigit() and len(v) < 19]
     records = dig(view.response, "records")
     if limits and isinstance(records, list) and len(records) > int(limits[0]):
         yield Hit("/response/body/records", f"{len(records)} records for limit={limits[0]}",
