@@ -98,7 +98,7 @@ def test_a_broken_recorded_answer_fails(recorded: Path, tmp_path: Path) -> None:
 
 
 def test_a_contract_change_that_breaks_recorded_traffic_is_named(recorded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from aep_export_contracts.engine.payload import clear_caches
+    from aep_export_contracts.engine.compiled import clear_caches
 
     original = contracts._files()
     changed = copy.deepcopy(original)

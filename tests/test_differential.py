@@ -14,7 +14,8 @@ import jsonschema_rs
 import pytest
 
 from aep_export_contracts import CONTRACT_NAMES
-from aep_export_contracts.engine.payload import END_OF_INPUT, _explainer, _fast, explain, explain_reference, for_rust
+from aep_export_contracts.engine.compiled import END_OF_INPUT, _explainer, _fast, for_rust
+from aep_export_contracts.engine.explain import explain, explain_reference
 from aep_export_contracts.generation.strategies import generate
 from conftest import BULK_EXAMPLES
 

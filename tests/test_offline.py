@@ -30,7 +30,7 @@ def test_validation_with_sockets_blocked(no_network: None) -> None:
         socket.socket()
     # fresh validators: caches cleared so that compilation happens with the network blocked too
     from aep_export_contracts.engine import payload as validate_module  # noqa: F401
-    from aep_export_contracts.engine.payload import clear_caches
+    from aep_export_contracts.engine.compiled import clear_caches
 
     clear_caches()
     for name in CONTRACT_NAMES:

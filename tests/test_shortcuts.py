@@ -14,7 +14,9 @@ import orjson
 import pytest
 
 from aep_export_contracts import CONTRACT_NAMES
-from aep_export_contracts.engine.payload import _closed, _fast, _sanity, _semantic, explain, findings, validate_bytes
+from aep_export_contracts.engine.compiled import _closed, _fast
+from aep_export_contracts.engine.explain import explain
+from aep_export_contracts.engine.payload import _sanity, _semantic, findings, validate_bytes
 from aep_export_contracts.findings import Finding
 from aep_export_contracts.generation.builders import BUILDERS, RandomSource
 from aep_export_contracts.generation.mutations import mutations_for

@@ -1,0 +1,165 @@
+"""Compiled validators: the contracts (and their closed forms) in jsonschema-rs, the rules' screens
+folded into one validator per contract, and python-jsonschema as the explaining engine.
+
+This is the speed machinery of the engine. Every shortcut here is sound (a test proves it against
+unverified mutants): switching one off changes no verdict, only the time it takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from typing import Any, NamedTuple
+
+import jsonschema_rs
+from jsonschema import Draft202012Validator, FormatChecker
+
+from ..rules import CLOSED, Rule, on_change, rules_for
+from ..spec import contracts
+from ..spec.formats import is_rfc3339
+
+__all__ = ["END_OF_INPUT", "clear_caches", "for_rust", "has_no_unknown_key"]
+
+FORMAT_CHECKER = FormatChecker(formats=())
+FORMAT_CHECKER.checks("date-time")(is_rfc3339)
+
+
+#: "End of input" written so that Python's ``re`` and ECMA-262 read it alike (Python's ``$`` also
+#: matches before a final newline). A lookaround sends jsonschema-rs to its backtracking engine;
+#: Rust's ``$`` (no multiline flag) already means end of input, so the Rust schemas say ``$``.
+END_OF_INPUT = "(?![\\s\\S])"
+_DATA_KEYWORDS = frozenset({"const", "enum", "examples", "default"})
+
+
+def for_rust(node: Any) -> Any:
+    """A copy of a schema whose patterns ending in END_OF_INPUT end in ``$`` (the same language)."""
+    if isinstance(node, list):
+        return [for_rust(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: v if k in _DATA_KEYWORDS else for_rust(v) for k, v in node.items()}
+    pattern = node.get("pattern")
+    if isinstance(pattern, str) and pattern.endswith(END_OF_INPUT):
+        head = pattern[: -len(END_OF_INPUT)]
+        if (len(head) - len(head.rstrip("\\"))) % 2 == 0:  # the group's "(" is not an escaped character
+            out["pattern"] = head + "$"
+    return out
+
+
+@cache
+def _rust_schemas(closed: bool) -> dict[str, Any]:
+    by_uri = contracts.closed_schemas_by_uri() if closed else contracts.schemas_by_uri()
+    return {uri: for_rust(s) for uri, s in by_uri.items()}
+
+
+def _registry_rs() -> Any:
+    return jsonschema_rs.Registry(list(_rust_schemas(False).items()))
+
+
+@cache
+def _fast(contract: str) -> Any:
+    return jsonschema_rs.validator_for(_rust_schemas(False)[contracts.schema(contract)["$id"]],
+                                       validate_formats=True, registry=_registry_rs())
+
+
+@cache
+def _closed_registry() -> Any:
+    return jsonschema_rs.Registry(list(_rust_schemas(True).items()))
+
+
+@cache
+def _closed(contract: str) -> Any:
+    """The contract with every object closed: passes only when no unknown key is present."""
+    return jsonschema_rs.validator_for(_rust_schemas(True)[contracts.schema(contract)["$id"]],
+                                       validate_formats=True, registry=_closed_registry())
+
+
+def _passes(is_valid: Any, payload: Any) -> bool:
+    """A compiled validator's verdict (its ``is_valid``); a value the Rust side cannot take does not pass."""
+    try:
+        return bool(is_valid(payload))
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        return False
+
+
+def has_no_unknown_key(payload: Any, contract: str) -> bool:
+    """True when every key of the payload is one the contract names (checked in Rust)."""
+    return _passes(_closed(contract).is_valid, payload)
+
+
+@cache
+def _explainer(contract: str) -> Draft202012Validator:
+    return Draft202012Validator(contracts.schema(contract), registry=contracts.registry(),
+                                format_checker=FORMAT_CHECKER)
+
+
+class _Screened(NamedTuple):
+    contract: str
+    is_valid: Any  # True when the payload is valid and every screened rule has nothing to say
+    rules: tuple[Rule, ...]  # the contract's rules no screen covers
+    record_rules: tuple[Rule, ...]  # for a list: the job rules no screen covers, run on each record
+    plain: bool  # no gate among the rules and no records: the rules simply run in turn
+    screens: tuple[tuple[Any, Rule], ...]  # each screened rule with its own screen's is_valid
+    closed_rules: tuple[Rule, ...]  # the rules the closed contract screens (unknown keys)
+    records: Any  # for a list: is_valid of the job rules' screens applied to every record; else None
+
+
+def clear_caches() -> None:
+    """Forget every compiled validator and every schema read from disk, so that the next validation
+    reads the contracts again (after they were changed in-process). The API facts of ``spec.api``
+    (paths, headers, statuses) are read once at import and stay."""
+    for cached in (contracts._files, contracts.registry, contracts.openapi_document, contracts.closed_schemas_by_uri,
+                   contracts.key_tree, contracts.required_paths, _fast, _closed, _closed_registry, _explainer,
+                   _rust_schemas):
+        clear = getattr(cached, "cache_clear", None)  # a test may stand a plain function in for one
+        if clear is not None:
+            clear()
+    _forget_rules()
+
+
+def _forget_rules() -> None:
+    """Forget what was compiled from the set of rules (their screens, the rules of each contract)."""
+    _screened.cache_clear()
+    _READY.clear()
+
+
+def _screening(rules: Iterable[Rule]) -> list[Rule]:
+    return [r for r in rules if r.screen is not None and r.screen is not CLOSED]
+
+
+def _compile_screen(screen: dict[str, Any]) -> Any:
+    return jsonschema_rs.validator_for({"$schema": "https://json-schema.org/draft/2020-12/schema", **for_rust(screen)},
+                                       validate_formats=True).is_valid
+
+
+@cache
+def _screened(contract: str) -> _Screened:
+    """The closed contract and its rules' screens, compiled into one Rust validator.
+
+    The closed contract (every object closed to the keys it names) accepts a subset of what the
+    contract accepts, and it is the screen of the rules that warn about unknown keys. Each screen
+    is also compiled alone: when the whole fails, they say which rules have something to say.
+    """
+    own = _screening(rules_for(contract))
+    branches: list[dict[str, Any]] = [r.screen for r in own]  # type: ignore[misc]
+    records = _screening(rules_for("export-job")) if contract == "export-job-list" else []
+    records_screen = None
+    if records:
+        records_screen = {"properties": {"records": {"items": {"allOf": [r.screen for r in records]}}}}
+        branches.append(records_screen)
+    rules = tuple(r for r in rules_for(contract) if r.screen is None)
+    record_rules = tuple(r for r in rules_for("export-job") if r.screen is None) if records else ()
+    plain = contract != "export-job-list" and all(r.gate is None for r in rules)
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+              "allOf": [{"$ref": contracts.schema(contract)["$id"]}, *map(for_rust, branches)]}
+    validator = jsonschema_rs.validator_for(schema, validate_formats=True, registry=_closed_registry())
+    screens = tuple((_compile_screen(r.screen), r) for r in own)  # type: ignore[arg-type]
+    closed_rules = tuple(r for r in rules_for(contract) if r.screen is CLOSED)
+    return _Screened(contract, validator.is_valid, rules, record_rules, plain, screens, closed_rules,
+                     _compile_screen(records_screen) if records_screen else None)
+
+
+on_change(_forget_rules)
+
+#: _screened() of each contract validate_bytes has seen, for its quick path (a dict read is cheaper than the cache)
+_READY: dict[str | None, _Screened] = {}
