@@ -127,3 +127,24 @@ def test_one_strictness_rule_for_lint_replay_and_check(tmp_path: Path, capsys: p
                  "--strict"]) == 1
     out = capsys.readouterr().out
     assert "AEC209" in out
+
+
+def test_every_run_writes_every_report_format(tmp_path: Path) -> None:
+    """check and replay write JSON, JUnit and SARIF from the one run model, with the same findings."""
+    body = json.loads(WARNING_ONLY.read_text(encoding="utf-8"))
+    cassette = tmp_path / "one.json"
+    cassette.write_text(json.dumps({"interactions": [{
+        "request": {"method": "GET", "uri": f"https://platform.adobe.io/data/core/ups/export/jobs/{body['id']}",
+                    "headers": {"Authorization": ["Bearer {ACCESS_TOKEN}"], "x-api-key": ["{API_KEY}"],
+                                "x-gw-ims-org-id": [body["imsOrgId"]], "x-sandbox-name": ["dev"]}, "body": None},
+        "response": {"status": {"code": 200, "message": "OK"}, "headers": {"Content-Type": ["application/json"]},
+                     "body": {"string": json.dumps(body)}}}]}), encoding="utf-8")
+    out = {kind: tmp_path / f"r.{kind}" for kind in ("json", "junit", "sarif")}
+    assert main(["replay", "--no-playback", "--strict", *[a for k, p in out.items() for a in ("--report", f"{k}:{p}")],
+                 str(cassette)]) == 1
+    violations = json.loads(out["json"].read_text(encoding="utf-8"))["violations"]
+    sarif = json.loads(out["sarif"].read_text(encoding="utf-8"))["runs"][0]["results"]
+    junit = out["junit"].read_text(encoding="utf-8")
+    assert sorted(v["rule"] for v in violations) == sorted(r["ruleId"] for r in sarif)
+    assert {r["level"] for r in sarif} == {"error"}  # --strict: the warnings fail, so they are errors here
+    assert 'failures="1"' in junit and all(v["rule"] in junit for v in violations)

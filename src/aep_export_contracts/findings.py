@@ -1,15 +1,17 @@
-"""Findings, reports and the policy that decides which findings fail a run."""
+"""The one result model: findings, the report of one payload or exchange, the report of a run, and the
+policy that decides which findings fail."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Baseline", "Finding", "Policy", "Report", "Severity"]
+__all__ = ["Baseline", "Finding", "Policy", "Report", "Result", "RunReport", "Severity"]
 
 
 class Severity(StrEnum):
@@ -170,3 +172,105 @@ class Report:
             "valid": self.valid,
             "findings": [f.to_dict() for f in self.findings],
         }
+
+
+@dataclass
+class Result:
+    """One named check of a run (a recorded exchange, a lifecycle step, a file) and what it found."""
+
+    layer: str
+    name: str
+    operation: str
+    findings: list[Finding] = field(default_factory=list)
+    reproduction: dict[str, Any] | None = None  # how to send the request again (secrets masked)
+
+
+@dataclass
+class RunReport:
+    """What a run (check, replay, a proxy session) found: its checks, in order, under one policy.
+
+    Every writer (text, JSON, JUnit, SARIF) reads this model. ``reproduce`` turns an exchange into
+    its reproduction (the check layer passes one that masks the run's secrets).
+    """
+
+    target: str
+    seed: int
+    policy: Policy
+    results: list[Result] = field(default_factory=list)
+    unstable: list[str] = field(default_factory=list)  # the target misbehaved apart from the contract (429, timeouts)
+    errors: list[str] = field(default_factory=list)  # the run could not check something (unreachable, unreadable)
+    exchanges: int = 0
+    methods: Counter[str] = field(default_factory=Counter)
+    reproduce: Callable[[Any], dict[str, Any]] | None = None
+
+    def add(self, layer: str, name: str, operation: str, findings: list[Finding] | None = None,
+            exchange: Any = None) -> Result:
+        """Record a check; the findings the policy does not report are left out."""
+        kept = [f for f in findings or [] if self.policy.reports(f)]
+        reproduction = self.reproduce(exchange) if exchange is not None and kept and self.reproduce else None
+        result = Result(layer, name, operation, kept, reproduction)
+        self.results.append(result)
+        return result
+
+    def merge(self, other: RunReport) -> None:
+        """Take another run's checks, problems and counts (a part of this run, e.g. one cassette)."""
+        self.results.extend(other.results)
+        self.unstable.extend(other.unstable)
+        self.errors.extend(other.errors)
+        self.exchanges += other.exchanges
+        self.methods.update(other.methods)
+
+    def failing(self) -> list[tuple[Result, Finding]]:
+        return [(r, f) for r in self.results for f in r.findings if self.policy.fails(f)]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failing()
+
+    def by_rule(self) -> Counter[str]:
+        return Counter(f.rule for _, f in self.failing())
+
+    def by_operation(self) -> dict[str, tuple[int, int]]:
+        out: dict[str, tuple[int, int]] = {}
+        for r in self.results:
+            checked, failed = out.get(r.operation, (0, 0))
+            bad = any(self.policy.fails(f) for f in r.findings)
+            out[r.operation] = (checked + 1, failed + int(bad))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "seed": self.seed,
+            "ok": self.ok,
+            "exchanges": self.exchanges,
+            "methods": dict(sorted(self.methods.items())),
+            "checks": len(self.results),
+            "violations": [
+                {"layer": r.layer, "check": r.name, "operation": r.operation, **f.to_dict(),
+                 "reproduction": r.reproduction}
+                for r, f in self.failing()
+            ],
+            "warnings": [
+                {"layer": r.layer, "check": r.name, "operation": r.operation, **f.to_dict()}
+                for r in self.results for f in r.findings if not self.policy.fails(f)
+            ],
+            "by_rule": dict(sorted(self.by_rule().items())),
+            "unstable": self.unstable,
+            "errors": self.errors,
+        }
+
+    def to_json(self) -> str:
+        from .reporting.json_report import run_to_json
+
+        return run_to_json(self)
+
+    def to_junit(self) -> str:
+        from .reporting.junit import to_junit
+
+        return to_junit(self)
+
+    def to_sarif(self) -> str:
+        from .reporting.sarif import run_to_sarif
+
+        return run_to_sarif(self)

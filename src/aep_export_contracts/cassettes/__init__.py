@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import yaml
 
-from ..check.report import CheckReport
+from ..check.reproduce import Reproducer
 from ..engine.exchange import validate_exchange
 from ..engine.yamlload import load_yaml
-from ..findings import Policy
+from ..findings import Policy, RunReport
 from ..http import Exchange, Headers
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ def record(out: str | Path, options: CheckOptions | None = None, **named: Any) -
     scrubber = Scrubber(creds.token, creds.api_key, creds.org, creds.sandbox)
     with target(opts) as url:
         writes = check_writes(url, read_only=False, allow_writes=allow_writes, sandbox=creds.sandbox)
-        report = CheckReport(url, seed, Policy(), creds.secrets())
+        report = RunReport(url, seed, Policy(), reproduce=Reproducer(creds.secrets()))
         with _vcr("all", scrubber).use_cassette(str(path), serializer=_serializer(path)):
             client = Client(url, creds)
             ctx = Context(client, report, writes, max_jobs, opts.deadline, seed)
@@ -233,7 +233,7 @@ def _expected(data: dict[str, Any]) -> set[tuple[int, str, str]]:
 
 
 def replay(paths: Iterable[str | Path], *, policy: Policy | None = None, playback: bool = True,
-           jobs: int = 1) -> CheckReport:
+           jobs: int = 1) -> RunReport:
     """Re-validate every recorded exchange; re-run recorded workflows in playback (fail closed).
 
     With ``jobs`` > 1 the cassettes are shared out among processes; the report keeps input order.
@@ -247,12 +247,9 @@ def replay(paths: Iterable[str | Path], *, policy: Policy | None = None, playbac
             parts = list(pool.map(_replay_file, files, [policy] * len(files), [playback] * len(files)))
     else:
         parts = [_replay_file(f, policy, playback) for f in files]
-    report = CheckReport("cassettes", 0, policy, [])
+    report = RunReport("cassettes", 0, policy)
     for part in parts:
-        report.results.extend(part.results)
-        report.errors.extend(part.errors)
-        report.exchanges += part.exchanges
-        report.methods.update(part.methods)
+        report.merge(part)
     return report
 
 
@@ -260,8 +257,8 @@ def _is_contract_path(path: str) -> bool:
     return PATHS.is_contract_path(path)
 
 
-def _replay_file(path: Path, policy: Policy, playback: bool) -> CheckReport:
-    report = CheckReport(str(path), 0, policy, [])
+def _replay_file(path: Path, policy: Policy, playback: bool) -> RunReport:
+    report = RunReport(str(path), 0, policy, reproduce=Reproducer([]))
     try:
         data = _load(path)
     except (ValueError, yaml.YAMLError, OSError) as exc:
@@ -298,14 +295,14 @@ def _replay_file(path: Path, policy: Policy, playback: bool) -> CheckReport:
     return report
 
 
-def _playback(path: Path, meta: dict[str, Any], report: CheckReport) -> None:
+def _playback(path: Path, meta: dict[str, Any], report: RunReport) -> None:
     from vcr.errors import CannotOverwriteExistingCassetteException
 
     from ..check.client import Client, Credentials
     from ..check.workflows import Context, cleanup, lifecycle, negative
 
     creds = Credentials(PLACEHOLDERS["token"], PLACEHOLDERS["api_key"], PLACEHOLDERS["org"], PLACEHOLDERS["sandbox"])
-    sub = CheckReport(str(path), int(meta.get("seed", 0)), report.policy, [])
+    sub = RunReport(str(path), int(meta.get("seed", 0)), report.policy, reproduce=Reproducer([]))
     client = Client(str(meta["base_url"]), creds, sleep=lambda _s: None, retries=0)
     ctx = Context(client, sub, bool(meta.get("writes", True)), int(meta.get("max_jobs", 10)), 60.0,
                   int(meta.get("seed", 0)))

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.exchange import validate_exchange
+from ..findings import RunReport
 from ..http import Exchange
 from ..options import OptionError, PolicyOptions, make, option
 from ..server.faults import FAULTS
 from ..spec.api import PATHS
 from . import schema_layer, workflows
 from .client import Client, Credentials, TargetUnstable
-from .report import CheckReport
+from .reproduce import Reproducer
 from .safety import check_writes
 
 
@@ -85,14 +86,15 @@ def target(opts: CheckOptions) -> Iterator[str]:
         yield server.url
 
 
-def run_check(opts: CheckOptions) -> CheckReport:
+def run_check(opts: CheckOptions) -> RunReport:
     """Run the check; raises ``ValueError`` or ``UnsafeTarget`` on usage problems before sending anything."""
     embedded = opts.base_url is None
     creds = credentials(opts, embedded)
     with target(opts) as url:
         writes = check_writes(url, read_only=opts.read_only, allow_writes=opts.allow_writes, sandbox=creds.sandbox)
         policy = opts.policy()
-        report = CheckReport(url if not embedded else "embedded reference server", opts.seed, policy, creds.secrets())
+        report = RunReport(url if not embedded else "embedded reference server", opts.seed, policy,
+                           reproduce=Reproducer(creds.secrets()))
 
         def on_exchange(exchange: Exchange) -> None:
             report.exchanges += 1

@@ -10,14 +10,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-from ..findings import Finding
+from ..findings import Finding, RunReport
 from ..generation.strategies import generate
 from ..rules import Rule
 from ..rules import workflow as W
 from ..rules.dataset import PROFILE_UNION_IDS, XED_CONTENT_TYPE
 from ..spec.api import HEADERS, JOB_STATUSES, PATHS
 from .client import Client, Credentials, Observed, TargetUnstable
-from .report import CheckReport
 
 S = JOB_STATUSES
 JOBS = PATHS.jobs
@@ -32,7 +31,7 @@ class BudgetExhausted(Exception):
 @dataclass
 class Context:
     client: Client
-    report: CheckReport
+    report: RunReport
     writes: bool
     max_jobs: int
     deadline: float

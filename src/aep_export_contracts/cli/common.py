@@ -15,7 +15,7 @@ from ..findings import Policy
 from ..options import PolicyOptions, add_arguments, from_namespace
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-REPORT_KINDS = ("json", "junit")
+REPORT_KINDS = ("json", "junit", "sarif")
 
 
 class UsageError(Exception):
@@ -44,12 +44,12 @@ def policy_from(args: argparse.Namespace) -> Policy:
 def report_target(text: str) -> tuple[str, str]:
     kind, _, path = text.partition(":")
     if kind not in REPORT_KINDS or not path:
-        raise argparse.ArgumentTypeError("a report is json:PATH or junit:PATH")
+        raise argparse.ArgumentTypeError("a report is json:PATH, junit:PATH or sarif:PATH")
     return kind, path
 
 
 def add_report_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--report", action="append", type=report_target, metavar="json:PATH|junit:PATH",
+    parser.add_argument("--report", action="append", type=report_target, metavar="json|junit|sarif:PATH",
                         help="also write the report here (repeatable)")
 
 
@@ -58,7 +58,7 @@ def write_reports(report: Any, targets: Sequence[tuple[str, str]] | None) -> Non
     for kind, path in targets or []:
         try:
             with open(path, "w", encoding="utf-8") as fh:
-                fh.write(report.to_json() if kind == "json" else report.to_junit())
+                fh.write({"json": report.to_json, "junit": report.to_junit, "sarif": report.to_sarif}[kind]())
         except OSError as exc:
             raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
 

@@ -8,11 +8,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..check.report import CheckReport
+from ..findings import RunReport
 from ..rules import get_rule
 
 
-def render_check(report: CheckReport, console: Console) -> None:
+def render_check(report: RunReport, console: Console) -> None:
     table = Table(title=f"contract check: {report.target} (seed {report.seed})", title_justify="left")
     table.add_column("operation")
     table.add_column("checks", justify="right")
@@ -50,7 +50,7 @@ def render_check(report: CheckReport, console: Console) -> None:
                        style="bold green" if report.ok else "bold red"))
 
 
-def render_plain(report: CheckReport, width: int = 120) -> str:
+def render_plain(report: RunReport, width: int = 120) -> str:
     """The same rendering as plain text (no colour), e.g. for a failing test's message."""
     from io import StringIO
 
