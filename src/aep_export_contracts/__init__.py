@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .about import __version__
 from .engine.exchange import validate_exchange
 from .engine.payload import detect_contract, validate, validate_bytes
 from .findings import Baseline, Finding, Policy, Report, Severity
@@ -18,6 +19,7 @@ __all__ = [
     "Policy",
     "Report",
     "Severity",
+    "__version__",
     "detect_contract",
     "from_curl",
     "rule",
@@ -25,4 +27,3 @@ __all__ = [
     "validate_bytes",
     "validate_exchange",
 ]
-__version__ = "0.1.0"

@@ -261,16 +261,5 @@ class RunReport:
         }
 
     def to_json(self) -> str:
-        from .reporting.json_report import run_to_json
-
-        return run_to_json(self)
-
-    def to_junit(self) -> str:
-        from .reporting.junit import to_junit
-
-        return to_junit(self)
-
-    def to_sarif(self) -> str:
-        from .reporting.sarif import run_to_sarif
-
-        return run_to_sarif(self)
+        """``to_dict`` as indented JSON (the writers of the other formats are in ``reporting``)."""
+        return json.dumps(self.to_dict(), indent=2)

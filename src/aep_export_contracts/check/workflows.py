@@ -24,10 +24,6 @@ UNION = {"id": PROFILE_UNION_IDS[0], "contentType": XED_CONTENT_TYPE}
 UNKNOWN_ID = 9_007_199_254_740_991
 
 
-class BudgetExhausted(Exception):
-    pass
-
-
 @dataclass
 class Context:
     client: Client

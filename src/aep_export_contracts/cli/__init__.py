@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from .. import __version__
+from ..about import __version__
 from ..options import OptionError
 from ..rules import RuleError
 from . import check, generate, lint, record, replay, rules, scan, serve

@@ -55,10 +55,13 @@ def add_report_option(parser: argparse.ArgumentParser) -> None:
 
 def write_reports(report: Any, targets: Sequence[tuple[str, str]] | None) -> None:
     """Write the report in each requested format; raises ``UsageError`` when a file cannot be written."""
+    from ..reporting import run_to_json, run_to_sarif, to_junit
+
+    writers = {"json": run_to_json, "junit": to_junit, "sarif": run_to_sarif}
     for kind, path in targets or []:
         try:
             with open(path, "w", encoding="utf-8") as fh:
-                fh.write({"json": report.to_json, "junit": report.to_junit, "sarif": report.to_sarif}[kind]())
+                fh.write(writers[kind](report))
         except OSError as exc:
             raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
 

@@ -90,7 +90,6 @@ class HypothesisSource:
         return f"{self.integer(0, 16**n - 1):0{n}x}"
 
 
-HEX = "0123456789abcdef"
 PATHS = ("identities.id", "personalEmail.address", "person.name.firstName", "person.name.lastName",
          "homeAddress.city", "mobilePhone.number", "_acme.loyalty.tier", "segmentMembership.ups")
 EVENT_PATHS = ("environment.browserDetails.name", "environment.browserDetails.version", "web.webPageDetails.URL",

@@ -14,4 +14,4 @@ def to_json(reports: Sequence[Report]) -> str:
 
 
 def run_to_json(report: RunReport) -> str:
-    return json.dumps(report.to_dict(), indent=2)
+    return report.to_json()

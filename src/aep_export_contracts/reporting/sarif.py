@@ -4,7 +4,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from .. import __version__
+from ..about import __version__
 from ..findings import Finding, Policy, Report, RunReport
 from ..rules import all_rules
 

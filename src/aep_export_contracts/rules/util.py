@@ -7,8 +7,6 @@ from typing import Any
 
 from ..spec.contracts import escape
 
-INT_TYPES = (int,)
-
 
 def dig(payload: Any, *path: str | int) -> Any:
     """The value at ``path``, or None where any step is missing or of the wrong type."""
@@ -51,5 +49,4 @@ def ptr(*parts: str | int) -> str:
 
 
 UUID_LIKE = re.compile(r"[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}")
-UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 HEX32 = re.compile(r"[0-9a-f]{32}")

@@ -76,13 +76,6 @@ class Operation:
                 return dict(p.get("schema", {}))
         return {}
 
-    def path_for(self, **values: object) -> str:
-        """The template with its parameters filled in."""
-        out = self.template
-        for key, value in values.items():
-            out = out.replace("{" + key + "}", str(value))
-        return out
-
 
 _RESPONSES: dict[tuple[str, str, int], tuple[bool, str | None, tuple[str, ...]]] = {}
 

@@ -45,7 +45,6 @@ CONTRACT_NAMES: tuple[str, ...] = (
     "dataset-response",
     "error",
 )
-REQUEST_CONTRACTS = frozenset({"export-job-request", "dataset-request"})
 
 
 @cache
