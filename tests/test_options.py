@@ -16,6 +16,18 @@ FIXTURES = Path(__file__).parent / "fixtures" / "docs"
 WARNING_ONLY = FIXTURES / "export-job-created.json"
 
 
+def _recorded_get(job_file: Path, cassette: Path) -> Path:
+    """A cassette of one GET that answered the job in ``job_file``."""
+    body = json.loads(job_file.read_text(encoding="utf-8"))
+    cassette.write_text(json.dumps({"interactions": [{
+        "request": {"method": "GET", "uri": f"https://platform.adobe.io/data/core/ups/export/jobs/{body['id']}",
+                    "headers": {"Authorization": ["Bearer {ACCESS_TOKEN}"], "x-api-key": ["{API_KEY}"],
+                                "x-gw-ims-org-id": [body["imsOrgId"]], "x-sandbox-name": ["dev"]}, "body": None},
+        "response": {"status": {"code": 200, "message": "OK"}, "headers": {"Content-Type": ["application/json"]},
+                     "body": {"string": json.dumps(body)}}}]}), encoding="utf-8")
+    return cassette
+
+
 def test_the_plugin_takes_the_cli_names() -> None:
     opts = make(CheckOptions, {"fault": ["create-201"], "layer": ["lifecycle"], "examples": 1, "seed": 3,
                                "lenient": True, "select": "AEC5", "max_jobs": 4})
@@ -111,14 +123,7 @@ def test_one_strictness_rule_for_lint_replay_and_check(tmp_path: Path, capsys: p
     assert "AEC209" in {f["rule"] for f in findings} and {f["severity"] for f in findings} == {"warning"}
     assert main(["lint", "--strict", str(WARNING_ONLY)]) == 1
     # replay: the same exchange, recorded
-    body = json.loads(WARNING_ONLY.read_text(encoding="utf-8"))
-    cassette = tmp_path / "one.json"
-    cassette.write_text(json.dumps({"interactions": [{
-        "request": {"method": "GET", "uri": f"https://platform.adobe.io/data/core/ups/export/jobs/{body['id']}",
-                    "headers": {"Authorization": ["Bearer {ACCESS_TOKEN}"], "x-api-key": ["{API_KEY}"],
-                                "x-gw-ims-org-id": [body["imsOrgId"]], "x-sandbox-name": ["dev"]}, "body": None},
-        "response": {"status": {"code": 200, "message": "OK"}, "headers": {"Content-Type": ["application/json"]},
-                     "body": {"string": json.dumps(body)}}}]}), encoding="utf-8")
+    cassette = _recorded_get(WARNING_ONLY, tmp_path / "one.json")
     assert main(["replay", "--no-playback", str(cassette)]) == 0
     assert main(["replay", "--no-playback", "--strict", str(cassette)]) == 1
     # check: a server whose only fault is a warning-level one
@@ -131,14 +136,7 @@ def test_one_strictness_rule_for_lint_replay_and_check(tmp_path: Path, capsys: p
 
 def test_every_run_writes_every_report_format(tmp_path: Path) -> None:
     """check and replay write JSON, JUnit and SARIF from the one run model, with the same findings."""
-    body = json.loads(WARNING_ONLY.read_text(encoding="utf-8"))
-    cassette = tmp_path / "one.json"
-    cassette.write_text(json.dumps({"interactions": [{
-        "request": {"method": "GET", "uri": f"https://platform.adobe.io/data/core/ups/export/jobs/{body['id']}",
-                    "headers": {"Authorization": ["Bearer {ACCESS_TOKEN}"], "x-api-key": ["{API_KEY}"],
-                                "x-gw-ims-org-id": [body["imsOrgId"]], "x-sandbox-name": ["dev"]}, "body": None},
-        "response": {"status": {"code": 200, "message": "OK"}, "headers": {"Content-Type": ["application/json"]},
-                     "body": {"string": json.dumps(body)}}}]}), encoding="utf-8")
+    cassette = _recorded_get(WARNING_ONLY, tmp_path / "one.json")
     out = {kind: tmp_path / f"r.{kind}" for kind in ("json", "junit", "sarif")}
     assert main(["replay", "--no-playback", "--strict", *[a for k, p in out.items() for a in ("--report", f"{k}:{p}")],
                  str(cassette)]) == 1
