@@ -16,7 +16,7 @@ import pytest
 from aep_export_contracts import CONTRACT_NAMES
 from aep_export_contracts.engine.compiled import _closed, _fast
 from aep_export_contracts.engine.explain import explain
-from aep_export_contracts.engine.payload import _sanity, _semantic, findings, validate_bytes
+from aep_export_contracts.engine.payload import _sanity, _semantic, findings, shortcuts, validate_bytes
 from aep_export_contracts.findings import Finding
 from aep_export_contracts.generation.builders import BUILDERS, RandomSource
 from aep_export_contracts.generation.mutations import mutations_for
@@ -47,7 +47,24 @@ def corpus(contract: str, n: int) -> list[Any]:
 def long_way(payload: Any, contract: str) -> list[Finding]:
     """Every finding, with no shortcut: the plain schema check, then every rule without gates."""
     out = [] if _fast(contract).is_valid(payload) else explain(payload, contract)
-    return out + _semantic(payload, contract)
+    return out + _semantic(payload, contract, skip_closed=False)
+
+
+@pytest.mark.parametrize("contract", CONTRACT_NAMES)
+def test_the_shortcuts_can_be_switched_off_without_changing_a_finding(contract: str) -> None:
+    key = lambda f: (f.rule, f.pointer, f.message)  # noqa: E731
+    for payload in corpus(contract, BULK_EXAMPLES // 6):
+        raw = dumps(payload).encode()
+        on = validate_bytes(raw, contract).findings
+        with shortcuts(False):
+            off = validate_bytes(raw, contract).findings
+            by_value = findings(payload, contract)
+        assert sorted(on, key=key) == sorted(off, key=key)
+        sanity = _sanity(payload)
+        if any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in sanity):
+            assert by_value == sanity
+        else:
+            assert sorted(by_value, key=key) == sorted(sanity + long_way(payload, contract), key=key)
 
 
 def test_some_rules_have_shortcuts() -> None:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -22,7 +25,7 @@ from .compiled import _READY, _closed, _fast, _passes, _Screened, _screened, has
 from .explain import _pointer, _short, explain
 from .yamlload import load_yaml
 
-__all__ = ["detect_contract", "parse_json", "validate", "validate_bytes", "validate_file"]
+__all__ = ["detect_contract", "parse_json", "shortcuts", "validate", "validate_bytes", "validate_file"]
 
 #: the deepest nesting a payload may have: what orjson parses (1,024 nested arrays or objects), so that
 #: a value and its JSON bytes get the same verdict
@@ -114,7 +117,7 @@ def _run(rules: tuple[Rule, ...], payload: Any, raw: bytes | None = None) -> lis
 
 
 def _semantic(payload: Any, contract: str, raw: bytes | None = None, rules: tuple[Rule, ...] | None = None,
-              record_rules: tuple[Rule, ...] | None = None) -> list[Finding]:
+              record_rules: tuple[Rule, ...] | None = None, *, skip_closed: bool = True) -> list[Finding]:
     if rules is None:
         rules = rules_for(contract)
     record_list = contract == "export-job-list"
@@ -128,7 +131,7 @@ def _semantic(payload: Any, contract: str, raw: bytes | None = None, rules: tupl
     if record_list and record_rules and isinstance(payload, dict):
         records = payload.get("records")
         if isinstance(records, list):
-            closed = tuple(r for r in record_rules if r.screen is CLOSED)
+            closed = tuple(r for r in record_rules if r.screen is CLOSED) if skip_closed else ()
             for i, record in enumerate(records):
                 prefix = f"/records/{i}"
                 # a record the closed contract passes has no unknown key: its CLOSED-screened rules are silent
@@ -156,7 +159,35 @@ def findings(payload: Any, contract: str, *, checked: bool = False, raw: bytes |
 
 def _judge(screened: _Screened, payload: Any, raw: bytes | None) -> list[Finding]:
     """Schema and rule findings of a JSON value: the quiet way when the screened validator passes it."""
+    if not _SHORTCUTS[0]:
+        return _long_way(payload, screened.contract)
     return _quiet(screened, payload, raw) if _passes(screened.is_valid, payload) else _loud(screened, payload, raw)
+
+
+#: whether the engine takes its shortcuts (gates, screens, the screened validator); see ``shortcuts``
+_SHORTCUTS = [os.environ.get("AEC_NO_SHORTCUTS", "") in ("", "0")]
+
+
+@contextmanager
+def shortcuts(enabled: bool) -> Iterator[None]:
+    """Switch the engine's shortcuts off (or on) for the duration of a ``with`` block.
+
+    Without them every rule runs on every payload and nothing is screened; the verdicts and findings
+    are the same (tests hold the two ways together), only slower. ``AEC_NO_SHORTCUTS=1`` in the
+    environment switches them off for a whole process.
+    """
+    before = _SHORTCUTS[0]
+    _SHORTCUTS[0] = enabled
+    try:
+        yield
+    finally:
+        _SHORTCUTS[0] = before
+
+
+def _long_way(payload: Any, contract: str) -> list[Finding]:
+    """Every finding with no shortcut: the plain schema check, then every rule of the contract in full."""
+    out = [] if _passes(_fast(contract).is_valid, payload) else explain(payload, contract)
+    return out + _semantic(payload, contract, skip_closed=False)
 
 
 def _quiet(screened: _Screened, payload: Any, raw: bytes | None) -> list[Finding]:
