@@ -112,3 +112,14 @@ def test_generated_and_mutated_payloads_get_one_verdict(case: tuple[str, Any]) -
 def test_arbitrary_values_get_one_verdict(value: Any) -> None:
     for contract in ("export-job-cancel", "error", None):
         assert_same(value, contract)
+
+
+@pytest.mark.parametrize("big", [2**63, -(2**63) - 1, 2**64 + 3, 10**30, -(10**40)])
+def test_integers_beyond_64_bits_are_read_exactly(big: int) -> None:
+    """orjson reads such an integer as a float; a payload with findings is read again, exactly."""
+    value = {"id": big, "status": "NEW"}
+    by_value, by_bytes = validate(value, "export-job"), validate_bytes(json.dumps(value).encode(), "export-job")
+    assert _key(by_value) == _key(by_bytes)
+    wrong_type = {"status": True, "message": big}
+    report = validate_bytes(json.dumps(wrong_type).encode(), "export-job-cancel")
+    assert [f.message for f in report.findings] == [f"expected string, got integer {big}"]

@@ -154,7 +154,32 @@ def findings(payload: Any, contract: str, *, checked: bool = False, raw: bytes |
     if out and any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in out):
         return out
     out.extend(_judge(_screened(contract), payload, raw))
+    if out and checked and raw is not None:
+        exact = _exactly(raw)
+        if exact is not _INEXACT:
+            return findings(exact, contract)
     return out
+
+
+#: bytes with every digit as b"0" and everything else as a space: a run of digits stays a run
+_DIGITS_ONLY = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+_LONG_RUN = b"0" * 19
+_INEXACT: Any = object()
+
+
+def _exactly(raw: bytes) -> Any:
+    """The value of JSON bytes with every integer exact, when orjson may have read one as a float.
+
+    orjson reads an integer beyond 64 bits as a float; Python's parser keeps it exact. Only bytes with
+    a run of 19 digits can hold such an integer, and only a payload with findings is read again (its
+    findings then name the integer as it was written). ``_INEXACT`` when there is nothing to do.
+    """
+    if _LONG_RUN not in raw.translate(_DIGITS_ONLY):
+        return _INEXACT
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        return _INEXACT
 
 
 def _judge(screened: _Screened, payload: Any, raw: bytes | None) -> list[Finding]:
@@ -280,7 +305,12 @@ def validate_bytes(data: bytes | str, contract: str | None = None, *, policy: Po
         except orjson.JSONDecodeError:
             pass  # the general path below says why
         else:
-            return Report.build(contract, _judge(screened, payload, data), policy, source)
+            found = _judge(screened, payload, data)
+            if found:
+                exact = _exactly(data)
+                if exact is not _INEXACT:
+                    found = findings(exact, screened.contract)
+            return Report.build(contract, found, policy, source)
     payload, problem, checked = parse_json(data)
     if problem is not None:
         return Report.build(contract, [problem], policy, source)
