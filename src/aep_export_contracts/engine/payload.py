@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import orjson
@@ -20,7 +21,7 @@ import yaml
 from ..findings import DEFAULT_POLICY, Finding, Policy, Report
 from ..rules import CLOSED, Rule, rules_for
 from ..rules import schema as S
-from ..spec.contracts import CONTRACT_NAMES
+from ..spec.contracts import CONTRACT_NAMES, escape
 from .compiled import _READY, _closed, _fast, _passes, _Screened, _screened, has_no_unknown_key
 from .explain import _pointer, _short, explain
 from .yamlload import load_yaml
@@ -38,53 +39,65 @@ _NAMES = frozenset(CONTRACT_NAMES)
 
 
 def _sanity(payload: Any) -> list[Finding]:
-    """Findings for values JSON cannot carry, too-deep nesting and oversized strings."""
+    """Findings for values JSON cannot carry, too-deep nesting and oversized strings.
+
+    A node's path is a link to its parent's (built into a pointer only for a finding), so that deep
+    nesting costs what its nodes cost, not the square of its depth.
+    """
     out: list[Finding] = []
-    stack: list[tuple[Any, tuple[Any, ...]]] = [(payload, ())]
+    stack: list[tuple[Any, int, Any]] = [(payload, 0, None)]
     while stack:
-        value, path = stack.pop()
+        value, depth, link = stack.pop()
         cls = value.__class__
         if cls is str:
             if len(value) > MAX_STRING:
-                out.append(S.OVERSIZED.finding(_pointer(path), f"a string of {len(value):,} characters", ""))
+                out.append(S.OVERSIZED.finding(_at(link), f"a string of {len(value):,} characters", ""))
             if not value.isascii() and _surrogate(value):
-                out.append(_lone_surrogate(path))
+                out.append(_lone_surrogate(_at(link)))
             continue
         if cls is int:
             if not -_MAX_INT < value < _MAX_INT:
-                out.append(S.NOT_JSON.finding(_pointer(path), f"an integer of more than {MAX_DIGITS:,} digits "
+                out.append(S.NOT_JSON.finding(_at(link), f"an integer of more than {MAX_DIGITS:,} digits "
                                               "has no JSON text form here", "send a smaller number"))
             continue
         if cls is bool or value is None:
             continue
-        if len(path) > MAX_DEPTH:
-            out.append(S.TOO_DEEP.finding(_pointer(path), f"nesting deeper than {MAX_DEPTH} levels",
-                                          "flatten the payload"))
+        if depth > MAX_DEPTH:
+            out.append(_too_deep(_at(link)))
             continue
         if cls is dict:
             for key, sub in value.items():
                 if key.__class__ is not str:
-                    out.append(S.NOT_JSON.finding(_pointer(path), f"object key {_short(key)} is not a string", ""))
+                    out.append(S.NOT_JSON.finding(_at(link), f"object key {_short(key)} is not a string", ""))
                     continue
                 if not key.isascii() and _surrogate(key):
-                    out.append(_lone_surrogate((*path, key)))
+                    out.append(_lone_surrogate(_at((link, key))))
                     continue
-                stack.append((sub, (*path, key)))
+                stack.append((sub, depth + 1, (link, key)))
         elif cls is list or cls is tuple:
-            stack.extend((sub, (*path, i)) for i, sub in enumerate(value))
+            stack.extend((sub, depth + 1, (link, i)) for i, sub in enumerate(value))
         elif isinstance(value, float):
             if not math.isfinite(value):
-                out.append(S.NOT_JSON.finding(_pointer(path), f"{value} is not a JSON number",
+                out.append(S.NOT_JSON.finding(_at(link), f"{value} is not a JSON number",
                                               "JSON has no NaN or Infinity: send null or a number"))
         elif isinstance(value, str):
-            stack.append((str(value), path))
+            stack.append((str(value), depth, link))
         elif isinstance(value, int) and not isinstance(value, bool):
-            stack.append((int(value), path))
+            stack.append((int(value), depth, link))
         elif isinstance(value, dict | list | tuple):
-            stack.append((dict(value) if isinstance(value, dict) else list(value), path))
+            stack.append((dict(value) if isinstance(value, dict) else list(value), depth, link))
         elif not isinstance(value, bool | int):
-            out.append(S.NOT_JSON.finding(_pointer(path), f"a {type(value).__name__} is not a JSON value", ""))
+            out.append(S.NOT_JSON.finding(_at(link), f"a {type(value).__name__} is not a JSON value", ""))
     return out
+
+
+def _at(link: Any) -> str:
+    """The pointer of a linked path ((parent link, key) pairs, None at the root)."""
+    keys: list[Any] = []
+    while link is not None:
+        link, key = link
+        keys.append(key)
+    return _pointer(reversed(keys))
 
 
 def _surrogate(text: str) -> bool:
@@ -96,8 +109,8 @@ def _surrogate(text: str) -> bool:
     return False
 
 
-def _lone_surrogate(path: tuple[Any, ...]) -> Finding:
-    return S.NOT_JSON.finding(_pointer(path).encode("utf-8", "backslashreplace").decode("ascii"),
+def _lone_surrogate(pointer: str) -> Finding:
+    return S.NOT_JSON.finding(pointer.encode("utf-8", "backslashreplace").decode("ascii"),
                               "a string holds a lone surrogate, which JSON text cannot carry",
                               "send valid Unicode text")
 
@@ -174,8 +187,8 @@ def _exactly(raw: bytes) -> Any:
     a run of 19 digits can hold such an integer, and only a payload with findings is read again (its
     findings then name the integer as it was written). ``_INEXACT`` when there is nothing to do.
     """
-    if _LONG_RUN not in raw.translate(_DIGITS_ONLY):
-        return _INEXACT
+    if len(raw) > MAX_STRING or _LONG_RUN not in raw.translate(_DIGITS_ONLY):
+        return _INEXACT  # (a document over 1 MiB keeps orjson's reading: the search would cost more than it finds)
     try:
         return json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
@@ -275,8 +288,9 @@ def parse_json(data: bytes | str) -> tuple[Any, Finding | None, bool]:
         return orjson.loads(data), None, True
     except orjson.JSONDecodeError as exc:
         detail = str(exc)
-    # too deep for orjson (its wording varies by version): Python's parser may still read it, and then
-    # the value path names where the nesting goes too deep, as it does for the same value
+    if "recursion" in detail.lower() or "depth limit" in detail.lower():  # the wording of orjson versions
+        text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+        return None, _too_deep(_too_deep_at(text)), True
     if not (data.strip() if isinstance(data, str) else data.strip(b" \t\r\n")):
         return None, S.NOT_JSON.finding("", "the document is empty", "write a JSON value"), True
     try:
@@ -286,6 +300,60 @@ def parse_json(data: bytes | str) -> tuple[Any, Finding | None, bool]:
     except ValueError as exc:  # UnicodeDecodeError is one too
         detail = str(exc)
     return None, S.NOT_JSON.finding("", f"not valid JSON: {detail[:200]}", "fix the JSON syntax"), True
+
+
+#: a JSON string, a run of opening brackets, or one of the other characters that give a document its structure
+_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|\[+|[\]{},]')
+
+
+def _too_deep_at(text: str) -> str:
+    """The pointer of the first container nested deeper than ``MAX_DEPTH``: where the value path
+    puts its finding, found by reading only the document's structure (no parser recursion)."""
+    objects: list[bool] = []  # per open container: is it an object
+    keys: list[Any] = []  # per open container: the index or key of the value being read in it
+    expect_key = False  # the top container is an object and its next string is a key
+    named = 0  # how many open containers are at a key (the pointer then needs escaping)
+    for match in _STRUCTURE.finditer(text):
+        token = match.group()
+        first = token[0]
+        if first == "[":
+            objects.extend([False] * len(token))
+            keys.extend([0] * len(token))
+            expect_key = False
+        elif first == "{":
+            objects.append(True)
+            keys.append(None)
+            expect_key = True
+        elif first == "]" or first == "}":
+            if keys:
+                named -= keys.pop().__class__ is str
+                objects.pop()
+            expect_key = False
+        elif first == ",":
+            if keys:
+                if objects[-1]:
+                    expect_key = True
+                else:
+                    keys[-1] += 1
+        elif expect_key and keys:
+            key = token[1:-1]
+            if "\\" in key:  # an escape: the key is what the JSON string means
+                with suppress(ValueError):
+                    key = json.loads(token)
+            named += (key.__class__ is str) - (keys[-1].__class__ is str)
+            keys[-1], expect_key = key, False
+        if len(keys) > MAX_DEPTH + 1:
+            path = keys[: MAX_DEPTH + 1]
+            # the path up to its last key needs escaping; the indices after it (most of a deep path) do not
+            cut = len(path) - list(map(type, path))[::-1].index(str) if named else 0
+            head = "".join("/" + (escape(k) if k.__class__ is str else str(k)) for k in path[:cut])
+            tail = path[cut:]
+            return head + ("/" + "/".join(map(str, tail)) if tail else "")
+    return ""
+
+
+def _too_deep(pointer: str) -> Finding:
+    return S.TOO_DEEP.finding(pointer, f"nesting deeper than {MAX_DEPTH} levels", "flatten the payload")
 
 
 def _reject_constant(name: str) -> Any:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..engine.payload import MAX_DEPTH
 from ..spec.api import JOB_STATUSES as S
 from ..spec.api import PAGING
 from ..spec.contracts import CONTRACT_NAMES, escape, required_paths
@@ -175,7 +176,7 @@ def nested_too_deep(payload: Any, src: Source) -> str | None:
     for _ in range(1100):
         value = [value]
     payload["extra"] = value
-    return ""  # the parser refuses the document
+    return "/extra" + "/0" * MAX_DEPTH  # where the nesting passes the deepest a payload may go
 
 
 @mutation("AEC007", ("export-job",))
