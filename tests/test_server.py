@@ -343,3 +343,18 @@ def _strip(value: Any) -> Any:
 def test_unknown_fault_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown fault"):
         ServerConfig(faults=frozenset({"nope"}))
+
+
+def test_the_server_refuses_the_cursors_the_description_and_rules_refuse() -> None:
+    """The description's offset pattern, rule AEC503 and the server agree, an empty offset included."""
+    from aep_export_contracts import Exchange, validate_exchange
+
+    headers = CREDS.headers()
+    with running_server(job_seconds=0) as server:
+        for offset in ("", "2", "1538573416687_", "x_1"):
+            url = f"{server.url}/data/core/ups/export/jobs?offset={offset}"
+            answer = httpx.get(url, headers=headers)
+            assert answer.status_code == 400, (offset, answer.text)
+            sent = Exchange.make("GET", url, request_headers=headers)
+            assert [(f.rule, f.pointer) for f in validate_exchange(sent).findings] == [("AEC503", "/request/query/offset")]
+        assert httpx.get(f"{server.url}/data/core/ups/export/jobs?offset=1538573416687_722", headers=headers).status_code == 200

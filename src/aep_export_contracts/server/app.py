@@ -281,9 +281,9 @@ class ReferenceServer:
         if not limit_text.isdigit() or int(limit_text) < 1:
             raise service_error(400, "BadRequestError", "limit is a positive integer")
         limit = min(int(limit_text), 500)
-        offset = query.get("offset", [""])[0]
+        offset = query.get("offset", [None])[0]
         cursor = None
-        if offset:
+        if offset is not None:  # an empty offset is no cursor either (the description's pattern, AEC503)
             if PAGING.cursor.fullmatch(offset) is None:
                 raise service_error(400, "BadRequestError", "offset is the cursor '{creationTime}_{id}' of link.next")
             created, _, job_id = offset.partition("_")
