@@ -52,26 +52,30 @@ def _rust_schemas(closed: bool) -> dict[str, Any]:
     return {uri: for_rust(s) for uri, s in by_uri.items()}
 
 
-def _registry_rs() -> Any:
-    return jsonschema_rs.Registry(list(_rust_schemas(False).items()))
-
-
 @cache
-def _fast(contract: str) -> Any:
-    return jsonschema_rs.validator_for(_rust_schemas(False)[contracts.schema(contract)["$id"]],
-                                       validate_formats=True, registry=_registry_rs())
+def _registry(closed: bool) -> Any:
+    """Every contract (or every closed contract) in a jsonschema-rs registry, offline."""
+    return jsonschema_rs.Registry(list(_rust_schemas(closed).items()))
 
 
-@cache
 def _closed_registry() -> Any:
-    return jsonschema_rs.Registry(list(_rust_schemas(True).items()))
+    return _registry(True)
 
 
 @cache
+def _compiled(contract: str, closed: bool) -> Any:
+    return jsonschema_rs.validator_for(_rust_schemas(closed)[contracts.schema(contract)["$id"]],
+                                       validate_formats=True, registry=_registry(closed))
+
+
+def _fast(contract: str) -> Any:
+    """The contract, compiled (formats on)."""
+    return _compiled(contract, False)
+
+
 def _closed(contract: str) -> Any:
     """The contract with every object closed: passes only when no unknown key is present."""
-    return jsonschema_rs.validator_for(_rust_schemas(True)[contracts.schema(contract)["$id"]],
-                                       validate_formats=True, registry=_closed_registry())
+    return _compiled(contract, True)
 
 
 def _passes(is_valid: Any, payload: Any) -> bool:
@@ -109,7 +113,7 @@ def clear_caches() -> None:
     reads the contracts again (after they were changed in-process). The API facts of ``spec.api``
     (paths, headers, statuses) are read once at import and stay."""
     for cached in (contracts._files, contracts.registry, contracts.openapi_document, contracts.closed_schemas_by_uri,
-                   contracts.key_tree, contracts.required_paths, _fast, _closed, _closed_registry, _explainer,
+                   contracts.key_tree, contracts.required_paths, _compiled, _registry, _explainer,
                    _rust_schemas):
         clear = getattr(cached, "cache_clear", None)  # a test may stand a plain function in for one
         if clear is not None:

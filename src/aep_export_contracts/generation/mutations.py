@@ -130,12 +130,17 @@ def status_out_of_enum(job: Any, src: Source) -> str | None:
     return "/status"
 
 
+def _a_segment(req: Any, src: Source) -> tuple[list[Any], int] | None:
+    """The request's segments and the index of one of them, or None when it names none."""
+    segments = req.get("filter", {}).get("segments")
+    return (segments, src.integer(0, len(segments) - 1)) if segments else None
+
+
 @mutation("AEC003", REQ)
 def segment_status_out_of_enum(req: Any, src: Source) -> str | None:
-    segments = req.get("filter", {}).get("segments")
-    if not segments:
+    if (picked := _a_segment(req, src)) is None:
         return None
-    i = src.integer(0, len(segments) - 1)
+    segments, i = picked
     segments[i]["status"] = [src.choice(("qualified", "REALIZED", "active"))]
     return _p("filter", "segments", i, "status", 0)
 
@@ -226,10 +231,9 @@ def bad_fields_syntax(payload: Any, src: Source) -> str | None:
 
 @mutation("AEC104", REQ)
 def duplicate_status(req: Any, src: Source) -> str | None:
-    segments = req.get("filter", {}).get("segments")
-    if not segments:
+    if (picked := _a_segment(req, src)) is None:
         return None
-    i = src.integer(0, len(segments) - 1)
+    segments, i = picked
     value = src.choice(("realized", "existing", "exited"))
     segments[i]["status"] = [value, value]
     return _p("filter", "segments", i, "status", 1)
