@@ -123,3 +123,30 @@ def test_integers_beyond_64_bits_are_read_exactly(big: int) -> None:
     wrong_type = {"status": True, "message": big}
     report = validate_bytes(json.dumps(wrong_type).encode(), "export-job-cancel")
     assert [f.message for f in report.findings] == [f"expected string, got integer {big}"]
+
+
+def _deep_objects(depth: int) -> tuple[dict[str, Any], str]:
+    value: dict[str, Any] = {}
+    cur = value
+    for _ in range(depth):
+        cur["k"] = {}
+        cur = cur["k"]
+    return value, '{"k": ' * depth + "{}" + "}" * depth
+
+
+WRAPS = [lambda v: {'k"ey': [1, v]}, lambda v: [{"a": 1, "b": [0, {"c~/": v}]}], lambda v: v,
+         lambda v: {"a": [1, {"b": 2}], "c": v}, lambda v: {"é\\n": {"x": v}}, lambda v: [[[{"q": v}]]]]
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH - 3, MAX_DEPTH, MAX_DEPTH + 80, 5000])
+@pytest.mark.parametrize("wrap", range(len(WRAPS)))
+def test_too_deep_is_named_at_the_same_pointer_on_both_paths(depth: int, wrap: int) -> None:
+    """The bytes path reads only the structure of a document too deep to parse, and names the same spot."""
+    value = {"status": True, "message": "m,[{", "x": WRAPS[wrap](_nested(depth))}
+    text = json.dumps({"status": True, "message": "m,[{", "x": WRAPS[wrap]("@")}).replace('"@"', "[" * depth + "]" * depth)
+    by_value, by_bytes = validate(value, "export-job-cancel"), validate_bytes(text.encode(), "export-job-cancel")
+    assert [(f.rule, f.pointer) for f in by_value.findings] == [(f.rule, f.pointer) for f in by_bytes.findings]
+    objects, written = _deep_objects(depth)
+    by_value = validate({**CANCEL, "x": objects}, "export-job-cancel")
+    by_bytes = validate_bytes(('{"status": true, "message": "m", "x": ' + written + "}").encode(), "export-job-cancel")
+    assert [(f.rule, f.pointer) for f in by_value.findings] == [(f.rule, f.pointer) for f in by_bytes.findings]

@@ -21,7 +21,7 @@ import yaml
 from ..findings import DEFAULT_POLICY, Finding, Policy, Report
 from ..rules import CLOSED, Rule, rules_for
 from ..rules import schema as S
-from ..spec.contracts import CONTRACT_NAMES, escape
+from ..spec.contracts import CONTRACT_NAMES
 from .compiled import _READY, _closed, _fast, _passes, _Screened, _screened, has_no_unknown_key
 from .explain import _pointer, _short, explain
 from .yamlload import load_yaml
@@ -312,21 +312,25 @@ def _too_deep_at(text: str) -> str:
     objects: list[bool] = []  # per open container: is it an object
     keys: list[Any] = []  # per open container: the index or key of the value being read in it
     expect_key = False  # the top container is an object and its next string is a key
-    named = 0  # how many open containers are at a key (the pointer then needs escaping)
+    limit = MAX_DEPTH + 1  # containers above the first one that is too deep
     for match in _STRUCTURE.finditer(text):
         token = match.group()
         first = token[0]
         if first == "[":
+            if len(keys) + len(token) > limit:  # a run of arrays, each at index 0, passes the limit
+                return _pointer(keys) + "/0" * (limit - len(keys))
             objects.extend([False] * len(token))
             keys.extend([0] * len(token))
             expect_key = False
         elif first == "{":
+            if len(keys) >= limit:
+                return _pointer(keys[:limit])
             objects.append(True)
             keys.append(None)
             expect_key = True
         elif first == "]" or first == "}":
             if keys:
-                named -= keys.pop().__class__ is str
+                keys.pop()
                 objects.pop()
             expect_key = False
         elif first == ",":
@@ -340,15 +344,7 @@ def _too_deep_at(text: str) -> str:
             if "\\" in key:  # an escape: the key is what the JSON string means
                 with suppress(ValueError):
                     key = json.loads(token)
-            named += (key.__class__ is str) - (keys[-1].__class__ is str)
             keys[-1], expect_key = key, False
-        if len(keys) > MAX_DEPTH + 1:
-            path = keys[: MAX_DEPTH + 1]
-            # the path up to its last key needs escaping; the indices after it (most of a deep path) do not
-            cut = len(path) - list(map(type, path))[::-1].index(str) if named else 0
-            head = "".join("/" + (escape(k) if k.__class__ is str else str(k)) for k in path[:cut])
-            tail = path[cut:]
-            return head + ("/" + "/".join(map(str, tail)) if tail else "")
     return ""
 
 
