@@ -146,3 +146,22 @@ def test_every_run_writes_every_report_format(tmp_path: Path) -> None:
     assert sorted(v["rule"] for v in violations) == sorted(r["ruleId"] for r in sarif)
     assert {r["level"] for r in sarif} == {"error"}  # --strict: the warnings fail, so they are errors here
     assert 'failures="1"' in junit and all(v["rule"] in junit for v in violations)
+
+
+def test_without_the_optional_packages_each_command_works_or_says_what_to_install(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """After a plain install (no vcrpy, no schemathesis): re-validation works, the rest names its extra."""
+    import sys
+
+    for name in ("vcr", "vcr.errors", "schemathesis"):
+        monkeypatch.setitem(sys.modules, name, None)
+    root = Path(__file__).resolve().parents[1] / "cassettes"
+    assert main(["replay", "--no-playback", str(root)]) == 0
+    assert main(["replay", str(root / "reference" / "lifecycle.json")]) == 2  # playback cannot run
+    assert "playback needs vcrpy: pip install 'aep-export-contracts[cassettes]'" in capsys.readouterr().out
+    assert main(["record", "--out", str(tmp_path / "c.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == ("aep-export-contracts: error: this needs vcr (not installed): "
+                           "pip install 'aep-export-contracts[cassettes]'")
+    assert main(["check", "--layer", "schema", "--examples", "1"]) == 2
+    assert "the schema layer needs schemathesis (not installed)" in capsys.readouterr().out

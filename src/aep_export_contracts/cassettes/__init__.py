@@ -296,7 +296,12 @@ def _replay_file(path: Path, policy: Policy, playback: bool) -> RunReport:
 
 
 def _playback(path: Path, meta: dict[str, Any], report: RunReport) -> None:
-    from vcr.errors import CannotOverwriteExistingCassetteException
+    try:
+        from vcr.errors import CannotOverwriteExistingCassetteException
+    except ModuleNotFoundError:  # re-validation needs no vcrpy; playback does
+        report.errors.append(f"{path.name}: playback needs vcrpy: pip install 'aep-export-contracts[cassettes]' "
+                             "(or replay with --no-playback)")
+        return
 
     from ..check.client import Client, Credentials
     from ..check.workflows import Context, cleanup, lifecycle, negative

@@ -121,6 +121,11 @@ def run_check(opts: CheckOptions) -> RunReport:
                         schema_layer.run(ctx, opts.examples)
                 except TargetUnstable as exc:
                     report.unstable.append(f"{layer}: {exc}")
+                except ModuleNotFoundError as exc:
+                    if (exc.name or "").split(".")[0] != "schemathesis":
+                        raise
+                    report.errors.append(f"{layer}: the schema layer needs schemathesis (not installed): "
+                                         "pip install 'aep-export-contracts[live]', or run the other layers (--layer)")
                 except Exception as exc:  # connection refused, DNS, TLS: the target, not the contract
                     import httpx
 

@@ -16,7 +16,7 @@ from ..about import __version__
 from ..options import OptionError
 from ..rules import RuleError
 from . import check, generate, lint, record, replay, rules, scan, serve
-from .common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
+from .common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, missing_extra
 
 __all__ = ["UsageError", "build_parser", "main"]
 
@@ -52,6 +52,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except (UsageError, OptionError, RuleError) as exc:
         print(f"aep-export-contracts: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ModuleNotFoundError as exc:
+        message = missing_extra(exc)
+        if message is None:
+            raise
+        print(f"aep-export-contracts: error: {message}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("aep-export-contracts: interrupted", file=sys.stderr)

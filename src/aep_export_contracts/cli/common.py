@@ -22,6 +22,18 @@ class UsageError(Exception):
     """A mistake of the user's: reported in one line, exit code 2."""
 
 
+#: the optional dependencies, by the module a command imports, and the extra that installs each
+EXTRAS = {"vcr": "cassettes", "schemathesis": "live"}
+
+
+def missing_extra(exc: ModuleNotFoundError) -> str | None:
+    """The one-line message for an optional dependency that is not installed (None for any other module)."""
+    top = (exc.name or "").split(".")[0]
+    if top not in EXTRAS:
+        return None
+    return f"this needs {top} (not installed): pip install 'aep-export-contracts[{EXTRAS[top]}]'"
+
+
 def console(*, stderr: bool = False) -> Any:
     """A console for reports: the terminal's width, or 160 columns in a log or a pipe."""
     from rich.console import Console
