@@ -150,3 +150,12 @@ def test_too_deep_is_named_at_the_same_pointer_on_both_paths(depth: int, wrap: i
     by_value = validate({**CANCEL, "x": objects}, "export-job-cancel")
     by_bytes = validate_bytes(('{"status": true, "message": "m", "x": ' + written + "}").encode(), "export-job-cancel")
     assert [(f.rule, f.pointer) for f in by_value.findings] == [(f.rule, f.pointer) for f in by_bytes.findings]
+
+
+def test_a_too_deep_payload_of_no_named_contract_is_judged_alike() -> None:
+    """Unparsed bytes have no shape to detect a contract from: the value path says so too."""
+    value = {"id": 1, "status": "NEW", "extra": _nested(MAX_DEPTH + 80)}
+    text = '{"id": 1, "status": "NEW", "extra": ' + "[" * (MAX_DEPTH + 80) + "]" * (MAX_DEPTH + 80) + "}"
+    by_value, by_bytes = validate(value), validate_bytes(text.encode())
+    assert (by_value.contract, _key(by_value)) == (by_bytes.contract, _key(by_bytes))
+    assert by_value.contract is None and by_value.rules() == {"AEC006"}

@@ -12,7 +12,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aep_export_contracts.engine.yamlload import load_yaml, load_yaml_reference
+from aep_export_contracts.engine import yamlload
+from aep_export_contracts.engine.yamlload import AliasBomb, load_yaml, load_yaml_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,7 +92,7 @@ def test_hand_written_documents_load_as_pyyaml_loads_them(pairs: list[tuple[str,
 
 
 @pytest.mark.parametrize("text", [
-    "&a [*a]", "a: &x {b: 1}\nc: *x\n", "<<: {a: 1}\nb: 2\n", "base: &b {x: 1}\nderived:\n  <<: *b\n  y: 2\n",
+    "a: &x {b: 1}\nc: *x\n", "<<: {a: 1}\nb: 2\n", "base: &b {x: 1}\nderived:\n  <<: *b\n  y: 2\n",
     "? [a, b]\n: c\n", "? &m {a: 1}\n: 2\n", "a: 1\na: 2\n", "- &k x\n- {*k : 1}\n", "", "# nothing\n",
     "a: !!python/object:os.system x\n", "a: !custom 1\n", "--- 1\n--- 2\n", "a: [1, 2\n", "[" * 600 + "]" * 600,
     "a:\n  - b\n  -\n    - c\n", "\ufeffa: 1\n", "=: yes\n", "a: =\n",
@@ -104,8 +105,28 @@ def test_edge_documents_load_as_pyyaml_loads_them(text: str) -> None:
 def test_aliases_stay_one_object() -> None:
     loaded = load_yaml("a: &x [1]\nb: *x\n")
     assert loaded["a"] is loaded["b"]
-    cyclic = load_yaml("&a [*a]")
-    assert cyclic[0] is cyclic
+    # a value that contains itself has no JSON form: refused rather than built (a walk over it never ends)
+    with pytest.raises(AliasBomb, match="refers to itself"):
+        load_yaml("&a [*a]")
+    assert load_yaml_reference("&a [*a]")[0] is not None  # PyYAML alone would build it
+
+
+def test_an_alias_bomb_is_refused_at_once() -> None:
+    """A few hundred bytes of nested aliases that would expand to billions of values: refused, quickly."""
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    bomb = "\n".join(lines) + "\n"
+    assert len(bomb) < 400
+    with pytest.raises(AliasBomb, match="more than 1,000,000 values"):
+        load_yaml(bomb)
+    # a modest use of aliases stays as it was, and a large document without aliases is no bomb
+    assert load_yaml("a: &a [1, 2]\nb: [*a, *a, *a]\n") == {"a": [1, 2], "b": [[1, 2]] * 3}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(yamlload, "MAX_EXPANDED", 1000)
+        assert len(load_yaml("[" + ",".join(["1"] * 1010) + "]")) == 1010
+        with pytest.raises(AliasBomb, match="more than 1,000 values"):
+            load_yaml("a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\nb: [" + ", ".join(["*a"] * 100) + "]\n")
 
 
 def test_bundled_yaml_files_load_as_pyyaml_loads_them() -> None:

@@ -24,7 +24,7 @@ from ..rules import schema as S
 from ..spec.contracts import CONTRACT_NAMES
 from .compiled import _READY, _closed, _fast, _passes, _Screened, _screened, has_no_unknown_key
 from .explain import _pointer, _short, explain
-from .yamlload import load_yaml
+from .yamlload import AliasBomb, load_yaml
 
 __all__ = ["detect_contract", "parse_json", "shortcuts", "validate", "validate_bytes", "validate_file"]
 
@@ -264,11 +264,16 @@ def validate(payload: Any, contract: str | None = None, *, policy: Policy = DEFA
 
 def _validate(payload: Any, contract: str | None, policy: Policy, source: str | None, checked: bool,
               raw: bytes | None = None) -> Report:
-    chosen = contract or detect_contract(payload)
-    if chosen is None and not checked:  # a value JSON cannot carry is that before it is any contract's
-        unfit = [f for f in _sanity(payload) if f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id)]
-        if unfit:
-            return Report.build(None, unfit, policy, source)
+    if contract is None and not checked:
+        # a value JSON cannot carry is that before it is any contract's (as its bytes would be: unparsed)
+        sanity = _sanity(payload)
+        if any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in sanity):
+            return Report.build(None, sanity, policy, source)
+        chosen = detect_contract(payload)
+        if chosen is not None:
+            return Report.build(chosen, [*sanity, *findings(payload, chosen, checked=True, raw=raw)], policy, source)
+    else:
+        chosen = contract or detect_contract(payload)
     if chosen is None:
         finding = S.UNDETECTED.finding("", "the payload matches none of the contracts' shapes",
                                        "name the contract with --contract (contract=...)")
@@ -392,6 +397,9 @@ def validate_file(data: bytes, source: str, contract: str | None = None, *, poli
     if source.endswith((".yaml", ".yml")):
         try:
             payload: Any = load_yaml(data)
+        except AliasBomb as exc:
+            finding = S.NOT_JSON.finding("", f"refused: {exc}", "")
+            return Report.build(contract, [finding], policy, source)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""

@@ -21,7 +21,14 @@ try:  # the C parser is much faster where PyYAML was built with libyaml
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
-__all__ = ["load_yaml", "load_yaml_reference"]
+__all__ = ["MAX_EXPANDED", "AliasBomb", "load_yaml", "load_yaml_reference"]
+
+#: the most values a document's aliases may expand to (a document without aliases may be larger)
+MAX_EXPANDED = 1_000_000
+
+
+class AliasBomb(yaml.YAMLError):
+    """A document whose aliases expand beyond ``MAX_EXPANDED`` values, or refer to themselves."""
 
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 #: keys PyYAML's mapping constructor rewrites before it builds (flatten_mapping): ``<<`` merges, ``=`` becomes text
@@ -32,8 +39,46 @@ class _Generic(Exception):
     """The document needs PyYAML's own constructor."""
 
 
+def _children(node: Node) -> list[Node]:
+    if node.__class__ is SequenceNode:
+        return list(node.value)
+    if node.__class__ is MappingNode:
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _check_expansion(root: Node) -> None:
+    """Refuse a document whose aliases expand beyond ``MAX_EXPANDED`` values or into themselves.
+
+    Counted on PyYAML's node graph, where an alias is the anchored node itself: each distinct node is
+    visited once, so a few hundred bytes that would expand to billions of values cost what they are.
+    """
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            open_.discard(key)
+            size = sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
+            if size > MAX_EXPANDED and size > len(sizes) * 2:
+                raise AliasBomb(f"its aliases expand to more than {MAX_EXPANDED:,} values (at line "
+                                f"{node.start_mark.line + 1}); write the values out or use fewer aliases")
+            continue
+        if key in sizes:
+            continue
+        if key in open_:
+            raise AliasBomb(f"an anchor refers to itself (at line {node.start_mark.line + 1}): "
+                            "JSON has no value that contains itself")
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+
+
 class _Loader(_SafeLoader):
     def construct_document(self, node: Node) -> Any:
+        _check_expansion(node)
         self._made: dict[int, Any] = {}
         self._open: set[int] = set()
         try:
