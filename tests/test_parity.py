@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from aep_export_contracts import CONTRACT_NAMES, validate, validate_bytes
 from aep_export_contracts.engine.payload import MAX_DEPTH
 from aep_export_contracts.generation.strategies import invalid, valid
+from conftest import PROFILE
 
 NO_JSON_FORM = {"AEC005", "AEC006"}
 
@@ -96,7 +97,7 @@ def _payloads(contract: str) -> st.SearchStrategy[tuple[str, Any]]:
     return st.tuples(st.just(contract), valid(contract) | invalid(contract).map(lambda example: example.payload))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=PROFILE != "thorough")
 @given(case=st.sampled_from(CONTRACT_NAMES).flatmap(_payloads))
 def test_generated_and_mutated_payloads_get_one_verdict(case: tuple[str, Any]) -> None:
     contract, value = case
@@ -104,7 +105,7 @@ def test_generated_and_mutated_payloads_get_one_verdict(case: tuple[str, Any]) -
     assert_same(value, None)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=PROFILE != "thorough")
 @given(value=st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
