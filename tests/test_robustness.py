@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import payloads as P
@@ -108,3 +108,35 @@ def test_python_values_that_are_not_json() -> None:
 def test_invalid_json_bytes() -> None:
     report = validate_bytes(b'{"id": 1,', "export-job")
     assert report.rules() == {"AEC005"} and not report.valid
+
+
+HOSTILE_URLS = [
+    "https://platform.adobe.io/data/core/ups/export/jobs?limit=%C2%B2",
+    "https://platform.adobe.io/data/core/ups/export/jobs/%C2%B2",
+    "https://platform.adobe.io/data/core/ups/export/jobs/²",
+    "https://platform.adobe.io/data/core/ups/export/jobs/" + "9" * 5000,
+    "https://platform.adobe.io/data/core/ups/export/jobs?limit=" + "9" * 5000,
+    "https://platform.adobe.io/data/core/ups/export/jobs?offset=" + "9" * 5000 + "_1",
+    "http://[::1/data/core/ups/export/jobs",
+    "http://[::1]:99999/data/core/ups/export/jobs",
+    "://", "", "?", "#", "http://host/%zz",
+]
+
+
+@pytest.mark.parametrize("url", HOSTILE_URLS, ids=range(len(HOSTILE_URLS)))
+@pytest.mark.parametrize("method", ["GET", "DELETE", "POST"])
+def test_hostile_urls_give_a_report(url: str, method: str) -> None:
+    listing = {"records": [], "page": {"pageSize": 1}}
+    job = {"id": 10**40, "status": "NEW", "creationTime": 10**5000}
+    for body in (listing, job, b"\xff\xfe", b"[" * 3000):
+        report = validate_exchange(Exchange.make(method, url, status=200, response_body=body))
+        assert report.findings is not None
+
+
+@settings(max_examples=200, deadline=None)
+@given(url=st.text(max_size=80), method=st.text(max_size=8), status=st.none() | st.integers(-10, 10**6),
+       body=st.binary(max_size=40))
+def test_any_url_method_and_status_give_a_report(url: str, method: str, status: int | None, body: bytes) -> None:
+    for prefix in ("", "https://platform.adobe.io/data/core/ups/export/jobs/", "http://["):
+        validate_exchange(Exchange.make(method or "GET", prefix + url, status=status, response_body=body,
+                                        request_body=body))

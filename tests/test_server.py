@@ -358,3 +358,17 @@ def test_the_server_refuses_the_cursors_the_description_and_rules_refuse() -> No
             sent = Exchange.make("GET", url, request_headers=headers)
             assert [(f.rule, f.pointer) for f in validate_exchange(sent).findings] == [("AEC503", "/request/query/offset")]
         assert httpx.get(f"{server.url}/data/core/ups/export/jobs?offset=1538573416687_722", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/data/core/ups/export/jobs/99999999999999999999", 404), ("/data/core/ups/export/jobs/" + "9" * 5000, 404),
+    ("/data/core/ups/export/jobs/%C2%B2", 404), ("/data/core/ups/export/jobs?limit=%C2%B2", 400),
+    ("/data/core/ups/export/jobs?limit=" + "9" * 5000, 200), ("/data/core/ups/export/jobs?limit=0000", 400),
+    ("/data/core/ups/export/jobs?offset=" + "9" * 5000 + "_1", 400),
+])
+def test_a_client_mistake_is_never_a_server_error(path: str, status: int) -> None:
+    headers = CREDS.headers()
+    with running_server(job_seconds=0) as server:
+        assert httpx.get(server.url + path, headers=headers).status_code == status
+        if "?" not in path:
+            assert httpx.delete(server.url + path, headers=headers).status_code == status

@@ -40,7 +40,12 @@ def _header_value(value: Any) -> str:
 
 @lru_cache(maxsize=4096)
 def _split(url: str) -> SplitResult:
-    return urlsplit(url)
+    try:
+        return urlsplit(url)
+    except ValueError:  # a malformed host ("http://[::1/..."): no host can be read, so the path is unknown
+        _, _, rest = url.partition("://")
+        path, _, query = rest.partition("?")
+        return SplitResult("", "", "/" + path if path and not path.startswith("/") else path, query, "")
 
 
 @dataclass

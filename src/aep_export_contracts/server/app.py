@@ -258,7 +258,9 @@ class ReferenceServer:
         return total
 
     def find(self, job_id: str, org: str, sandbox: str) -> JobRow:
-        row = self.store.job(int(job_id), org, self.sandbox_filter(sandbox)) if job_id.isdigit() else None
+        # an id is decimal digits and fits SQLite's integer: anything else is no job (404, never 500)
+        known = job_id.isascii() and job_id.isdigit() and len(job_id) < 19
+        row = self.store.job(int(job_id), org, self.sandbox_filter(sandbox)) if known else None
         if row is None:
             if self.has("unknown-id-500"):
                 raise service_error(500, "InternalServerError", "unexpected error")
@@ -278,13 +280,14 @@ class ReferenceServer:
 
     def list_jobs(self, org: str, sandbox: str, query: dict[str, list[str]]) -> Reply:
         limit_text = query.get("limit", ["50"])[0]
-        if not limit_text.isdigit() or int(limit_text) < 1:
+        if not (limit_text.isascii() and limit_text.isdigit() and limit_text.lstrip("0")):
             raise service_error(400, "BadRequestError", "limit is a positive integer")
-        limit = min(int(limit_text), 500)
+        digits = limit_text.lstrip("0")
+        limit = min(int(digits), 500) if len(digits) <= 3 else 500  # pages hold at most 500 records
         offset = query.get("offset", [None])[0]
         cursor = None
         if offset is not None:  # an empty offset is no cursor either (the description's pattern, AEC503)
-            if PAGING.cursor.fullmatch(offset) is None:
+            if PAGING.cursor.fullmatch(offset) is None or len(offset) > 40:
                 raise service_error(400, "BadRequestError", "offset is the cursor '{creationTime}_{id}' of link.next")
             created, _, job_id = offset.partition("_")
             cursor = (int(created), int(job_id))
