@@ -204,3 +204,28 @@ def test_pytest_plugin_parametrizes_over_cassettes(pytester: pytest.Pytester) ->
     result = pytester.runpytest("-p", "no:cacheprovider", f"--aep-cassettes={CASSETTES}")
     total = len(list(load_exchanges([CASSETTES])))
     result.assert_outcomes(passed=total)
+
+
+@pytest.mark.parametrize(("interaction", "says"), [
+    ({"request": {"method": "GET", "uri": "https://platform.adobe.io/data/core/ups/export/jobs"},
+      "response": {"status": {"code": "abc"}}}, "the response status 'abc' is not a status code"),
+    ({"response": {"status": {"code": 200}}}, "the interaction has no request"),
+    ("not a mapping", "an interaction is not a mapping"),
+])
+def test_a_broken_interaction_is_an_error_line_naming_the_file_once(
+        tmp_path: Path, interaction: object, says: str, capsys: pytest.CaptureFixture[str]) -> None:
+    cassette = tmp_path / "broken.json"
+    cassette.write_text(json.dumps({"interactions": [interaction]}), encoding="utf-8")
+    assert main(["replay", "--no-playback", str(cassette)]) == 2
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if "error:" in line)
+    assert says in line and line.count("broken.json") == 1
+    assert "no contract violation" not in out and "Traceback" not in out
+
+
+def test_an_unreadable_cassette_is_named_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name, text in (("bad.json", "{"), ("bad.yaml", "a: [1,\n"), ("empty.json", "{}")):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        assert main(["replay", "--no-playback", str(tmp_path / name)]) == 2
+        errors = [line for line in capsys.readouterr().out.splitlines() if "error:" in line]
+        assert len(errors) == 1 and errors[0].count(name) == 1, errors

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 from ..rules.workflow import CASSETTE
 from ..spec.api import HEADERS, PATHS
 
-__all__ = ["Scrubber", "load_exchanges", "record", "replay", "scan"]
+__all__ = ["CassetteError", "Scrubber", "load_exchanges", "record", "replay", "scan"]
 
 PLACEHOLDERS = {"token": "{ACCESS_TOKEN}", "api_key": "{API_KEY}", "org": "{IMS_ORG}", "sandbox": "{SANDBOX_NAME}"}
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
@@ -184,12 +184,19 @@ def _load(path: Path) -> dict[str, Any]:
         try:
             data = orjson.loads(text)
         except orjson.JSONDecodeError as exc:
-            raise ValueError(f"{path}: not valid JSON ({exc})") from exc
+            raise CassetteError(f"not valid JSON ({exc})") from exc
     else:
-        data = load_yaml(text)
+        try:
+            data = load_yaml(text)
+        except yaml.YAMLError as exc:
+            raise CassetteError(f"not valid YAML: {str(exc).strip().splitlines()[-1].strip()}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
-        raise ValueError(f"{path}: not a vcrpy cassette (no 'interactions' list)")
+        raise CassetteError("not a vcrpy cassette (no 'interactions' list)")
     return data
+
+
+class CassetteError(ValueError):
+    """A cassette, or one of its interactions, cannot be read (the message does not repeat the file)."""
 
 
 def _body(part: dict[str, Any]) -> Any:
@@ -203,10 +210,21 @@ def _headers(raw: Any) -> Headers:
     return Headers.of(raw)
 
 
-def to_exchange(interaction: dict[str, Any], name: str) -> Exchange:
-    request, response = interaction.get("request", {}), interaction.get("response", {})
+def to_exchange(interaction: Any, name: str) -> Exchange:
+    """The exchange an interaction recorded; raises ``CassetteError`` for one that cannot be read."""
+    if not isinstance(interaction, dict):
+        raise CassetteError("an interaction is not a mapping")
+    request, response = interaction.get("request"), interaction.get("response", {})
+    if not isinstance(request, dict):
+        raise CassetteError("the interaction has no request")
+    if not isinstance(response, dict):
+        raise CassetteError("the interaction's response is not a mapping")
     status = response.get("status", {})
     code = status.get("code") if isinstance(status, dict) else status
+    integer = isinstance(code, int) and not isinstance(code, bool)
+    digits = isinstance(code, str) and code.isascii() and code.isdigit() and len(code) <= 3
+    if code is not None and not (integer or digits):
+        raise CassetteError(f"the response status {str(code)[:20]!r} is not a status code")
     return Exchange.make(str(request.get("method", "GET")), str(request.get("uri", "")),
                          request_headers=_headers(request.get("headers")), request_body=_body(request),
                          status=int(code) if code is not None else None,
@@ -261,14 +279,21 @@ def _replay_file(path: Path, policy: Policy, playback: bool) -> RunReport:
     report = RunReport(str(path), 0, policy, reproduce=Reproducer([]))
     try:
         data = _load(path)
-    except (ValueError, yaml.YAMLError, OSError) as exc:
-        report.errors.append(f"{path}: {str(exc).splitlines()[0][:200]}")
+    except CassetteError as exc:
+        report.errors.append(f"{path}: {str(exc)[:200]}")
+        return report
+    except OSError as exc:
+        report.errors.append(f"{path}: cannot read: {exc.strerror or exc}")
         return report
     expected = _expected(data)
     seen: set[tuple[int, str, str]] = set()
     name = path.name
     for i, interaction in enumerate(data["interactions"]):
-        exchange = to_exchange(interaction, f"{name}#{i}")
+        try:
+            exchange = to_exchange(interaction, f"{name}#{i}")
+        except CassetteError as exc:
+            report.errors.append(f"{path}: interaction {i}: {exc}")
+            continue
         report.exchanges += 1
         report.methods[exchange.method] += 1
         if not _is_contract_path(exchange.path):

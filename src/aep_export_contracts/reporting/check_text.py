@@ -45,9 +45,13 @@ def render_check(report: RunReport, console: Console) -> None:
         console.print(Text(f"target unstable: {line}", style="yellow"))
     for line in report.errors:
         console.print(Text(f"error: {line}", style="red"))
-    verdict = "no contract violation" if report.ok else f"{len(report.failing())} violation(s)"
-    console.print(Text(f"{report.exchanges} exchanges, {len(report.results)} checks: {verdict}",
-                       style="bold green" if report.ok else "bold red"))
+    if not report.ok:
+        verdict, style = f"{len(report.failing())} violation(s)", "bold red"
+    elif report.errors:  # what could not be checked is no evidence of compliance
+        verdict, style = f"{len(report.errors)} error(s): not everything could be checked", "bold red"
+    else:
+        verdict, style = "no contract violation", "bold green"
+    console.print(Text(f"{report.exchanges} exchanges, {len(report.results)} checks: {verdict}", style=style))
 
 
 def render_plain(report: RunReport, width: int = 120) -> str:
