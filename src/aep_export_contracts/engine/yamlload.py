@@ -11,6 +11,7 @@ PyYAML's.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -76,9 +77,17 @@ def _check_expansion(root: Node) -> None:
         stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
 
 
+#: an anchor as YAML writes one: '&' where a node may start (after a space, a line start or a flow
+#: indicator), then a name; '&' inside a plain scalar (a URL's query) is none
+_ANCHOR = re.compile(rb"(?:^|[\s\[{,])&[^\s,\[\]{}]", re.MULTILINE)
+
+
 class _Loader(_SafeLoader):
+    _anchored = True  # whether the document may hold an anchor (load_yaml says)
+
     def construct_document(self, node: Node) -> Any:
-        _check_expansion(node)
+        if self._anchored:  # without an anchor there is no alias, and nothing to expand
+            _check_expansion(node)
         self._made: dict[int, Any] = {}
         self._open: set[int] = set()
         try:
@@ -119,5 +128,12 @@ def load_yaml_reference(text: str | bytes) -> Any:
 
 
 def load_yaml(text: str | bytes) -> Any:
-    """One YAML document as PyYAML's safe loader reads it (errors are ``yaml.YAMLError``)."""
-    return yaml.load(text, Loader=_Loader)
+    """One YAML document as PyYAML's safe loader reads it (errors are ``yaml.YAMLError``; an alias bomb
+    or an anchor inside itself is ``AliasBomb``)."""
+    loader = _Loader(text)
+    loader._anchored = _ANCHOR.search(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text) \
+        is not None
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()

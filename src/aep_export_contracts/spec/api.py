@@ -234,7 +234,7 @@ class Paths:
 
     def is_contract_path(self, path: str) -> bool:
         """Whether an exchange to ``path`` is one the contract judges (a base path may stand before it)."""
-        return any(prefix in path for prefix in self.contract_prefixes)
+        return self.jobs in path or self.datasets in path
 
 
 def _paths() -> Paths:
