@@ -134,3 +134,23 @@ def test_bundled_yaml_files_load_as_pyyaml_loads_them() -> None:
     assert files
     for path in files:
         check(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("layout", ["block", "flow", "tight"])
+def test_an_alias_bomb_is_refused_in_every_layout(layout: str) -> None:
+    level = "[" + ",".join(["lol"] * 9) + "]"
+    if layout == "block":
+        text = f"a: &a {level}\n" + "".join(f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n"
+                                              for p, n in zip("abcdefgh", "bcdefghi", strict=True))
+    else:
+        sep = ":" if layout == "tight" else ": "
+        parts = [f'"a"{sep}&a {level}'] + [f'"{n}"{sep}&{n} [{",".join([f"*{p}"] * 9)}]'
+                                            for p, n in zip("abcdefgh", "bcdefghi", strict=True)]
+        text = "{" + ", ".join(parts) + "}"
+    with pytest.raises(AliasBomb):
+        load_yaml(text)
+
+
+def test_an_ampersand_in_a_url_is_no_anchor() -> None:
+    text = "uri: https://h/x?limit=2&offset=1_2\nbody: 'a & b'\n"
+    assert load_yaml(text) == load_yaml_reference(text)

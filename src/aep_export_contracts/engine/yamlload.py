@@ -79,7 +79,7 @@ def _check_expansion(root: Node) -> None:
 
 #: an anchor as YAML writes one: '&' where a node may start (after a space, a line start or a flow
 #: indicator), then a name; '&' inside a plain scalar (a URL's query) is none
-_ANCHOR = re.compile(rb"(?:^|[\s\[{,])&[^\s,\[\]{}]", re.MULTILINE)
+_ANCHOR = re.compile(rb"(?:^|[\s\[{,:])&[^\s,\[\]{}]", re.MULTILINE)
 
 
 class _Loader(_SafeLoader):
