@@ -82,9 +82,11 @@ def test_reports_keep_secrets_out(tmp_path: Path, capsys: pytest.CaptureFixture[
     out, err = capsys.readouterr()
     assert code == 1
     for text in (out, err, (tmp_path / "r.json").read_text(), (tmp_path / "r.xml").read_text()):
-        assert token not in text and key not in text
+        assert token not in text and key not in text and "O@AdobeOrg" not in text
     data = json.loads((tmp_path / "r.json").read_text())
-    assert data["violations"] and data["violations"][0]["reproduction"]["headers"]["authorization"] == "***"
+    sent = data["violations"][0]["reproduction"]["headers"]
+    assert data["violations"] and sent["authorization"] == sent["x-api-key"] == "***"
+    assert sent["x-gw-ims-org-id"] == sent["x-sandbox-name"] == "***"  # the account is not shown either
     assert "<testsuite" in (tmp_path / "r.xml").read_text()
 
 

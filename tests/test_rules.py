@@ -319,3 +319,10 @@ def test_exchange_rules_say_nothing_about_operations_they_do_not_name() -> None:
                 elif hits:
                     fired.add(r.id)
     assert fired, "no exchange rule fired on its own operations: the corpus does not test the filter"
+
+
+def test_a_malformed_uuid_names_its_wrong_characters() -> None:
+    request = {"destination": {"datasetId": "d"}, "schema": {"name": "n"},
+               "filter": {"segments": [{"segmentId": "1rfe8422-334d-12f4-3sd4-12cf6g990g51"}]}}
+    [finding] = [f for f in validate(request, "export-job-request").findings if f.rule == "AEC106"]
+    assert "has the characters 'g', 'r', 's', which no UUID has" in finding.message

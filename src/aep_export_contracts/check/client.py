@@ -27,7 +27,9 @@ class Credentials:
                 HEADERS.org: self.org, HEADERS.sandbox: self.sandbox}
 
     def secrets(self) -> list[str]:
-        return [s for s in (self.token, self.api_key) if s]
+        """What a report must never show: the token, the key and the org id (a sandbox name is too short
+        and common a word to mask inside text; its header is masked by name)."""
+        return [s for s in (self.token, self.api_key, self.org) if s]
 
 
 class TargetUnstable(Exception):

@@ -10,6 +10,8 @@ from ..spec.api import HEADERS
 from .safety import mask
 
 SECRET_HEADERS = HEADERS.secret
+#: headers that name the account: masked in reproductions too (the org id also wherever it appears)
+ACCOUNT_HEADERS = (HEADERS.org.lower(), HEADERS.sandbox.lower())
 
 
 class Reproducer:
@@ -21,7 +23,8 @@ class Reproducer:
 
     def __call__(self, exchange: Exchange) -> dict[str, Any]:
         secrets = self.secrets
-        headers = {k: ("***" if k in SECRET_HEADERS else mask(v, secrets)) for k, v in exchange.request_headers.items()}
+        headers = {k: ("***" if k in SECRET_HEADERS or k in ACCOUNT_HEADERS else mask(v, secrets))
+                   for k, v in exchange.request_headers.items()}
         body = exchange.request_body
         if isinstance(body, bytes | bytearray):
             body = body.decode("utf-8", "replace")

@@ -90,7 +90,9 @@ def _suspect(value: Any) -> bool:
 
 def _bad_uuid(path: tuple[str | int, ...], value: str) -> Hit:
     bad = sorted({c for c in value if c not in "0123456789abcdefABCDEF-"})
-    return Hit(ptr(*path), f"{value!r} looks like a UUID but contains {''.join(bad)!r}",
+    named = ", ".join(f"'{c}'" for c in bad)
+    return Hit(ptr(*path), f"{value!r} looks like a UUID but has the character{'s' if len(bad) > 1 else ''} {named}, "
+               "which no UUID has (only 0-9 and a-f)",
                "use the id exactly as the Segmentation API returns it")
 
 
