@@ -106,9 +106,12 @@ def test_generate_cli_is_deterministic() -> None:
     assert first != run("export-job", "-n", "20", "--seed", "6", "--invalid")
     lines = first.splitlines()
     assert len(lines) == 20 and all('"violation": {"rule": "AEC' in line for line in lines)
-    # the AEC006 example nests deeper than Python's json module parses: that is its point
-    parsed = [json.loads(line) for line in lines if "[[[[[[[[[[[[[[[[[[[[[" not in line]
-    assert parsed and all(set(x) == {"payload", "violation"} for x in parsed)
+    # every line is strict JSON; a payload with no such form (too deep for a parser, a NaN) comes as text
+    parsed = [json.loads(line) for line in lines]
+    plain = [x for x in parsed if set(x) == {"payload", "violation"}]
+    carried = [x for x in parsed if set(x) == {"payload", "violation", "payload_text", "strict_json"}]
+    assert plain and len(plain) + len(carried) == len(parsed)
+    assert all(x["payload"] is None and x["strict_json"] is False for x in carried)
     valid_lines = run("dataset-request", "-n", "5", "--seed", "1").splitlines()
     assert len(valid_lines) == 5 and all(set(json.loads(x)) == {"payload"} for x in valid_lines)
 
@@ -202,3 +205,43 @@ def test_the_bytes_a_verification_reads_are_the_json_of_the_value(value: dict) -
     assert json.loads(_json_bytes(value), parse_constant=lambda c: c) == json.loads(
         json.dumps(value), parse_constant=lambda c: c)
     assert (b"NaN" in _json_bytes(value)) == any(isinstance(v, float) for v in value.values())
+
+
+def test_generate_invalid_writes_strict_json_and_only_what_the_default_policy_rejects() -> None:
+    import orjson
+
+    from aep_export_contracts.cli import main as cli
+
+    for contract in ("export-job", "export-job-request"):
+        lines = _cli_lines(cli, ["generate", contract, "--invalid", "-n", "200", "--seed", "3"])
+        assert len(lines) == 200
+        carried = 0
+        for line in lines:
+            record = orjson.loads(line)  # a strict parser: NaN or a lone surrogate escape would be refused
+            violation = record["violation"]
+            assert violation["severity"] == "error"
+            if record.get("strict_json") is False:
+                carried += 1
+                assert record["payload"] is None
+                text = record["payload_text"].encode()
+            else:
+                assert "payload_text" not in record
+                text = orjson.dumps(record["payload"])
+            detect = violation["rule"] == "AEC009"
+            report = validate_bytes(text, None if detect else contract)
+            assert not report.valid and (violation["rule"], violation["pointer"]) in \
+                {(f.rule, f.pointer) for f in report.findings}, violation
+        assert carried, "no payload without a strict JSON form was drawn: the carrying is untested"
+    warnings = [orjson.loads(line)["violation"]["severity"] for line in
+                _cli_lines(cli, ["generate", "export-job", "--invalid", "--strict", "-n", "300", "--seed", "3"])]
+    assert "warning" in warnings and "error" in warnings
+
+
+def _cli_lines(cli: object, argv: list[str]) -> list[str]:
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert cli(argv) == 0  # type: ignore[operator]
+    return buffer.getvalue().splitlines()

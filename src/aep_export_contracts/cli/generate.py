@@ -1,31 +1,44 @@
-"""``generate``: generated payloads (valid, or verified invalid) as JSON lines."""
+"""``generate``: generated payloads (valid, or verified invalid) as lines of strict JSON."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from itertools import islice
 
 from ..spec.contracts import CONTRACT_NAMES
 from .common import EXIT_OK, UsageError
+
+#: how many examples generation may draw for the ones it keeps (a bound, not a target)
+_UNBOUNDED = 10**12
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("generate", help="write generated payloads as JSON lines")
     p.add_argument("contract", choices=[*CONTRACT_NAMES, "exchange"])
-    p.add_argument("--invalid", action="store_true", help="verified-invalid payloads, each with the violation it triggers")
+    p.add_argument("--invalid", action="store_true",
+                   help="verified-invalid payloads, each with the violation it triggers and its severity")
+    p.add_argument("--strict", action="store_true",
+                   help="with --invalid: also payloads whose violation is a warning (by default only those "
+                        "the default policy rejects)")
     p.add_argument("-n", type=int, default=10, help="how many (default 10)")
     p.add_argument("--seed", type=int, default=None, help="same seed, same output")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..generation.strategies import dumps, generate
+    from ..generation.strategies import generate, json_line
 
     if args.n < 0:
         raise UsageError("-n must not be negative")
+    if args.strict and not args.invalid:
+        raise UsageError("--strict goes with --invalid")
+    records = generate(args.contract, _UNBOUNDED if args.invalid else args.n, seed=args.seed, invalid=args.invalid)
+    if args.invalid and not args.strict:
+        records = (r for r in records if r["violation"]["severity"] == "error")
     out = sys.stdout
-    for record in generate(args.contract, args.n, seed=args.seed, invalid=args.invalid):
-        out.write(dumps(record))
+    for record in islice(records, args.n):
+        out.write(json_line(record))
         out.write("\n")
     out.flush()
     return EXIT_OK

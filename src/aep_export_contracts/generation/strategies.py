@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from ..engine.exchange import validate_exchange
 from ..engine.payload import validate_bytes
 from ..http import Exchange
+from ..rules import get_rule
 from ..spec.api import HEADERS, JOB_STATUSES, JSON_MEDIA_TYPE, PATHS, PRODUCTION_URL, RESPONSE_HEADERS, operation
 from ..spec.contracts import CONTRACT_NAMES
 from . import builders as B
@@ -41,9 +42,37 @@ class Labelled:
     mutation: str
     contract: str
 
+    @property
+    def severity(self) -> str:
+        return str(get_rule(self.rule).severity)
+
     def to_dict(self) -> dict[str, Any]:
         return {"payload": self.payload, "violation": {"rule": self.rule, "pointer": self.pointer,
-                                                       "mutation": self.mutation}}
+                                                       "mutation": self.mutation, "severity": self.severity}}
+
+
+def json_line(record: dict[str, Any]) -> str:
+    """A record as one line of strict JSON (RFC 8259 text that any parser reads, UTF-8 throughout).
+
+    A payload with no such form (a NaN, an infinity, a lone surrogate: what some mutations make) is
+    carried as its text in ``payload_text`` (as Python's json module writes it), ``payload`` is null
+    and ``strict_json`` is false, so that a consumer can still read it exactly.
+    """
+    try:
+        line = json.dumps(record, ensure_ascii=False, allow_nan=False)
+        line.encode("utf-8")
+        return line
+    except (ValueError, UnicodeEncodeError, RecursionError):
+        carried = {**record, "payload": None, "payload_text": _text(record["payload"]), "strict_json": False}
+        return json.dumps(carried, ensure_ascii=False, allow_nan=False)
+
+
+def _text(value: Any) -> str:
+    """The value as Python's json module writes it: NaN as a token, a lone surrogate as a \\u escape."""
+    try:
+        return json.dumps(value)
+    except RecursionError:
+        return _dumps_deep(value)
 
 
 def dumps(value: Any) -> str:
