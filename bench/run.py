@@ -328,12 +328,35 @@ def describe() -> str:
             f"Python {platform.python_version()}.\n\nVersions: {', '.join(versions)}.\n")
 
 
+def reports(size: dict[str, int]) -> Table:
+    """The lint report of one large job list with thousands of findings, in each format (baseline: JSON)."""
+    import io
+
+    from rich.console import Console
+
+    from aep_export_contracts import validate
+    from aep_export_contracts.generation.strategies import generate
+    from aep_export_contracts.reporting import render_text, to_json, to_sarif
+
+    jobs = [r["payload"] for r in generate("export-job", size["payloads"], seed=1)]
+    for job in jobs:  # two findings a record: a wrong status (error) and an unknown key (warning)
+        job["status"], job["bogus"] = "done", 1
+    report = validate({"records": jobs, "page": {"pageSize": len(jobs)}}, "export-job-list", source="big.json")
+    table = Table(f"lint report of one list with {len(report.findings):,} findings", "JSON")
+    table.measure({
+        "JSON": lambda: (to_json([report]), 1)[1],
+        "text": lambda: (render_text([report], Console(file=io.StringIO(), width=160)), 1)[1],
+        "SARIF": lambda: (to_sarif([report]), 1)[1],
+    }, size["repeats"])
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
     parser.add_argument("--skip", action="append", default=[],
-                        choices=["validation", "exchanges", "generation", "wall", "memory"])
+                        choices=["validation", "exchanges", "generation", "reports", "wall", "memory"])
     args = parser.parse_args(argv)
     size = SIZES[args.size]
     parts = [f"# Benchmark results\n\nRegenerate with `python -m bench.run` (size `{args.size}`). "
@@ -353,6 +376,10 @@ def main(argv: list[str] | None = None) -> int:
         found = generation(size)
         tables.update((t.title, t) for t in found)
         sections.append("## 5. Generation\n\n" + "\n".join(t.markdown() for t in found))
+    if "reports" not in args.skip:
+        table = reports(size)
+        tables[table.title] = table
+        sections.append("## 5b. Reports\n\nReports per second (a report is the whole list).\n\n" + table.markdown())
     if "wall" not in args.skip:
         text, seconds = wall_times(size)
         sections.append("## 6. Whole commands\n\n" + text)

@@ -143,3 +143,19 @@ def test_lint_with_jobs_keeps_order_and_output(capsys, tmp_path) -> None:
     assert one[0] == two[0] == 1
     assert json.loads(one[1]) == json.loads(two[1])
     assert [r["file"] for r in json.loads(two[1])] == files
+
+
+def test_the_text_report_shows_every_finding_with_its_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from aep_export_contracts.generation.strategies import generate
+
+    jobs = [r["payload"] for r in generate("export-job", 30, seed=1)]
+    for job in jobs:
+        job["status"] = "done"
+    listing = tmp_path / "list.json"
+    listing.write_text(json.dumps({"records": jobs, "page": {"pageSize": 30}}), encoding="utf-8")
+    assert main(["lint", str(listing)]) == 1
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if "AEC003" in line]
+    assert len(rows) == 30 and all("'done' is not an allowed value" in row for row in rows)
+    assert out.count("→ use one of: NEW, PROCESSING") == 30
+    assert "\x1b[" not in out  # no colour codes when the output is not a terminal

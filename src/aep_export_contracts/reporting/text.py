@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from ..findings import Report
@@ -22,17 +21,24 @@ def render_text(reports: Sequence[Report], console: Console, *, detected: set[st
         heading = Text.assemble(status, "  ", (name, "bold"), f"  contract: {report.contract or '?'}{how}")
         console.print(heading)
         if report.findings:
-            table = Table(show_header=False, box=None, padding=(0, 1), pad_edge=False)
-            for _ in range(4):
-                table.add_column(overflow="fold")
+            # the rows are written as plain lines (with ANSI colours on a terminal): a report of many
+            # thousands of findings then costs about what its JSON costs (rich lays out every cell)
+            paint = _painter(console)
+            rows = []
             for f in report.findings:
-                style = "red" if report.policy.fails(f) else "yellow"
-                body = Text(f.message)
+                code = "31" if report.policy.fails(f) else "33"
+                rows.append(f"  {paint(f'{f.severity:<7}', code)} {paint(f.rule, '1')}  {paint(f.pointer or '/', '36')}"
+                            f"  {f.message}\n")
                 if f.hint:
-                    body.append(f"\n→ {f.hint}", style="dim")
-                table.add_row(Text(str(f.severity), style=style), Text(f.rule, style="bold"),
-                              Text(f.pointer or "/", style="cyan"), body)
-            console.print(table)
+                    rows.append(paint(f"      → {f.hint}", "2") + "\n")
+            console.file.write("".join(rows))
     findings = sum(len(r.findings) for r in reports)
     summary = f"{len(reports)} input(s), {failed} failing, {findings} finding(s)"
     console.print(Text(summary, style="bold red" if failed else "bold green"))
+
+
+def _painter(console: Console) -> Callable[[str, str], str]:
+    """Colour a piece of text with an ANSI code where the console shows colours; else leave it plain."""
+    if console.is_terminal and console.color_system is not None and not console.no_color:
+        return lambda text, code: f"\x1b[{code}m{text}\x1b[0m"
+    return lambda text, _code: text
