@@ -159,3 +159,13 @@ def test_the_text_report_shows_every_finding_with_its_hint(tmp_path: Path, capsy
     assert len(rows) == 30 and all("'done' is not an allowed value" in row for row in rows)
     assert out.count("→ use one of: NEW, PROCESSING") == 30
     assert "\x1b[" not in out  # no colour codes when the output is not a terminal
+
+
+def test_an_unquoted_yaml_timestamp_is_told_to_be_quoted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    payload = tmp_path / "request.yaml"
+    payload.write_text("destination: {datasetId: d}\nschema: {name: n}\nfilter:\n  fromIngestTimestamp: 2018-10-25T13:22:04Z\n",
+                       encoding="utf-8")
+    assert main(["lint", "--format", "json", str(payload)]) == 2
+    [finding] = json.loads(capsys.readouterr().out)[0]["findings"]
+    assert (finding["rule"], finding["pointer"]) == ("AEC005", "/filter/fromIngestTimestamp")
+    assert "2018-10-25T13:22:04" in finding["message"] and "quote it" in finding["hint"]

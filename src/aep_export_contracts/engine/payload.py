@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import date
 from typing import Any
 
 import orjson
@@ -86,6 +87,10 @@ def _sanity(payload: Any) -> list[Finding]:
             stack.append((int(value), depth, link))
         elif isinstance(value, dict | list | tuple):
             stack.append((dict(value) if isinstance(value, dict) else list(value), depth, link))
+        elif isinstance(value, date):  # what YAML makes of an unquoted date or timestamp
+            out.append(S.NOT_JSON.finding(_at(link), f"a {type(value).__name__} ({value.isoformat()}) is not a JSON "
+                                          "value", "YAML reads an unquoted date as a timestamp: quote it, e.g. "
+                                          "'2019-09-01T00:00:00Z'"))
         elif not isinstance(value, bool | int):
             out.append(S.NOT_JSON.finding(_at(link), f"a {type(value).__name__} is not a JSON value", ""))
     return out
