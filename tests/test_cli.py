@@ -169,3 +169,18 @@ def test_an_unquoted_yaml_timestamp_is_told_to_be_quoted(tmp_path: Path, capsys:
     [finding] = json.loads(capsys.readouterr().out)[0]["findings"]
     assert (finding["rule"], finding["pointer"]) == ("AEC005", "/filter/fromIngestTimestamp")
     assert "2018-10-25T13:22:04" in finding["message"] and "quote it" in finding["hint"]
+
+
+def test_sarif_results_point_at_the_line_and_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    request = tmp_path / "request.json"
+    request.write_text('{\n  "destination": {"datasetId": "d"},\n  "schema": {"name": "n"},\n'
+                       '  "filter": {\n    "fromTimestamp": "2019-01-01T00:00:00Z"\n  }\n}\n', encoding="utf-8")
+    job = tmp_path / "job.yaml"
+    job.write_text("destination:\n  datasetId: d\nschema:\n  name: n\nfilter:\n  segments:\n"
+                   "    - segmentId: ''\n", encoding="utf-8")
+    main(["lint", "--format", "sarif", "--contract", "export-job-request", str(request), str(job)])
+    results = json.loads(capsys.readouterr().out)["runs"][0]["results"]
+    where = {(r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].rsplit("/", 1)[-1]):
+             r["locations"][0]["physicalLocation"]["region"] for r in results}
+    assert where[("AEC105", "request.json")] == {"startLine": 5, "startColumn": 22}  # the value of fromTimestamp
+    assert where[("AEC004", "job.yaml")] == {"startLine": 7, "startColumn": 18}  # the empty segment id

@@ -22,7 +22,7 @@ try:  # the C parser is much faster where PyYAML was built with libyaml
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
-__all__ = ["MAX_EXPANDED", "AliasBomb", "load_yaml", "load_yaml_reference"]
+__all__ = ["MAX_EXPANDED", "AliasBomb", "compose_yaml", "load_yaml", "load_yaml_reference"]
 
 #: the most values a document's aliases may expand to (a document without aliases may be larger)
 MAX_EXPANDED = 1_000_000
@@ -120,6 +120,13 @@ class _Loader(_SafeLoader):
         self._open.discard(key)
         self._made[key] = out
         return out
+
+
+def compose_yaml(text: str | bytes) -> Node | None:
+    """The node tree of one YAML (or JSON) document, with the line and column of every node; nothing is
+    constructed, so aliases cost nothing (errors are ``yaml.YAMLError``)."""
+    node: Node | None = yaml.compose(text, Loader=_SafeLoader)
+    return node
 
 
 def load_yaml_reference(text: str | bytes) -> Any:
