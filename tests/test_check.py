@@ -34,7 +34,7 @@ EXPECTED = {
     "page-over-limit": "AEC512",
     "skip-records": "AEC602",
 }
-FAST = {"examples": 2, "job_seconds": 0.1}
+FAST = {"examples": 2, "job_seconds": 0.1, "virtual_time": True}
 SEEN_RULES: set[str] = set()
 RAN_FAULTS: set[str] = set()
 
@@ -202,3 +202,12 @@ def test_pytest_plugin_under_xdist(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest("-p", "no:cacheprovider", "-n", "2")
     result.assert_outcomes(passed=4)
+
+
+def test_with_virtual_time_the_check_waits_on_the_servers_clock() -> None:
+    """Jobs that take two minutes finish within a one-second deadline: each wait advances the clock."""
+    report = run_check(CheckOptions(layer=("lifecycle",), examples=1, job_seconds=120, deadline=1,
+                                    virtual_time=True, strict=True))
+    assert report.ok and report.unstable == [], (report.unstable, report.to_json())
+    finished = [r.name for r in report.results if r.name.startswith("job reaches a terminal status")]
+    assert finished and all("SUCCEEDED" in name or "FAILED" in name for name in finished)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,8 @@ class CheckOptions(PolicyOptions):
     fault: tuple[str, ...] = option((), "with the embedded server: inject this fault (repeatable)",
                                     choices=sorted(FAULTS), metavar="NAME")
     job_seconds: float = option(0.3, "how long a job of the embedded server runs", cli=False)
+    virtual_time: bool = option(False, "with the embedded server: its jobs run on a clock that the check's "
+                                "waits advance, so nothing waits for real (tests)")
     progress: Callable[[str], None] = field(default=_quiet, metadata={"help": "called with a line on each step"})
 
     def check(self) -> None:
@@ -76,21 +79,32 @@ def credentials(opts: CheckOptions, embedded: bool) -> Credentials:
 
 
 @contextlib.contextmanager
-def target(opts: CheckOptions) -> Iterator[str]:
+def target(opts: CheckOptions) -> Iterator[tuple[str, Callable[[float], None]]]:
+    """The target's base URL, and how the check waits on it (for real, or by advancing a virtual clock)."""
     if opts.base_url:
-        yield opts.base_url.rstrip("/")
+        yield opts.base_url.rstrip("/"), time.sleep
         return
     from ..server import ReferenceServer, ServerConfig
+    from ..server.clock import Clock, ManualClock
 
-    with ReferenceServer(ServerConfig(faults=frozenset(opts.fault), job_seconds=opts.job_seconds)) as server:
-        yield server.url
+    clock = ManualClock(int(time.time() * 1000)) if opts.virtual_time else Clock()
+    wait: Callable[[float], None] = time.sleep
+    if isinstance(clock, ManualClock):
+        manual = clock
+
+        def wait(seconds: float) -> None:
+            manual.advance(max(1, int(seconds * 1000)))
+
+    config = ServerConfig(faults=frozenset(opts.fault), job_seconds=opts.job_seconds, clock=clock)
+    with ReferenceServer(config) as server:
+        yield server.url, wait
 
 
 def run_check(opts: CheckOptions) -> RunReport:
     """Run the check; raises ``ValueError`` or ``UnsafeTarget`` on usage problems before sending anything."""
     embedded = opts.base_url is None
     creds = credentials(opts, embedded)
-    with target(opts) as url:
+    with target(opts) as (url, wait):
         writes = check_writes(url, read_only=opts.read_only, allow_writes=opts.allow_writes, sandbox=creds.sandbox)
         policy = opts.policy()
         report = RunReport(url if not embedded else "embedded reference server", opts.seed, policy,
@@ -108,7 +122,7 @@ def run_check(opts: CheckOptions) -> RunReport:
                 report.add("contract", exchange.name or f"{exchange.method} {exchange.path}",
                            _operation(exchange), findings, exchange)
 
-        client = Client(url, creds, on_exchange=on_exchange, unstable=report.unstable)
+        client = Client(url, creds, on_exchange=on_exchange, unstable=report.unstable, sleep=wait)
         ctx = workflows.Context(client, report, writes, opts.max_jobs, opts.deadline, opts.seed, progress=opts.progress)
         try:
             for layer in opts.layer:

@@ -388,6 +388,9 @@ class ReferenceServer:
 class _Handler(BaseHTTPRequestHandler):
     app: ReferenceServer
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes: with Nagle's algorithm on, a keep-alive client's delayed
+    # ACK held every answer back by about 40 ms
+    disable_nagle_algorithm = True
     server_version = "aep-export-contracts-reference"
 
     def log_message(self, format: str, *args: Any) -> None:  # no request log: headers carry secrets
