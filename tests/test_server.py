@@ -372,3 +372,32 @@ def test_a_client_mistake_is_never_a_server_error(path: str, status: int) -> Non
         assert httpx.get(server.url + path, headers=headers).status_code == status
         if "?" not in path:
             assert httpx.delete(server.url + path, headers=headers).status_code == status
+
+
+@pytest.mark.parametrize("method", ["TRACE", "OPTIONS", "CONNECT", "BREW", "PUT"])
+def test_a_method_the_api_does_not_serve_is_405_json_with_allow(method: str) -> None:
+    with running_server(job_seconds=0) as server:
+        answer = httpx.request(method, server.url + "/data/core/ups/export/jobs", headers=CREDS.headers())
+        assert answer.status_code == 405 and answer.headers["allow"] == "GET, POST, HEAD"
+        assert answer.headers["content-type"] == "application/json" and answer.json()["error_code"] == "405000"
+
+
+def test_a_lower_case_method_is_405_too() -> None:
+    """Methods are case-sensitive (RFC 9110): 'get' is not GET (sent raw: HTTP clients upper-case it)."""
+    import socket
+
+    with running_server(job_seconds=0) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as conn:
+            conn.sendall(b"get /data/core/ups/export/jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.1 405") and b"405000" in answer
+
+
+def test_head_is_answered_where_get_is() -> None:
+    with running_server(job_seconds=0) as server:
+        answer = httpx.head(server.url + "/data/core/ups/export/jobs", headers=CREDS.headers())
+        assert answer.status_code == 200 and answer.content == b""
+        assert int(answer.headers["content-length"]) > 0  # what GET would send

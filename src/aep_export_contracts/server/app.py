@@ -357,9 +357,12 @@ class ReferenceServer:
         if route is None:
             raise gateway(404, "404000", "Not found")
         name, m = route
-        if method not in self.METHODS[name]:
-            reply = gateway(405, "405000", f"{method} is not allowed here")
-            reply.headers["Allow"] = ", ".join(self.METHODS[name])
+        allowed = self.METHODS[name]
+        if method == "HEAD" and "GET" in allowed:
+            method = "GET"  # answered as GET; the body is left out when it is written
+        elif method not in allowed:
+            reply = gateway(405, "405000", f"{method[:20]} is not allowed here")
+            reply.headers["Allow"] = ", ".join([*allowed, "HEAD"] if "GET" in allowed else allowed)
             raise reply
         if self.limiter is not None:
             wait = self.limiter.take()
@@ -437,6 +440,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _serve
+
+    def __getattr__(self, name: str) -> Any:
+        # every other method (TRACE, OPTIONS, CONNECT, lower-case, invented) gets the API's answer
+        # (405 with Allow, as JSON), not the standard library's 501 page
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
 
 @contextmanager
