@@ -364,7 +364,7 @@ def test_the_server_refuses_the_cursors_the_description_and_rules_refuse() -> No
     ("/data/core/ups/export/jobs/99999999999999999999", 404), ("/data/core/ups/export/jobs/" + "9" * 5000, 404),
     ("/data/core/ups/export/jobs/%C2%B2", 404), ("/data/core/ups/export/jobs?limit=%C2%B2", 400),
     ("/data/core/ups/export/jobs?limit=" + "9" * 5000, 200), ("/data/core/ups/export/jobs?limit=0000", 400),
-    ("/data/core/ups/export/jobs?offset=" + "9" * 5000 + "_1", 400),
+    ("/data/core/ups/export/jobs?offset=" + "9" * 5000 + "_1", 200),  # the description's pattern allows it
 ])
 def test_a_client_mistake_is_never_a_server_error(path: str, status: int) -> None:
     headers = CREDS.headers()

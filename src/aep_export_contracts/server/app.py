@@ -52,6 +52,11 @@ class ServerConfig:
             raise ValueError("delete status is 200 or 204")
 
 
+def _bounded(digits: str) -> int:
+    """A cursor part as a number no larger than any SQLite integer (a longer one is past them all)."""
+    return int(digits) if len(digits) <= 18 else 1 << 63
+
+
 def _route(template: str) -> re.Pattern[str]:
     """A path template as a pattern: each {parameter} one path segment, a trailing slash allowed."""
     return re.compile(re.sub(r"\\\{[^}]+\\\}", "([^/]+)", re.escape(template)) + "/?")
@@ -287,10 +292,11 @@ class ReferenceServer:
         offset = query.get("offset", [None])[0]
         cursor = None
         if offset is not None:  # an empty offset is no cursor either (the description's pattern, AEC503)
-            if PAGING.cursor.fullmatch(offset) is None or len(offset) > 40:
+            if PAGING.cursor.fullmatch(offset) is None:
                 raise service_error(400, "BadRequestError", "offset is the cursor '{creationTime}_{id}' of link.next")
             created, _, job_id = offset.partition("_")
-            cursor = (int(created), int(job_id))
+            # a part longer than any stored number is past every job: compared as the largest one
+            cursor = (_bounded(created), _bounded(job_id))
         status_filter = query.get("status", [""])[0]
         if status_filter and status_filter not in S.documented:
             raise service_error(400, "BadRequestError", f"status is one of {', '.join(S.documented)}")
