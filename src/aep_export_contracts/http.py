@@ -110,8 +110,6 @@ class ExchangeView:
         return self.exchange.status is not None and 200 <= self.exchange.status < 300
 
 
-
-
 def _first_command(text: str) -> str:
     """The first shell command of ``text``: an unquoted newline not escaped by a backslash ends it."""
     out: list[str] = []

@@ -58,10 +58,6 @@ def _registry(closed: bool) -> Any:
     return jsonschema_rs.Registry(list(_rust_schemas(closed).items()))
 
 
-def _closed_registry() -> Any:
-    return _registry(True)
-
-
 @cache
 def _compiled(contract: str, closed: bool) -> Any:
     return jsonschema_rs.validator_for(_rust_schemas(closed)[contracts.schema(contract)["$id"]],
@@ -156,7 +152,7 @@ def _screened(contract: str) -> _Screened:
     plain = contract != "export-job-list" and all(r.gate is None for r in rules)
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
               "allOf": [{"$ref": contracts.schema(contract)["$id"]}, *map(for_rust, branches)]}
-    validator = jsonschema_rs.validator_for(schema, validate_formats=True, registry=_closed_registry())
+    validator = jsonschema_rs.validator_for(schema, validate_formats=True, registry=_registry(True))
     screens = tuple((_compile_screen(r.screen), r) for r in own)  # type: ignore[arg-type]
     closed_rules = tuple(r for r in rules_for(contract) if r.screen is CLOSED)
     return _Screened(contract, validator.is_valid, rules, record_rules, plain, screens, closed_rules,

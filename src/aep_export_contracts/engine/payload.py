@@ -120,8 +120,6 @@ def _lone_surrogate(pointer: str) -> Finding:
                               "send valid Unicode text")
 
 
-
-
 def _run(rules: tuple[Rule, ...], payload: Any, raw: bytes | None = None) -> list[Finding]:
     """The rules' findings; with ``raw``, a rule whose gate finds nothing in those bytes is skipped."""
     out: list[Finding] = []

@@ -230,8 +230,6 @@ def export_job_request(src: Source) -> dict[str, Any]:
     return req
 
 
-
-
 def _timing(start: int, end: int | None) -> dict[str, int]:
     out = {"startTimeInMs": start}
     if end is not None:

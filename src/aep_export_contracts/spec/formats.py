@@ -17,7 +17,6 @@ from .contracts import schema
 __all__ = ["FIELD_PATH", "fields_problem", "is_field_list", "is_rfc3339", "rfc3339_moment", "rfc3339_problem", "rfc3339_to_ms"]
 
 
-
 def _field_path() -> str:
     """One dot path of the contract's fieldList pattern, which is '^ *P *(?:, *P *)*' and an end of input."""
     pattern = str(schema("defs")["$defs"]["fieldList"]["pattern"])
