@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,35 @@ def test_a_usage_mistake_is_one_line_and_exit_2(argv: list[str], says: str, caps
     assert says in err, err
     assert len(err.strip().splitlines()) == 1, err
     assert "Traceback" not in out + err
+
+
+def _state_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    not_sqlite = tmp_path / "notes.txt"
+    not_sqlite.write_text("not a database\n")
+    foreign = tmp_path / "foreign.db"
+    db = sqlite3.connect(foreign)
+    db.execute("CREATE TABLE jobs (a, b)")
+    db.commit()
+    db.close()
+    return {
+        "folder": (tmp_path, "is a folder"),
+        "missing folder": (tmp_path / "nowhere" / "state.db", "its folder does not exist"),
+        "not sqlite": (not_sqlite, "file is not a database"),
+        "another program's tables": (foreign, "holds a 'jobs' table that is not the reference server's"),
+    }
+
+
+@pytest.mark.parametrize("case", ["folder", "missing folder", "not sqlite", "another program's tables"])
+def test_serve_refuses_a_state_file_it_cannot_use(case: str, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    path, says = _state_files(tmp_path)[case]
+    before = path.read_bytes() if path.is_file() else None
+    assert main(["serve", "--port", "0", "--state", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert says in err and len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in out + err
+    # the file it refused is left as it was
+    assert (path.read_bytes() if path.is_file() else None) == before
 
 
 def test_the_known_prefixes_are_named(capsys: pytest.CaptureFixture[str]) -> None:

@@ -63,13 +63,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     import time
 
-    from ..server import ReferenceServer, ServerConfig
+    from ..server import ReferenceServer, ServerConfig, StateError
 
     config = ServerConfig(host=args.host, port=args.port, token=args.token, api_key=args.api_key,
                           faults=frozenset(args.fault), state=args.state, delete_status=args.delete_status,
                           job_seconds=args.job_seconds, rate_limit=args.rate_limit, max_body=args.max_body)
     try:
         server = ReferenceServer(config).start()
+    except StateError as exc:
+        raise UsageError(str(exc)) from exc
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
     print(f"reference server at {server.url}")

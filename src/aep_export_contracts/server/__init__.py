@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from .app import ReferenceServer, ServerConfig, running_server
 from .faults import FAULTS
+from .store import StateError
 
-__all__ = ["FAULTS", "ReferenceServer", "ServerConfig", "running_server"]
+__all__ = ["FAULTS", "ReferenceServer", "ServerConfig", "StateError", "running_server"]

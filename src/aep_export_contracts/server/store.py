@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -24,6 +25,15 @@ CREATE INDEX IF NOT EXISTS files_by_batch ON files (org, sandbox, batch);
 """
 
 
+def _expected() -> dict[str, list[str]]:
+    db = sqlite3.connect(":memory:")
+    try:
+        db.executescript(SCHEMA)
+        return {table: _columns(db, table) for table in ("datasets", "jobs", "files")}
+    finally:
+        db.close()
+
+
 @dataclass(frozen=True)
 class JobRow:
     id: int
@@ -37,15 +47,45 @@ class JobRow:
     profile_instance: str
 
 
+class StateError(ValueError):
+    """The state file cannot be used: a folder, a missing folder, not SQLite, or another program's tables."""
+
+
+def _columns(db: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+
+
 class Store:
     """Thread-safe SQLite store. ``path=None`` keeps everything in memory."""
 
     def __init__(self, path: str | None = None) -> None:
         self.path = path
-        self._db = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
+        if path is not None and os.path.isdir(path):
+            raise StateError(f"state file {path!r} is a folder; name a file inside it")
+        try:
+            self._db = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            folder = os.path.dirname(path or "") or "."
+            why = "its folder does not exist" if not os.path.isdir(folder) else str(exc)
+            raise StateError(f"cannot open state file {path!r}: {why}") from exc
         self._lock = threading.RLock()
-        with self._lock:
-            self._db.executescript(SCHEMA)
+        try:
+            with self._lock:
+                self._check_tables()
+                self._db.executescript(SCHEMA)
+        except (sqlite3.Error, StateError) as exc:
+            self._db.close()
+            if isinstance(exc, StateError):
+                raise
+            raise StateError(f"cannot use {path!r} as the state file: {exc}") from exc
+
+    def _check_tables(self) -> None:
+        """A file holding tables of the same names but another shape is refused, not failed on later."""
+        for table, columns in _EXPECTED.items():
+            found = _columns(self._db, table)
+            if found and found != columns:
+                raise StateError(f"{self.path!r} holds a {table!r} table that is not the reference server's "
+                                 f"(columns {', '.join(found)}); use another file")
 
     def close(self) -> None:
         with self._lock:
@@ -134,3 +174,6 @@ class Store:
             row = self._db.execute("SELECT content FROM files WHERE org=? AND sandbox=? AND id=?",
                                    (org, sandbox, file_id)).fetchone()
         return None if row is None else bytes(row[0])
+
+
+_EXPECTED = _expected()
