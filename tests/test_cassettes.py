@@ -142,11 +142,62 @@ def test_scan_finds_secrets_and_spares_placeholders(tmp_path: Path) -> None:
         "contact: jane.doe@example.com",
         "org: 5B020A27E7040801DEDBA61B@AdobeOrg",
         "x-api-key: '{API_KEY}'",
+        "uri: https://platform.adobe.io/data/core/ea/export/jobs?limit=2&access_token={ACCESS_TOKEN}",
     ]))
     hits = scan([tmp_path])
-    assert [(line, what) for _, line, what in hits] == [(2, "bearer token"), (3, "JWT"), (4, "API key"),
+    assert [(line, kind) for _, line, kind in hits] == [(2, "bearer token"), (3, "JSON Web Token"), (4, "API key"),
                                                         (5, "e-mail address")]
     assert all(path.endswith("bad.yaml") for path, _, _ in hits)
+
+
+# what the ecosystem's secret scanner finds, and what the project's own checks add for traffic
+LEAKS = {
+    "aws_access_key_id: AKIAIOSFODNN7EXAMPLE": "AWS Access Key",
+    "aws_secret_access_key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY": "AWS secret access key",
+    '"aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"': "AWS secret access key",
+    "Authorization: bearer abcDEF123456789xyz": "bearer token",
+    "uri: https://platform.adobe.io/data/core/ea/export/jobs?access_token=abcDEF1234567890&limit=2": "credential in a URL",
+    "uri: https://example.com/a?limit=1&token=abcDEF1234567890": "credential in a URL",
+    "password: hunter2hunter2": "Secret Keyword",
+    "-----BEGIN RSA PRIVATE KEY-----": "Private Key",
+    "uri: https://user:pass1234@platform.example/x": "Basic Auth Credentials",
+    "key: ghp_abcdefghijklmnopqrstuvwxyz0123456789": "GitHub Token",
+    "key: xoxb-123456789012-1234567890123-abcdefghijklmnopqrstuvwx": "Slack Token",
+}
+
+
+@pytest.mark.parametrize("line", sorted(LEAKS))
+def test_scan_finds_each_kind_of_secret(line: str, tmp_path: Path) -> None:
+    (tmp_path / "leak.yaml").write_text(f"safe: value\n{line}\n")
+    hits = scan([tmp_path])
+    assert [h.line for h in hits] == [2], hits
+    assert LEAKS[line] in hits[0].kind.split(", "), hits
+
+
+def test_scan_spares_ids_and_placeholders(tmp_path: Path) -> None:
+    """Ids are random by design: a scanner that flags entropy would fail every recording."""
+    (tmp_path / "ids.yaml").write_text("\n".join([
+        "dataSetFileId: 6b6777bd08057a776b7b320cf9614c38-0",
+        "dataSetId: 8d25b954b15864e408a3d4a6",
+        "segmentId: 4edc8488-2c35-4f6d-b4c6-9075c68d2df4",
+        "x-request-id: 0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        "authorization: Bearer {ACCESS_TOKEN}",
+        "uri: https://platform.adobe.io/data/core/ea/export/jobs?access_token=***",
+        "server: 52.12.34.56",
+    ]))
+    assert scan([tmp_path]) == []
+
+
+def test_scan_makes_no_network_call(tmp_path: Path) -> None:
+    """An AWS key pair is what detect-secrets would verify against AWS if its verification were on."""
+    (tmp_path / "credentials").write_text("[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
+                                          "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")
+    pytest_socket.disable_socket(allow_unix_socket=False)
+    try:
+        hits = scan([tmp_path])
+    finally:
+        pytest_socket.enable_socket()
+    assert [h.line for h in hits] == [2, 3]
 
 
 def test_scan_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,6 @@ the cassette does not hold is an error. ``scan`` finds what looks like a secret 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,11 +28,11 @@ if TYPE_CHECKING:
     from ..check.check import CheckOptions
 from ..rules.workflow import CASSETTE
 from ..spec.api import HEADERS, PATHS
+from .scan import EMAIL, Hit, scan
 
-__all__ = ["CassetteError", "Scrubber", "load_exchanges", "record", "replay", "scan"]
+__all__ = ["CassetteError", "Hit", "Scrubber", "load_exchanges", "record", "replay", "scan"]
 
 PLACEHOLDERS = {"token": "{ACCESS_TOKEN}", "api_key": "{API_KEY}", "org": "{IMS_ORG}", "sandbox": "{SANDBOX_NAME}"}
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 EMAIL_PLACEHOLDER = "[redacted-email]"
 SECRET_HEADERS = dict(zip(HEADERS.secret, (HEADERS.bearer_prefix + PLACEHOLDERS["token"], PLACEHOLDERS["api_key"]),
                           strict=True))
@@ -352,40 +351,3 @@ def _playback(path: Path, meta: dict[str, Any], report: RunReport) -> None:
         client.close()
     failing = [f for r in sub.results for f in r.findings if report.policy.fails(f)]
     report.add("playback", f"{path.name}: workflow replay ({len(sub.results)} checks)", path.name, failing)
-
-
-# ---- scan --------------------------------------------------------------------------------------
-
-SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("bearer token", re.compile(HEADERS.bearer_prefix.strip()
-                                + r"\s+(?!\{ACCESS_TOKEN\}|\*\*\*|\[redacted)[A-Za-z0-9._~+/=-]{6,}")),
-    ("JWT", re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    ("API key", re.compile(r"(?i)(?:" + re.escape(HEADERS.api_key)
-                           + r"|api[_-]?key|client[_-]?secret)[\"']?\s*[:=]\s*(?:-\s*)?[\"']?"
-                           r"(?!\{API_KEY\}|\*\*\*|\[redacted)[A-Za-z0-9._-]{6,}")),
-    ("e-mail address", EMAIL),
-)
-
-
-def scan(paths: Iterable[str | Path]) -> list[tuple[str, int, str]]:
-    """(file, line, what) for everything that looks like a secret."""
-    hits: list[tuple[str, int, str]] = []
-    files: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            files.extend(sorted(x for x in p.rglob("*") if x.is_file()))
-        elif p.is_file():
-            files.append(p)
-        else:
-            raise FileNotFoundError(f"{p}: no such file or folder")
-    for f in files:
-        try:
-            text = f.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
-        for n, line in enumerate(text.splitlines(), 1):
-            for what, pattern in SECRET_PATTERNS:
-                if pattern.search(line):
-                    hits.append((str(f), n, what))
-    return hits
-

@@ -1,0 +1,115 @@
+"""``scan``: what looks like a secret in recordings, reports and payload files.
+
+Two detectors read every line. detect-secrets, the scanner the ecosystem runs on code, brings its
+plugins (AWS keys, private keys, basic-auth URLs, JWTs, keyword assignments, vendor tokens); its
+high-entropy plugins are left out, because ids in Export Jobs traffic are random by design, and so
+is its public-IP plugin, because an address in traffic is no credential. Its verification filter,
+which would call the vendors' APIs, is never switched on: a scan makes no network call.
+
+The project's own checks cover what traffic holds and code rarely does: an ``Authorization``
+bearer token in any letter case, the API key header, credentials in a URL's query string, AWS
+secret keys written without quotes (YAML), and e-mail addresses (personal data). The
+placeholders a recording is scrubbed to are spared.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from ..spec.api import HEADERS
+
+__all__ = ["EMAIL", "Hit", "scan"]
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+# a value the scrubber wrote, or a masked one, is no secret
+_SPARED = r"(?!\{[A-Z_]+\}|\*\*\*|\[redacted)"
+
+OWN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("bearer token", re.compile(r"(?i)\b" + HEADERS.bearer_prefix.strip() + r"\s+" + _SPARED + r"[A-Za-z0-9._~+/=-]{6,}")),
+    ("API key", re.compile(r"(?i)(?:" + re.escape(HEADERS.api_key)
+                           + r"|api[_-]?key|client[_-]?secret)[\"']?\s*[:=]\s*(?:-\s*)?[\"']?"
+                           + _SPARED + r"[A-Za-z0-9._-]{6,}")),
+    ("credential in a URL", re.compile(
+        r"(?i)[?&](?:access_token|refresh_token|id_token|token|api_key|apikey|client_secret|password|sig|signature)="
+        + _SPARED + r"[^&\s\"'#]{6,}")),
+    ("AWS secret access key", re.compile(
+        r"(?i)aws.{0,20}?(?:secret|key).{0,20}?[:=]\s*[\"']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])")),
+    ("e-mail address", EMAIL),
+)
+
+# detect-secrets plugins left out, and why (see the module's docstring)
+_LEFT_OUT = frozenset({"Base64HighEntropyString", "HexHighEntropyString", "IPPublicDetector"})
+
+
+class Hit(NamedTuple):
+    """One line that looks like it holds a secret; ``kind`` names every detector that spoke, comma-separated."""
+
+    path: str
+    line: int
+    kind: str
+
+
+def _files(paths: Iterable[str | Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(sorted(x for x in p.rglob("*") if x.is_file()))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise FileNotFoundError(f"{p}: no such file or folder")
+    return files
+
+
+def _settings() -> dict[str, Any]:
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
+    classes: list[type] = list(get_mapping_from_secret_type_to_class().values())
+    plugins = sorted(c.__name__ for c in classes)
+    return {
+        "plugins_used": [{"name": name} for name in plugins if name not in _LEFT_OUT],
+        # detect-secrets' heuristics for false positives; no verification filter, so no network
+        "filters_used": [{"path": f"detect_secrets.filters.heuristic.{name}"} for name in (
+            "is_sequential_string", "is_potential_uuid", "is_likely_id_string", "is_templated_secret",
+            "is_prefixed_with_dollar_sign", "is_indirect_reference", "is_lock_file",
+            "is_not_alphanumeric_string", "is_non_text_file")],
+    }
+
+
+def _detect_secrets(files: list[Path]) -> Iterator[Hit]:
+    from detect_secrets.core.secrets_collection import SecretsCollection
+    from detect_secrets.settings import transient_settings
+
+    with transient_settings(_settings()):
+        found = SecretsCollection()
+        for f in files:
+            found.scan_file(str(f))
+        for filename, secret in found:
+            yield Hit(filename, int(secret.line_number), secret.type)
+
+
+def _own(files: list[Path]) -> Iterator[Hit]:
+    for f in files:
+        try:
+            text = f.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        for n, line in enumerate(text.splitlines(), 1):
+            for kind, pattern in OWN_PATTERNS:
+                if pattern.search(line):
+                    yield Hit(str(f), n, kind)
+
+
+def scan(paths: Iterable[str | Path]) -> list[Hit]:
+    """Every line of the files (folders are walked) that looks like it holds a secret, by file and line."""
+    files = _files(paths)
+    order = {str(f): i for i, f in enumerate(files)}
+    kinds: dict[tuple[str, int], set[str]] = {}
+    for hit in (*_own(files), *_detect_secrets(files)):
+        kinds.setdefault((hit.path, hit.line), set()).add(hit.kind)
+    lines = sorted(kinds, key=lambda at: (order.get(at[0], len(order)), at))
+    return [Hit(path, line, ", ".join(sorted(kinds[path, line]))) for path, line in lines]
