@@ -280,3 +280,23 @@ def test_an_unreadable_cassette_is_named_once(tmp_path: Path, capsys: pytest.Cap
         assert main(["replay", "--no-playback", str(tmp_path / name)]) == 2
         errors = [line for line in capsys.readouterr().out.splitlines() if "error:" in line]
         assert len(errors) == 1 and errors[0].count(name) == 1, errors
+
+
+@pytest.mark.parametrize(("where", "value", "says"), [
+    (("request", "headers", "x-api-key"), [], "its request headers is not in the form vcrpy writes"),
+    (("response", "body"), {"size": 3}, "its response body is not in the form vcrpy writes"),
+    (("response", "status", "message"), None, "its response status is not in the form vcrpy writes"),
+])
+def test_a_cassette_vcrpy_cannot_play_is_an_error_not_a_crash(
+        recorded: Path, tmp_path: Path, where: tuple[str, ...], value: object, says: str) -> None:
+    data = yaml.safe_load(recorded.read_text())
+    node = data["interactions"][1]
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump(data))
+    report = replay([broken])
+    assert [e for e in report.errors if "cannot be played back" in e] == [
+        f"{broken}: cannot be played back: interaction 1: {says} (replay with --no-playback)"]
+    assert replay([broken], playback=False).errors == []

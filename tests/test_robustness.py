@@ -1,16 +1,21 @@
-"""Bad payloads never raise: arbitrary JSON, hostile shapes, huge values."""
+"""Bad input never raises: arbitrary JSON, bytes, hostile shapes, huge values, broken recordings."""
 
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import payloads as P
 from aep_export_contracts import CONTRACT_NAMES, Exchange, validate, validate_bytes, validate_exchange
+from aep_export_contracts.cassettes import CassetteError, load_exchanges, replay
+from aep_export_contracts.generation.builders import BUILDERS, RandomSource
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
@@ -140,3 +145,99 @@ def test_any_url_method_and_status_give_a_report(url: str, method: str, status: 
     for prefix in ("", "https://platform.adobe.io/data/core/ups/export/jobs/", "http://["):
         validate_exchange(Exchange.make(method or "GET", prefix + url, status=status, response_body=body,
                                         request_body=body))
+
+
+# ---- bytes and recordings: random and mutated, for every contract and both cassette formats ----------
+
+def _mutate(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    """Apply (position, how many bytes to drop, bytes to insert) edits, positions taken modulo the length."""
+    out = bytearray(data)
+    for at, drop, insert in edits:
+        at %= len(out) + 1
+        out[at:at + drop] = insert
+    return bytes(out)
+
+
+_edits = st.lists(st.tuples(st.integers(0, 1 << 16), st.integers(0, 8), st.binary(max_size=6)), min_size=1, max_size=6)
+_VALID = {name: json.dumps(BUILDERS[name](RandomSource(7))).encode() for name in CONTRACT_NAMES}
+
+
+@pytest.mark.parametrize("contract", CONTRACT_NAMES)
+@settings(max_examples=60, deadline=None)
+@given(raw=st.binary(max_size=200), edits=_edits)
+def test_any_bytes_give_a_report(contract: str, raw: bytes, edits: list[tuple[int, int, bytes]]) -> None:
+    for data in (raw, _mutate(_VALID[contract], edits)):
+        report = validate_bytes(data, contract)
+        assert all(f.rule.startswith("AEC") for f in report.findings)
+        assert report.valid == (not any(f.severity.value == "error" for f in report.findings))
+
+
+def test_the_unmutated_payloads_are_valid() -> None:
+    """The byte fuzzing starts from valid payloads, so that its mutants reach deep into each contract."""
+    assert all(validate_bytes(data, contract).valid for contract, data in _VALID.items())
+
+
+ROOT = Path(__file__).parents[1]
+_DOCS = yaml.safe_load((ROOT / "cassettes" / "docs" / "tutorial.yaml").read_text(encoding="utf-8"))
+_REFERENCE = json.loads((ROOT / "cassettes" / "reference" / "lifecycle.json").read_text(encoding="utf-8"))
+# small cassettes of each format, so that a mutant is cheap to read; the reference one keeps its metadata
+_SEEDS = {
+    "yaml": {**_DOCS, "interactions": _DOCS["interactions"][:3]},
+    "json": {**_REFERENCE, "interactions": _REFERENCE["interactions"][:3],
+             "aec": {**_REFERENCE.get("aec", {}), "expected": [{"interaction": 0, "rule": "AEC504", "pointer": ""}]}},
+}
+
+
+def _nodes(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found += _nodes(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found += _nodes(v, (*path, i))
+    return found
+
+
+def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[path[0]] = _replace(value[path[0]], path[1:], new)
+    return copy
+
+
+def _dump(data: Any, form: str) -> bytes:
+    if form == "json":
+        return json.dumps(data).encode()
+    return yaml.safe_dump(data, allow_unicode=True).encode()
+
+
+def _replays(form: str, data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"mutant.{form}"
+        path.write_bytes(data)
+        report = replay([path], playback=True)
+        for error in report.errors:
+            assert error.count("mutant.") == 1 and "\n" not in error, error
+        try:
+            exchanges = list(load_exchanges([path]))
+        except CassetteError:
+            return
+        assert all(isinstance(exchange, Exchange) for _, exchange in exchanges)
+
+
+@pytest.mark.parametrize("form", sorted(_SEEDS))
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), new=json_values | shaped)
+def test_a_cassette_with_any_node_replaced_replays_to_a_report(form: str, data: st.DataObject, new: Any) -> None:
+    seed = _SEEDS[form]
+    at = data.draw(st.sampled_from(_nodes(seed)))
+    _replays(form, _dump(_replace(seed, at, new), form))
+
+
+@pytest.mark.parametrize("form", sorted(_SEEDS))
+@settings(max_examples=60, deadline=None)
+@given(edits=_edits)
+def test_a_cassette_with_any_bytes_changed_replays_to_a_report(form: str, edits: list[tuple[int, int, bytes]]) -> None:
+    _replays(form, _mutate(_dump(_SEEDS[form], form), edits))

@@ -205,7 +205,9 @@ def _body(part: dict[str, Any]) -> Any:
     return body
 
 
-def _headers(raw: Any) -> Headers:
+def _headers(raw: Any, part: str) -> Headers:
+    if raw is not None and not isinstance(raw, dict):
+        raise CassetteError(f"the {part}'s headers are not a mapping")
     return Headers.of(raw)
 
 
@@ -225,9 +227,9 @@ def to_exchange(interaction: Any, name: str) -> Exchange:
     if code is not None and not (integer or digits):
         raise CassetteError(f"the response status {str(code)[:20]!r} is not a status code")
     return Exchange.make(str(request.get("method", "GET")), str(request.get("uri", "")),
-                         request_headers=_headers(request.get("headers")), request_body=_body(request),
+                         request_headers=_headers(request.get("headers"), "request"), request_body=_body(request),
                          status=int(code) if code is not None else None,
-                         response_headers=_headers(response.get("headers")), response_body=_body(response), name=name)
+                         response_headers=_headers(response.get("headers"), "response"), response_body=_body(response), name=name)
 
 
 def load_exchanges(paths: Iterable[str | Path], *, contract_only: bool = True) -> Iterator[tuple[str, Exchange]]:
@@ -244,9 +246,29 @@ def load_exchanges(paths: Iterable[str | Path], *, contract_only: bool = True) -
                 yield name, exchange
 
 
-def _expected(data: dict[str, Any]) -> set[tuple[int, str, str]]:
+_META_TYPES: dict[str, tuple[type, ...]] = {"workflow": (str,), "seed": (int,), "base_url": (str,), "writes": (bool,),
+                                            "max_jobs": (int,), "expected": (list,)}
+
+
+def _meta(data: dict[str, Any]) -> dict[str, Any]:
+    """The ``aec`` block that ``record`` and annotations write, checked before anything reads it."""
     meta = data.get("aec") or {}
-    return {(int(e["interaction"]), str(e["rule"]), str(e["pointer"])) for e in meta.get("expected", [])}
+    if not isinstance(meta, dict):
+        raise CassetteError("its 'aec' block is not a mapping")
+    for key, kinds in _META_TYPES.items():
+        value = meta.get(key)
+        if value is not None and (not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool))):
+            raise CassetteError(f"its 'aec' block's {key!r} is not a {kinds[0].__name__}")
+    for entry in meta.get("expected") or []:
+        if not (isinstance(entry, dict) and isinstance(entry.get("interaction"), int)
+                and not isinstance(entry.get("interaction"), bool)
+                and isinstance(entry.get("rule"), str) and isinstance(entry.get("pointer"), str)):
+            raise CassetteError("an 'aec' expected entry needs an integer 'interaction' and string 'rule' and 'pointer'")
+    return meta
+
+
+def _expected(meta: dict[str, Any]) -> set[tuple[int, str, str]]:
+    return {(e["interaction"], e["rule"], e["pointer"]) for e in meta.get("expected") or []}
 
 
 def replay(paths: Iterable[str | Path], *, policy: Policy | None = None, playback: bool = True,
@@ -278,13 +300,14 @@ def _replay_file(path: Path, policy: Policy, playback: bool) -> RunReport:
     report = RunReport(str(path), 0, policy, reproduce=Reproducer([]))
     try:
         data = _load(path)
+        meta = _meta(data)
     except CassetteError as exc:
         report.errors.append(f"{path}: {str(exc)[:200]}")
         return report
     except OSError as exc:
         report.errors.append(f"{path}: cannot read: {exc.strerror or exc}")
         return report
-    expected = _expected(data)
+    expected = _expected(meta)
     seen: set[tuple[int, str, str]] = set()
     name = path.name
     for i, interaction in enumerate(data["interactions"]):
@@ -313,10 +336,46 @@ def _replay_file(path: Path, policy: Policy, playback: bool) -> RunReport:
                    [CASSETTE.finding(pointer,
                             f"the cassette expects {rule} at {pointer or '/'} in interaction {i}, "
                             "and replay no longer reports it", "update the annotation or the contract")])
-    meta = data.get("aec") or {}
     if playback and meta.get("workflow"):
-        _playback(path, meta, report)
+        problem = None if report.errors else _unplayable(data)
+        if problem:
+            report.errors.append(f"{path}: cannot be played back: {problem} (replay with --no-playback)")
+        elif not report.errors:
+            _playback(path, meta, report)
     return report
+
+
+def _header_map(raw: Any) -> bool:
+    return isinstance(raw, dict) and all(
+        isinstance(k, str) and k.isascii() and isinstance(v, list) and bool(v)
+        and all(isinstance(x, str) and x.isascii() for x in v) for k, v in raw.items())
+
+
+def _body_map(raw: Any, *, request: bool) -> bool:
+    if request:
+        return raw is None or isinstance(raw, str)
+    return isinstance(raw, dict) and "string" in raw and isinstance(raw["string"], str | bytes | None)
+
+
+def _unplayable(data: dict[str, Any]) -> str | None:
+    """What keeps vcrpy from playing the cassette back (it reads interactions strictly), or None."""
+    for i, interaction in enumerate(data["interactions"]):
+        request, response = interaction.get("request") or {}, interaction.get("response") or {}
+        status = response.get("status")
+        checks = {
+            "request method or uri": isinstance(request.get("method"), str) and isinstance(request.get("uri"), str)
+            and request["uri"].isascii(),
+            "request headers": _header_map(request.get("headers", {})),
+            "request body": _body_map(request.get("body"), request=True),
+            "response status": isinstance(status, dict) and isinstance(status.get("code"), int)
+            and isinstance(status.get("message"), str),
+            "response headers": _header_map(response.get("headers", {})),
+            "response body": _body_map(response.get("body"), request=False),
+        }
+        bad = [what for what, ok in checks.items() if not ok]
+        if bad:
+            return f"interaction {i}: its {bad[0]} is not in the form vcrpy writes"
+    return None
 
 
 def _playback(path: Path, meta: dict[str, Any], report: RunReport) -> None:
