@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from aep_export_contracts import validate
 from aep_export_contracts.check.client import Client, Credentials, Observed
 from aep_export_contracts.engine.exchange import validate_exchange
 from aep_export_contracts.server import FAULTS, ReferenceServer, ServerConfig, running_server
@@ -27,6 +28,14 @@ class Api:
         self.server = server
         self.findings: list[Any] = []
         self.client = Client(server.url, creds, on_exchange=self._check, retries=0)
+
+    def __enter__(self) -> Api:
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        self.client.close()
+        if kind is None:  # every answer it saw met the contract, unless the test took the findings it expected
+            assert self.findings == [], self.findings
 
     def _check(self, exchange: Any) -> None:
         if exchange.path.startswith("/data/foundation/export/"):
@@ -125,8 +134,11 @@ def test_job_fails_without_a_union_dataset(api: Api, clock: ManualClock) -> None
     for job_id in (missing["id"], other.body["id"]):
         job = api.get(job_id).body
         assert job["status"] == "FAILED" and job["errors"] and job["destination"]["batchId"] == ""
-    # the non-union dataset request itself is accepted, with a warning only
-    api.findings.clear()
+    # the dataset on another schema is accepted by the server, and the contract warns about it (no error)
+    request = {"name": "x", "schemaRef": {"id": "https://ns.adobe.com/acme/schemas/1", "contentType": UNION["contentType"]},
+               "fileDescription": {"persisted": True, "format": "parquet"}}
+    report = validate(request, "dataset-request")
+    assert report.valid and [(f.rule, f.severity.value) for f in report.findings] == [("AEC402", "warning")]
 
 
 def test_cancel_running_and_finished(api: Api, clock: ManualClock) -> None:
@@ -143,11 +155,10 @@ def test_cancel_running_and_finished(api: Api, clock: ManualClock) -> None:
 
 
 def test_cancel_answers_204_when_configured(clock: ManualClock) -> None:
-    with ReferenceServer(ServerConfig(clock=clock, job_seconds=10, delete_status=204)) as s:
-        api = Api(s)
+    with ReferenceServer(ServerConfig(clock=clock, job_seconds=10, delete_status=204)) as s, Api(s) as api:
         job = api.create(api.dataset()).body
         answer = api.delete(job["id"])
-        assert answer.status == 204 and answer.body is None and api.findings == []
+        assert answer.status == 204 and answer.body is None
 
 
 def test_unknown_ids_are_404(api: Api) -> None:
@@ -156,8 +167,7 @@ def test_unknown_ids_are_404(api: Api) -> None:
     assert api.get("abc").status == 404
 
 
-def test_auth(server: ReferenceServer) -> None:
-    api = Api(server)
+def test_auth(api: Api) -> None:
     for header, status in (("Authorization", 401), ("x-api-key", 403), ("x-gw-ims-org-id", 400),
                            ("x-sandbox-name", 400)):
         r = api.client.request("GET", JOBS, drop=(header,))
@@ -169,19 +179,24 @@ def test_auth(server: ReferenceServer) -> None:
     assert api.list(creds=wrong_key).status == 403
 
 
-def test_isolation_by_org_and_sandbox(api: Api) -> None:
-    job = api.create(api.dataset()).body
+def test_isolation_by_org_and_sandbox(api: Api, clock: ManualClock) -> None:
+    dataset = api.dataset()
+    job = api.create(dataset).body
     for other in (Credentials(CREDS.token, CREDS.api_key, "ORG2@AdobeOrg", CREDS.sandbox),
                   Credentials(CREDS.token, CREDS.api_key, CREDS.org, "prod")):
         assert api.get(job["id"], creds=other).status == 404
         assert api.delete(job["id"], creds=other).status == 404
         assert api.list(creds=other).body["records"] == []
-        # a dataset of one sandbox does not exist in another: the job fails
-    assert api.get(job["id"]).status == 200
+        # a dataset of one sandbox does not exist in another: a job there that names it fails
+        elsewhere = api.create(dataset, creds=other).body
+        clock.advance(10_000)
+        failed = api.get(elsewhere["id"], creds=other).body
+        assert failed["status"] == "FAILED" and dataset in failed["errors"][0]["msg"]
+        assert api.get(elsewhere["id"]).status == 404
+    assert api.get(job["id"]).body["status"] == "SUCCEEDED"
 
 
-def test_request_errors_never_500(server: ReferenceServer) -> None:
-    api = Api(server)
+def test_request_errors_never_500(server: ReferenceServer, api: Api) -> None:
     h = CREDS.headers()
     with httpx.Client(base_url=server.url) as raw:
         bad_json = raw.post(JOBS, content=b'{"destination": ', headers={**h, "Content-Type": "application/json"})
@@ -259,14 +274,12 @@ def test_status_filter_and_limit(api: Api, clock: ManualClock) -> None:
 
 def test_restart_with_state_loses_nothing(tmp_path: Path, clock: ManualClock) -> None:
     state = str(tmp_path / "state.sqlite")
-    with ReferenceServer(ServerConfig(clock=clock, state=state, job_seconds=10)) as s:
-        api = Api(s)
+    with ReferenceServer(ServerConfig(clock=clock, state=state, job_seconds=10)) as s, Api(s) as api:
         dataset = api.dataset()
         job = api.create(dataset).body
         clock.advance(10_000)
         batch = api.get(job["id"]).body["destination"]["batchId"]
-    with ReferenceServer(ServerConfig(clock=clock, state=state, job_seconds=10)) as s:
-        api = Api(s)
+    with ReferenceServer(ServerConfig(clock=clock, state=state, job_seconds=10)) as s, Api(s) as api:
         again = api.get(job["id"]).body
         assert again["status"] == "SUCCEEDED" and again["destination"]["batchId"] == batch
         assert api.client.request("GET", f"/data/foundation/export/batches/{batch}/files").status == 200
@@ -276,14 +289,17 @@ def test_restart_with_state_loses_nothing(tmp_path: Path, clock: ManualClock) ->
         assert api.get(second["id"]).body["status"] == "SUCCEEDED"
 
 
-def test_rate_limit_answers_429_with_retry_after() -> None:
-    with running_server(rate_limit=2.0) as s:
-        api = Api(s)
-        statuses = [api.list().status for _ in range(6)]
-        assert 429 in statuses
-        limited = api.client.request("GET", JOBS)
-        if limited.status == 429:
-            assert int(limited.headers["retry-after"]) >= 1
+def test_rate_limit_answers_429_with_retry_after(clock: ManualClock) -> None:
+    """The bucket refills by the server's clock: on a manual one, the answers are exact."""
+    with ReferenceServer(ServerConfig(clock=clock, rate_limit=2.0)) as s, Api(s) as api:
+        answers = [api.list() for _ in range(4)]
+        assert [a.status for a in answers] == [200, 200, 429, 429]
+        assert [a.headers["retry-after"] for a in answers[2:]] == ["1", "1"]
+        assert answers[2].body["retryAfterMs"] == "1000"
+        clock.advance(500)  # half a second buys one request at 2/s
+        assert [api.list().status for _ in range(2)] == [200, 429]
+        clock.advance(5_000)  # the bucket holds at most a second's worth
+        assert [api.list().status for _ in range(3)] == [200, 200, 429]
 
 
 def _fault_answer(fault: str) -> dict[str, Any]:

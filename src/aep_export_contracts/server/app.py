@@ -7,7 +7,6 @@ import json
 import re
 import secrets
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -83,16 +82,19 @@ def service_error(status: int, title: str, detail: str, errors: list[dict[str, A
 
 
 class RateLimiter:
-    def __init__(self, per_second: float) -> None:
+    """A token bucket of ``per_second`` tokens, refilled by the server's clock (a manual one in tests)."""
+
+    def __init__(self, per_second: float, clock: Clock) -> None:
         self.rate = per_second
         self.tokens = per_second
-        self.stamp = time.monotonic()
+        self.clock = clock
+        self.stamp = clock.now_ms() / 1000
         self.lock = threading.Lock()
 
     def take(self) -> float | None:
         """None when allowed, else seconds until a token is free."""
         with self.lock:
-            now = time.monotonic()
+            now = self.clock.now_ms() / 1000
             self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
             self.stamp = now
             if self.tokens >= 1:
@@ -107,7 +109,7 @@ class ReferenceServer:
     def __init__(self, config: ServerConfig | None = None, **options: Any) -> None:
         self.config = config or ServerConfig(**options)
         self.store = Store(self.config.state)
-        self.limiter = RateLimiter(self.config.rate_limit) if self.config.rate_limit else None
+        self.limiter = RateLimiter(self.config.rate_limit, self.config.clock) if self.config.rate_limit else None
         self._reads: dict[int, int] = {}
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
