@@ -29,7 +29,8 @@ from . import builders as B
 from .builders import BUILDERS, HypothesisSource, RandomSource, Source
 from .mutations import Mutation, mutations_for
 
-__all__ = ["Labelled", "dumps", "exchanges", "generate", "invalid", "invalid_exchanges", "valid", "verify"]
+__all__ = ["TALLY", "Draft", "Labelled", "Tally", "draft", "dumps", "exchanges", "generate", "invalid",
+           "invalid_exchanges", "valid", "verify"]
 
 
 @dataclass(frozen=True)
@@ -171,14 +172,61 @@ def verify(contract: str, payload: Any, rule: str, pointer: str, *, detect: bool
     return any(f.rule == rule and f.pointer == pointer for f in report.findings)
 
 
-def _mutate(contract: str, src: Source) -> Labelled | None:
+@dataclass(frozen=True)
+class Draft:
+    """One mutation tried on a freshly built payload: applied or not, confirmed by the validator or not."""
+
+    contract: str
+    mutation: Mutation
+    payload: Any
+    pointer: str | None  # None: the mutation did not apply to this payload
+    confirmed: bool
+
+
+class Tally:
+    """Drafts per (contract, mutation): how many were tried, did not apply, or were not confirmed.
+
+    A mutation whose drafts the validator stops confirming is a blind spot of the validator or a
+    broken mutation; either way the invalid strategies would hide it by discarding those drafts, so
+    the counts are kept where a test can read them.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], list[int]] = {}
+
+    def add(self, d: Draft) -> None:
+        row = self.counts.setdefault((d.contract, d.mutation.name), [0, 0, 0])
+        row[0] += 1
+        row[1] += d.pointer is None
+        row[2] += d.pointer is not None and not d.confirmed
+
+    def rows(self) -> dict[tuple[str, str], dict[str, int]]:
+        return {key: {"drafts": a, "not applicable": b, "unconfirmed": c} for key, (a, b, c) in sorted(self.counts.items())}
+
+    def clear(self) -> None:
+        self.counts.clear()
+
+
+#: every draft the invalid strategies and bulk generation make is counted here
+TALLY = Tally()
+
+
+def draft(contract: str, src: Source) -> Draft:
+    """Build a valid payload, apply one labelled mutation chosen by ``src``, and ask the validator."""
     payload = BUILDERS[contract](src)  # freshly built: mutated in place, no copy needed
-    options = mutations_for(contract)
-    chosen: Mutation = src.choice(options)
+    chosen: Mutation = src.choice(mutations_for(contract))
     where = chosen.apply(payload, src)
-    if where is None or not verify(contract, payload, chosen.rule, where, detect=chosen.detect):
+    confirmed = where is not None and verify(contract, payload, chosen.rule, where, detect=chosen.detect)
+    made = Draft(contract, chosen, payload, where, confirmed)
+    TALLY.add(made)
+    return made
+
+
+def _mutate(contract: str, src: Source) -> Labelled | None:
+    d = draft(contract, src)
+    if not d.confirmed or d.pointer is None:
         return None
-    return Labelled(payload, chosen.rule, where, chosen.name, contract)
+    return Labelled(d.payload, d.mutation.rule, d.pointer, d.mutation.name, contract)
 
 
 def _check_name(contract: str) -> None:
