@@ -56,11 +56,9 @@ def _fault_matrix(args: argparse.Namespace, out: Any) -> int:
         raise UsageError("--fault-matrix runs against the embedded server only")
     rows = fault_matrix(sorted(args.fault or FAULTS), seed=args.seed, examples=args.examples)
     if args.markdown:
-        print("| fault | what it breaks | detected | by rules |")
-        print("|---|---|---|---|")
-        for fault, detected, rules in rows:
-            print(f"| `{fault}` | {FAULTS[fault].breaks} | {'yes' if detected else '**no**'} | "
-                  f"{', '.join(f'`{r}`' for r in rules)} |")
+        from ..reporting.catalogue import detection_markdown
+
+        print(detection_markdown(rows, {name: f.breaks for name, f in FAULTS.items()}))
     else:
         table = Table(title="fault matrix (embedded reference server)", title_justify="left")
         for column in ("fault", "detected", "rules"):
