@@ -62,7 +62,7 @@ class CheckOptions(PolicyOptions):
 
 
 def credentials(opts: CheckOptions, embedded: bool) -> Credentials:
-    from ..server.app import DEFAULT_API_KEY, DEFAULT_TOKEN
+    from ..server.api import DEFAULT_API_KEY, DEFAULT_TOKEN
 
     env = os.environ
     token = opts.token or env.get("AEP_ACCESS_TOKEN") or (DEFAULT_TOKEN if embedded else "")

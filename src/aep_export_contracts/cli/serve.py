@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from ..server.app import DEFAULT_API_KEY, DEFAULT_TOKEN
+from ..server.api import DEFAULT_API_KEY, DEFAULT_TOKEN
 from ..server.faults import FAULTS
 from .common import EXIT_OK, UsageError
 

@@ -1,146 +1,133 @@
-"""The reference server's HTTP layer: a real server on loopback, validating with the library itself."""
+"""The reference server on a socket: the ASGI application served by uvicorn in a thread of its own.
+
+uvicorn's HTTP/1.1 (h11) reads chunked bodies, refuses conflicting or malformed Content-Length
+headers and HTTP/0.9 lines with a 400, and closes a kept-alive connection idle for
+``idle_timeout`` seconds. It has no deadline for a request's head, so a client that opens a
+connection and then sends nothing, or a byte at a time, would hold it forever: the protocol here
+closes a connection whose request head is not complete within ``read_timeout`` seconds.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
-import secrets
+import asyncio
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlencode, urlsplit
+from typing import Any
 
-from ..engine.payload import validate_bytes
-from ..findings import Severity
-from ..rules.dataset import PROFILE_UNION_IDS
-from ..spec.api import HEADERS, JOB_STATUSES, JSON_MEDIA_TYPE, PAGING, PATHS, RESPONSE_HEADERS, operation
-from . import jobs as J
-from .clock import Clock
-from .faults import FAULTS
-from .profiles import export_rows
-from .store import JobRow, Store
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
-DEFAULT_TOKEN = "aec-local-token"
-DEFAULT_API_KEY = "aec-local-key"
-S = JOB_STATUSES
+from .api import ReferenceApi, ServerConfig
+from .asgi import create_app
+
+__all__ = ["ReferenceServer", "running_server"]
 
 
-@dataclass
-class ServerConfig:
-    host: str = "127.0.0.1"
-    port: int = 0
-    token: str = DEFAULT_TOKEN
-    api_key: str = DEFAULT_API_KEY
-    faults: frozenset[str] = frozenset()
-    state: str | None = None
-    delete_status: int = 200
-    job_seconds: float = 0.0
-    rate_limit: float | None = None
-    max_body: int = 1 << 20
-    clock: Clock = field(default_factory=Clock)
+class _Protocol(H11Protocol):
+    """h11 with a deadline for each request's head (set per server by ``_protocol``)."""
 
-    def __post_init__(self) -> None:
-        unknown = sorted(set(self.faults) - set(FAULTS))
-        if unknown:
-            raise ValueError(f"unknown fault(s): {', '.join(unknown)}; known: {', '.join(FAULTS)}")
-        if self.delete_status not in (200, 204):
-            raise ValueError("delete status is 200 or 204")
+    head_timeout = 30.0
+    _head_timer: asyncio.TimerHandle | None = None
 
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._await_head()
 
-def _bounded(digits: str) -> int:
-    """A cursor part as a number no larger than any SQLite integer (a longer one is past them all)."""
-    return int(digits) if len(digits) <= 18 else 1 << 63
+    def _await_head(self) -> None:
+        self._stop_head_timer()
+        self._head_timer = self.loop.call_later(self.head_timeout, self._head_too_slow)
 
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
 
-def _route(template: str) -> re.Pattern[str]:
-    """A path template as a pattern: each {parameter} one path segment, a trailing slash allowed."""
-    return re.compile(re.sub(r"\\\{[^}]+\\\}", "([^/]+)", re.escape(template)) + "/?")
+    def _head_too_slow(self) -> None:
+        self._head_timer = None
+        if (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing():
+            self.transport.close()
 
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._stop_head_timer()  # a request is under way: its body has a deadline of its own
 
-class Reply(Exception):
-    """An answer decided early (auth, validation, limits)."""
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._await_head()
 
-    def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
-        super().__init__(status)
-        self.status, self.body, self.headers = status, body, headers or {}
-
-
-def gateway(status: int, code: str, message: str) -> Reply:
-    return Reply(status, {"error_code": code, "message": message})
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_timer()
+        super().connection_lost(exc)
 
 
-def service_error(status: int, title: str, detail: str, errors: list[dict[str, Any]] | None = None) -> Reply:
-    body: dict[str, Any] = {"type": f"https://aep-export-contracts.invalid/errors/{status}", "status": status,
-                            "title": title, "detail": detail, "requestId": secrets.token_hex(16)}
-    if errors is not None:
-        body["errors"] = {str(status): errors}
-    return Reply(status, body)
-
-
-class RateLimiter:
-    """A token bucket of ``per_second`` tokens, refilled by the server's clock (a manual one in tests)."""
-
-    def __init__(self, per_second: float, clock: Clock) -> None:
-        self.rate = per_second
-        self.tokens = per_second
-        self.clock = clock
-        self.stamp = clock.now_ms() / 1000
-        self.lock = threading.Lock()
-
-    def take(self) -> float | None:
-        """None when allowed, else seconds until a token is free."""
-        with self.lock:
-            now = self.clock.now_ms() / 1000
-            self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return None
-            return (1 - self.tokens) / self.rate
+def _protocol(head_timeout: float) -> type[_Protocol]:
+    return type("ReferenceProtocol", (_Protocol,), {"head_timeout": head_timeout})
 
 
 class ReferenceServer:
     """The Export Jobs API on loopback. Use as a context manager, or ``start()`` / ``stop()``."""
 
     def __init__(self, config: ServerConfig | None = None, **options: Any) -> None:
-        self.config = config or ServerConfig(**options)
-        self.store = Store(self.config.state)
-        self.limiter = RateLimiter(self.config.rate_limit, self.config.clock) if self.config.rate_limit else None
-        self._reads: dict[int, int] = {}
-        self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
+        self.app = create_app(config, **options)
+        self.api: ReferenceApi = self.app.state.api
+        self.config: ServerConfig = self.api.config
+        self.store = self.api.store
+        self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
 
-    # lifecycle
     @property
     def url(self) -> str:
-        assert self._httpd is not None, "server not started"
-        host, port = self._httpd.server_address[:2]
-        host_text = host.decode() if isinstance(host, bytes) else str(host)
-        return f"http://{host_text}:{port}"
+        assert self._socket is not None, "server not started"
+        host, port = self._socket.getsockname()[:2]
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def start(self) -> ReferenceServer:
-        server = self
-
-        class Handler(_Handler):
-            app = server
-
-        self._httpd = ThreadingHTTPServer((self.config.host, self.config.port), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="aec-reference-server", daemon=True)
+        """Listen (an ``OSError`` if the address cannot be had) and serve in a daemon thread."""
+        cfg = self.config
+        family = socket.AF_INET6 if ":" in cfg.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            # accepted connections inherit it: uvicorn writes a response's head and body apart, and with
+            # Nagle's algorithm on, a keep-alive client's delayed ACK held every answer by about 40 ms
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.bind((cfg.host, cfg.port))
+            sock.listen(1024)
+        except OSError:
+            sock.close()
+            raise
+        self._socket = sock
+        server = uvicorn.Server(uvicorn.Config(
+            self.app, http=_protocol(cfg.read_timeout), ws="none", lifespan="off", log_config=None,
+            access_log=False,  # no request log: headers carry secrets
+            timeout_keep_alive=cfg.idle_timeout, server_header=False, date_header=False))  # type: ignore[arg-type]
+        self._server = server
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="aec-reference-server",
+                                        daemon=True)
         self._thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise OSError(f"the reference server did not start on {cfg.host}:{cfg.port}")
+            time.sleep(0.001)
         return self
 
     def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        self.store.close()
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+            self._server = self._thread = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        self.api.close()
 
     def __enter__(self) -> ReferenceServer:
         return self.start()
@@ -149,312 +136,7 @@ class ReferenceServer:
         self.stop()
 
     def has(self, fault: str) -> bool:
-        return fault in self.config.faults
-
-    # auth and scope
-    def scope(self, headers: dict[str, str]) -> tuple[str, str]:
-        cfg = self.config
-        if not self.has("ignore-auth"):
-            auth = headers.get(HEADERS.authorization.lower())
-            if not auth:
-                raise gateway(401, "401013", "Oauth token is missing.")
-            prefix = HEADERS.bearer_prefix
-            if not auth.startswith(prefix) or not secrets.compare_digest(auth[len(prefix):], cfg.token):
-                raise gateway(401, "401013", "Oauth token is not valid")
-            key = headers.get(HEADERS.api_key)
-            if not key or not secrets.compare_digest(key, cfg.api_key):
-                raise gateway(403, "403000", "Api Key is invalid")
-        org = headers.get(HEADERS.org, "")
-        sandbox = headers.get(HEADERS.sandbox, "")
-        if not org:
-            raise gateway(400, "400003", f"Header {HEADERS.org} is required")
-        if not sandbox:
-            raise gateway(400, "400003", f"Header {HEADERS.sandbox} is required")
-        return org, sandbox
-
-    def sandbox_filter(self, sandbox: str) -> str | None:
-        return None if self.has("ignore-sandbox") else sandbox
-
-    # bodies
-    def parse_body(self, raw: bytes, headers: dict[str, str], contract: str) -> dict[str, Any]:
-        content_type = headers.get(HEADERS.content_type.lower(), "").split(";")[0].strip().lower()
-        if content_type != JSON_MEDIA_TYPE:
-            raise service_error(415, "UnsupportedMediaType", f"send {HEADERS.content_type}: {JSON_MEDIA_TYPE}")
-        report = validate_bytes(raw, contract)
-        errors = [f for f in report.findings if f.severity is Severity.ERROR]
-        if errors and not self.has("accept-invalid"):
-            title = "BadRequestError"
-            detail = "the request body is not valid JSON" if errors[0].rule == "AEC005" else \
-                f"the request body breaks the {contract} contract"
-            raise service_error(400, title, detail, [{"code": f.rule, "rule": f.rule, "pointer": f.pointer,
-                                                     "message": f.message} for f in errors[:50]])
-        try:
-            payload = json.loads(raw)
-        except (ValueError, RecursionError) as exc:
-            raise service_error(400, "BadRequestError", "the request body is not valid JSON") from exc
-        return payload if isinstance(payload, dict) else {}
-
-    # datasets
-    def create_dataset(self, org: str, sandbox: str, body: dict[str, Any]) -> Reply:
-        now = self.config.clock.now_ms()
-        dataset_id = hashlib.sha256(f"{org}|{sandbox}|{now}|{secrets.token_hex(8)}".encode()).hexdigest()[:24]
-        self.store.add_dataset(org, sandbox, dataset_id, body, now)
-        return Reply(operation("createDataset").success_status, [f"@/dataSets/{dataset_id}"],
-                     {RESPONSE_HEADERS.dataset_location: f"{PATHS.datasets}/{dataset_id}"})
-
-    # jobs
-    def create_job(self, org: str, sandbox: str, headers: dict[str, str], body: dict[str, Any]) -> Reply:
-        now = self.config.clock.now_ms()
-        destination: Any = body.get("destination")
-        dataset_id: str = ""
-        if isinstance(destination, dict) and isinstance(destination.get("datasetId"), str):
-            dataset_id = destination["datasetId"]
-        dataset = self.store.dataset(org, sandbox, dataset_id) if dataset_id else None
-        failure = None
-        schema_ref = dataset.get("schemaRef") if dataset is not None else None
-        if dataset is None:
-            failure = f"Dataset {dataset_id[:64]!r} not found in this organization and sandbox"
-        elif not isinstance(schema_ref, dict) or schema_ref.get("id") not in PROFILE_UNION_IDS:
-            failure = f"Dataset {dataset_id!r} is not based on the profile union schema"
-        instance = headers.get("x-profile-instance-id") or "ups"
-        job_id = self.store.add_job(org, sandbox, now, body, secrets.token_hex(16), failure, instance)
-        row = self.store.job(job_id, None, None)
-        assert row is not None
-        job = self.present(J.render(row, now, self.config.job_seconds, force=S.created), row)
-        status = 201 if self.has("create-201") else operation("createExportJob").success_status
-        headers_out = {} if self.has("no-x-location") else {RESPONSE_HEADERS.job_location: PATHS.of_job(job_id)}
-        return Reply(status, job, headers_out)
-
-    def job_view(self, row: JobRow, *, reading: bool = False) -> dict[str, Any]:
-        now = self.config.clock.now_ms()
-        status, _ = J.status_at(row, now, self.config.job_seconds)
-        exported = self.write_batches(row) if status == S.succeeded else None
-        job = J.render(row, now, self.config.job_seconds, exported=exported)
-        if reading and self.has("status-backwards") and job["status"] == S.succeeded:
-            with self._lock:
-                self._reads[row.id] = self._reads.get(row.id, 0) + 1
-                odd = self._reads[row.id] % 2 == 0
-            if odd:
-                job["status"] = S.running
-        return self.present(job, row)
-
-    def present(self, job: dict[str, Any], row: JobRow) -> dict[str, Any]:
-        """Apply the answer-shaping faults."""
-        destination = job["destination"]
-        if self.has("dataset-id-spelling"):
-            destination["dataSetId"] = destination.pop("datasetId")
-        if self.has("seconds-timestamps"):
-            job["creationTime"] //= 1000
-            job["updateTime"] //= 1000
-        if self.has("wrong-total") and "totalTimeInMs" in job["metrics"]["totalTime"]:
-            job["metrics"]["totalTime"]["totalTimeInMs"] += 1
-        if self.has("batches-object") and isinstance(destination.get("batches"), list):
-            destination["batches"] = {b.get("segmentId", str(i)): b for i, b in enumerate(destination["batches"])}
-        if self.has("failed-without-errors"):
-            job.pop("errors", None)
-        return job
-
-    def write_batches(self, row: JobRow) -> int:
-        total = 0
-        dataset = J.render(row, row.created, self.config.job_seconds)["destination"]["datasetId"]
-        for bid, segment in J.batches(row):
-            rows = export_rows(row.org, row.sandbox, row.request, segment)
-            content = "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows).encode()
-            self.store.add_file(f"{bid}-0", bid, row.org, row.sandbox, dataset, content, len(rows))
-            total += len(rows)
-        return total
-
-    def find(self, job_id: str, org: str, sandbox: str) -> JobRow:
-        # an id is decimal digits and fits SQLite's integer: anything else is no job (404, never 500)
-        known = job_id.isascii() and job_id.isdigit() and len(job_id) < 19
-        row = self.store.job(int(job_id), org, self.sandbox_filter(sandbox)) if known else None
-        if row is None:
-            if self.has("unknown-id-500"):
-                raise service_error(500, "InternalServerError", "unexpected error")
-            raise service_error(404, "NotFound", f"export job {job_id[:40]!r} not found")
-        return row
-
-    def cancel(self, row: JobRow) -> Reply:
-        now = self.config.clock.now_ms()
-        status, _ = J.status_at(row, now, self.config.job_seconds)
-        if status not in S.cancellable:
-            return Reply(200, {"status": False, "message": f"Export job has already finished ({status})"})
-        if not self.has("cancel-ignored"):
-            self.store.cancel(row.id, now)
-        if self.config.delete_status == 204:
-            return Reply(204)
-        return Reply(200, {"status": True, "message": "Export job has been marked for cancelling"})
-
-    def list_jobs(self, org: str, sandbox: str, query: dict[str, list[str]]) -> Reply:
-        limit_text = query.get("limit", ["50"])[0]
-        if not (limit_text.isascii() and limit_text.isdigit() and limit_text.lstrip("0")):
-            raise service_error(400, "BadRequestError", "limit is a positive integer")
-        digits = limit_text.lstrip("0")
-        limit = min(int(digits), 500) if len(digits) <= 3 else 500  # pages hold at most 500 records
-        offset = query.get("offset", [None])[0]
-        cursor = None
-        if offset is not None:  # an empty offset is no cursor either (the description's pattern, AEC503)
-            if PAGING.cursor.fullmatch(offset) is None:
-                raise service_error(400, "BadRequestError", "offset is the cursor '{creationTime}_{id}' of link.next")
-            created, _, job_id = offset.partition("_")
-            # a part longer than any stored number is past every job: compared as the largest one
-            cursor = (_bounded(created), _bounded(job_id))
-        status_filter = query.get("status", [""])[0]
-        if status_filter and status_filter not in S.documented:
-            raise service_error(400, "BadRequestError", f"status is one of {', '.join(S.documented)}")
-        ascending = self.has("list-ascending")
-        rows = self.store.all_jobs(org, self.sandbox_filter(sandbox))
-        if ascending:
-            rows.reverse()
-        views = [(r, self.job_view(r)) for r in rows]
-        if status_filter:
-            views = [(r, v) for r, v in views if v["status"] == status_filter]
-        if cursor is not None:
-            def beyond(r: JobRow) -> bool:
-                return (r.created, r.id) > cursor if ascending else (r.created, r.id) < cursor
-
-            start = next((i for i, (r, _) in enumerate(views) if beyond(r)), len(views))
-            if self.has("repeat-records") and start > 0:
-                start -= 1
-            if self.has("skip-records"):
-                start += 1
-            views = views[start:]
-        take = limit + 1 if self.has("page-over-limit") else limit
-        page, more = views[:take], len(views) > take
-        last = page[-1][0] if page else None
-        next_cursor = f"{last.created}_{last.id}" if last else ""
-        link = ""
-        if more and last is not None:
-            params = {"limit": str(limit), "offset": next_cursor}
-            if status_filter:
-                params["status"] = status_filter
-            link = PAGING.link(urlencode(params))
-        body = {"records": [v for _, v in page],
-                "page": {"sortField": PAGING.sort_field, "sort": "asc" if ascending else PAGING.sort,
-                         "pageOffset": next_cursor, "pageSize": limit},
-                "link": {"next": link}}
-        return Reply(200, body)
-
-    # data access
-    def batch_files(self, org: str, sandbox: str, batch: str) -> Reply:
-        files = self.store.files(org, sandbox, batch)
-        if not files:
-            raise service_error(404, "NotFound", f"batch {batch[:40]!r} has no files here")
-        data = [{"dataSetFileId": fid, "dataSetId": ds, "version": "1.0.0", "records": n, "size": size,
-                 "_links": {"self": {"href": PATHS.of_file(fid)}}}
-                for fid, ds, n, size in files]
-        return Reply(200, {"data": data, "_page": {"limit": 100, "count": len(data)}, "_links": {}})
-
-    def file(self, org: str, sandbox: str, file_id: str) -> Reply:
-        content = self.store.file(org, sandbox, file_id)
-        if content is None:
-            raise service_error(404, "NotFound", f"file {file_id[:60]!r} not found")
-        return Reply(200, content, {HEADERS.content_type: "application/x-ndjson"})
-
-    # routing
-    ROUTES: ClassVar[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
-        (name, _route(template)) for name, template in (
-            ("dataset", PATHS.datasets), ("jobs", PATHS.jobs), ("job", PATHS.job),
-            ("batch-files", PATHS.batch_files), ("file", PATHS.file)))
-    METHODS: ClassVar[dict[str, tuple[str, ...]]] = {"dataset": ("POST",), "jobs": ("GET", "POST"), "job": ("GET", "DELETE"),
-               "batch-files": ("GET",), "file": ("GET",)}
-
-    def handle(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> Reply:
-        parts = urlsplit(target)
-        route = next(((n, m) for n, p in self.ROUTES if (m := p.fullmatch(parts.path))), None)
-        if route is None:
-            raise gateway(404, "404000", "Not found")
-        name, m = route
-        allowed = self.METHODS[name]
-        if method == "HEAD" and "GET" in allowed:
-            method = "GET"  # answered as GET; the body is left out when it is written
-        elif method not in allowed:
-            reply = gateway(405, "405000", f"{method[:20]} is not allowed here")
-            reply.headers["Allow"] = ", ".join([*allowed, "HEAD"] if "GET" in allowed else allowed)
-            raise reply
-        if self.limiter is not None:
-            wait = self.limiter.take()
-            if wait is not None:
-                seconds = max(1, int(wait + 0.999))
-                raise Reply(429, {"message": "Too many requests", "cause": "rate limit", "statusCode": "429",
-                                  "retryAfterMs": str(seconds * 1000)}, {RESPONSE_HEADERS.retry_after: str(seconds)})
-        org, sandbox = self.scope(headers)
-        query = parse_qs(parts.query, keep_blank_values=True)
-        if name == "dataset":
-            return self.create_dataset(org, sandbox, self.parse_body(raw, headers, "dataset-request"))
-        if name == "jobs" and method == "POST":
-            return self.create_job(org, sandbox, headers, self.parse_body(raw, headers, "export-job-request"))
-        if name == "jobs":
-            return self.list_jobs(org, sandbox, query)
-        if name == "job":
-            row = self.find(m.group(1), org, sandbox)
-            if method == "DELETE":
-                return self.cancel(row)
-            return Reply(200, self.job_view(row, reading=True))
-        if name == "batch-files":
-            return self.batch_files(org, sandbox, m.group(1))
-        return self.file(org, sandbox, m.group(1))
-
-
-class _Handler(BaseHTTPRequestHandler):
-    app: ReferenceServer
-    protocol_version = "HTTP/1.1"
-    # headers and body go out in two writes: with Nagle's algorithm on, a keep-alive client's delayed
-    # ACK held every answer back by about 40 ms
-    disable_nagle_algorithm = True
-    server_version = "aep-export-contracts-reference"
-
-    def log_message(self, format: str, *args: Any) -> None:  # no request log: headers carry secrets
-        return
-
-    def _serve(self) -> None:
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        try:
-            length = int(headers.get("content-length", "0") or "0")
-        except ValueError:
-            length = -1
-        try:
-            if length < 0:
-                raise service_error(400, "BadRequestError", "invalid Content-Length")
-            if length > self.app.config.max_body:
-                self.close_connection = True
-                raise service_error(413, "PayloadTooLarge", f"the body is larger than {self.app.config.max_body} bytes")
-            raw = self.rfile.read(length) if length else b""
-            reply = self.app.handle(self.command, self.path, headers, raw)
-        except Reply as r:
-            reply = r
-        except Exception:  # a bug of the server, never the client's mistake: answer, do not crash
-            reply = service_error(500, "InternalServerError", "unexpected server error")
-        self._send(reply)
-
-    def _send(self, reply: Reply) -> None:
-        if reply.status == 204 or reply.body is None:
-            payload = b""
-        elif isinstance(reply.body, bytes):
-            payload = reply.body
-        else:
-            payload = json.dumps(reply.body).encode()
-        self.send_response(reply.status)
-        content_type = reply.headers.pop(HEADERS.content_type, JSON_MEDIA_TYPE)
-        if payload:
-            self.send_header(HEADERS.content_type, content_type)
-        for key, value in reply.headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if payload and self.command != "HEAD":
-            self.wfile.write(payload)
-
-    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _serve
-
-    def __getattr__(self, name: str) -> Any:
-        # every other method (TRACE, OPTIONS, CONNECT, lower-case, invented) gets the API's answer
-        # (405 with Allow, as JSON), not the standard library's 501 page
-        if name.startswith("do_"):
-            return self._serve
-        raise AttributeError(name)
+        return self.api.has(fault)
 
 
 @contextmanager
