@@ -186,6 +186,37 @@ def test_pytest_plugin_check_fixture(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1)
 
 
+def test_pytest_plugin_in_process_client(pytester: pytest.Pytester) -> None:
+    """A user's own client code, tested against the in-process server: no port, time under control."""
+    pytester.makepyfile(
+        """
+        JOBS = "/data/core/ups/export/jobs"
+        UNION = {"id": "https://ns.adobe.com/xdm/context/profile__union",
+                 "contentType": "application/vnd.adobe.xed+json;version=1"}
+
+        def test_my_client(aec_client, aec_validate):
+            made = aec_client.post("/data/foundation/catalog/dataSets", json={
+                "name": "t", "schemaRef": UNION, "fileDescription": {"persisted": True, "format": "parquet"}})
+            dataset = made.json()[0].rsplit("/", 1)[-1]
+            job = aec_client.post(JOBS, json={"destination": {"datasetId": dataset},
+                                              "schema": {"name": "_xdm.context.profile"}}).json()
+            assert job["status"] == "NEW"
+            aec_client.clock.advance(5_000)
+            assert aec_client.get(f"{JOBS}/{job['id']}").json()["status"] == "PROCESSING"
+            aec_client.clock.advance(5_000)
+            done = aec_client.get(f"{JOBS}/{job['id']}").json()
+            assert done["status"] == "SUCCEEDED" and aec_validate(done, "export-job").valid
+            listed = aec_client.get(JOBS, params={"limit": "1"}).json()
+            assert [r["id"] for r in listed["records"]] == [job["id"]]
+
+        def test_each_test_gets_a_fresh_server(aec_client):
+            assert aec_client.get(JOBS).json()["records"] == []
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
 def test_pytest_plugin_under_xdist(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
@@ -211,3 +242,14 @@ def test_with_virtual_time_the_check_waits_on_the_servers_clock() -> None:
     assert report.ok and report.unstable == [], (report.unstable, report.to_json())
     finished = [r.name for r in report.results if r.name.startswith("job reaches a terminal status")]
     assert finished and all("SUCCEEDED" in name or "FAILED" in name for name in finished)
+
+
+def test_the_check_runs_the_embedded_server_in_process_without_a_socket() -> None:
+    import pytest_socket
+
+    pytest_socket.disable_socket(allow_unix_socket=True)  # the in-process portal's event loop may use a socketpair
+    try:
+        report = run_check(CheckOptions(layer=("lifecycle", "negative"), examples=1, virtual_time=True, strict=True))
+    finally:
+        pytest_socket.enable_socket()
+    assert report.ok and report.errors == [] and report.exchanges > 20, report.to_json()

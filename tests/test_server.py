@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from aep_export_contracts import validate
+from aep_export_contracts import Exchange, validate
 from aep_export_contracts.check.client import Client, Credentials, Observed
 from aep_export_contracts.engine.exchange import validate_exchange
 from aep_export_contracts.server import FAULTS, ReferenceServer, ServerConfig, running_server
@@ -417,3 +419,142 @@ def test_head_is_answered_where_get_is() -> None:
         answer = httpx.head(server.url + "/data/core/ups/export/jobs", headers=CREDS.headers())
         assert answer.status_code == 200 and answer.content == b""
         assert int(answer.headers["content-length"]) > 0  # what GET would send
+
+
+# ---- the HTTP edges, on a real socket ------------------------------------------------------------
+
+def _raw(server: ReferenceServer, data: bytes, *, timeout: float = 5.0) -> bytes:
+    """Send raw bytes on a fresh connection and read until the server closes it or stops talking."""
+    import socket
+
+    host, port = server.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=timeout) as conn:
+        conn.sendall(data)
+        answer = b""
+        try:
+            while chunk := conn.recv(65536):
+                answer += chunk
+        except TimeoutError:
+            pass
+    return answer
+
+
+def _head(body: bytes, *extra: str) -> bytes:
+    lines = [f"POST {JOBS} HTTP/1.1", "Host: x", "Content-Type: application/json",
+             *(f"{k}: {v}" for k, v in CREDS.headers().items()), *extra, "Connection: close"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def test_a_chunked_body_is_read() -> None:
+    body = json.dumps({"destination": {"datasetId": "0" * 24}, "schema": {"name": "_xdm.context.profile"}}).encode()
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:10], body[10:])) + b"0\r\n\r\n"
+    with running_server(job_seconds=0) as server:
+        answer = _raw(server, _head(chunked, "Transfer-Encoding: chunked"))
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+        # the chunk bytes were the body, not a next request: exactly one job exists, and one answer came back
+        assert answer.count(b"HTTP/1.1 ") == 1
+        listed = httpx.get(server.url + JOBS, headers=CREDS.headers()).json()["records"]
+        assert len(listed) == 1
+
+
+@pytest.mark.parametrize("lengths", [("5", "7"), ("+5",), ("-1",), ("5x",)])
+def test_a_conflicting_or_malformed_content_length_is_refused(lengths: tuple[str, ...]) -> None:
+    with running_server(job_seconds=0) as server:
+        answer = _raw(server, _head(b"{}", *(f"Content-Length: {n}" for n in lengths)))
+        assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+        assert httpx.get(server.url + JOBS, headers=CREDS.headers()).json()["records"] == []
+
+
+def test_an_http_0_9_line_gets_a_status_line() -> None:
+    with running_server(job_seconds=0) as server:
+        assert _raw(server, b"GET /\r\n\r\n").startswith(b"HTTP/1.1 400")
+
+
+def test_a_body_over_the_limit_is_413_for_a_client_that_writes_it_whole() -> None:
+    with running_server(job_seconds=0, max_body=1000) as server:
+        body = b'{"fields": "' + b"a" * 200_000 + b'"}'
+        answer = _raw(server, _head(body, f"Content-Length: {len(body)}"))
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+        assert b'"PayloadTooLarge"' in answer
+        # through httpx too (it writes the whole body before reading), and the connection is reusable
+        with httpx.Client(base_url=server.url, headers=CREDS.headers()) as client:
+            assert client.post(JOBS, content=body, headers={"Content-Type": "application/json"}).status_code == 413
+            assert client.get(JOBS).status_code == 200
+
+
+def test_a_silent_or_slow_connection_is_closed_after_the_read_timeout() -> None:
+    import socket
+
+    with ReferenceServer(ServerConfig(read_timeout=0.3, idle_timeout=0.3)) as server:
+        host, port = server.url.removeprefix("http://").rsplit(":", 1)
+        for opening in (b"", b"GET / HTTP/1.1\r\nHost"):  # nothing at all; half a request head
+            with socket.create_connection((host, int(port)), timeout=5) as conn:
+                conn.sendall(opening)
+                started = time.monotonic()
+                assert conn.recv(100) == b""  # closed by the server, not by our 5 s timeout
+                assert time.monotonic() - started < 4
+        # a body that never arrives in full is a 408
+        head = _head(b'{"a":', "Content-Length: 100")
+        answer = _raw(server, head)
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+
+
+def test_an_idle_kept_alive_connection_is_closed() -> None:
+    import socket
+
+    with ReferenceServer(ServerConfig(idle_timeout=0.3, read_timeout=5)) as server:
+        host, port = server.url.removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=5) as conn:
+            request = f"GET {JOBS} HTTP/1.1\r\nHost: x\r\n" + "".join(f"{k}: {v}\r\n" for k, v in CREDS.headers().items())
+            conn.sendall(request.encode() + b"\r\n")
+            first = conn.recv(65536)
+            assert first.startswith(b"HTTP/1.1 200")
+            started = time.monotonic()
+            while conn.recv(65536):
+                pass
+            assert time.monotonic() - started < 4
+
+
+# ---- in-process: the ASGI application with no socket ------------------------------------------
+
+def test_the_application_runs_in_process_with_the_same_answers() -> None:
+    from aep_export_contracts.server import in_process_client
+
+    clock = ManualClock()
+    with in_process_client(job_seconds=10, clock=clock) as client:
+        h = CREDS.headers()
+        dataset = client.post("/data/foundation/catalog/dataSets", headers=h, json={
+            "name": "t", "schemaRef": UNION, "fileDescription": {"persisted": True, "format": "parquet"}})
+        assert dataset.status_code == 201
+        dataset_id = dataset.json()[0].rsplit("/", 1)[-1]
+        created = client.post(JOBS, headers=h, json={"destination": {"datasetId": dataset_id},
+                                                      "schema": {"name": "_xdm.context.profile"}})
+        assert created.status_code == 200 and created.headers["x-location"] == f"{JOBS}/{created.json()['id']}"
+        clock.advance(10_000)
+        assert client.get(f"{JOBS}/{created.json()['id']}", headers=h).json()["status"] == "SUCCEEDED"
+        assert client.request("TRACE", JOBS, headers=h).status_code == 405
+        assert client.get("/nowhere", headers=h).json()["error_code"] == "404000"
+        head = client.head(JOBS, headers=h)
+        assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) > 0
+        # the exchange meets the contract, judged by the library
+        sent = Exchange.make("POST", "https://platform.adobe.io" + JOBS, request_headers=dict(created.request.headers),
+                             request_body=created.request.content, status=created.status_code,
+                             response_headers=dict(created.headers), response_body=created.content)
+        assert validate_exchange(sent).failing == []
+
+
+def test_create_app_mounts_in_a_users_async_tests() -> None:
+    import anyio
+
+    from aep_export_contracts.server import create_app
+
+    app = create_app(job_seconds=0)
+
+    async def main() -> int:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            return (await client.get(JOBS, headers=CREDS.headers())).status_code
+
+    try:
+        assert anyio.run(main) == 200
+    finally:
+        app.state.api.close()

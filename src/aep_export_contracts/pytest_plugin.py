@@ -78,6 +78,26 @@ def aec_reference_server() -> Iterator[Any]:
 
 
 @pytest.fixture
+def aec_client() -> Iterator[Any]:
+    """An httpx client wired to a fresh reference server in this process (no port, no thread per
+    request), sending the server's default credentials. Jobs move on ``aec_client.clock``, a manual
+    clock: ``aec_client.clock.advance(10_000)`` takes a new job to SUCCEEDED; ``aec_client.app`` is
+    the ASGI application."""
+    from .server import in_process_client
+    from .server.api import DEFAULT_API_KEY, DEFAULT_TOKEN
+    from .server.clock import ManualClock
+    from .spec.api import HEADERS
+
+    clock = ManualClock()
+    with in_process_client(job_seconds=10, clock=clock) as client:
+        client.headers.update({HEADERS.authorization: HEADERS.bearer_prefix + DEFAULT_TOKEN,
+                               HEADERS.api_key: DEFAULT_API_KEY, HEADERS.org: "AECTEST000000000000000000@AdobeOrg",
+                               HEADERS.sandbox: "dev"})
+        client.clock = clock  # type: ignore[attr-defined]
+        yield client
+
+
+@pytest.fixture
 def aec_check(request: pytest.FixtureRequest) -> Callable[..., Any]:
     """``aec_check(**options)``: the contract check, with the CLI's option names (``fault=[...]``,
     ``layer=[...]``, ``examples=``, ``seed=``, ``strict=``, ``select=``, ``rules=``, ...).

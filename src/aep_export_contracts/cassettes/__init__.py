@@ -138,7 +138,8 @@ def record(out: str | Path, options: CheckOptions | None = None, **named: Any) -
     if path.exists():
         path.unlink()
     scrubber = Scrubber(creds.token, creds.api_key, creds.org, creds.sandbox)
-    with target(opts) as (url, _wait):
+    with target(opts, on_socket=True) as where:
+        url = where.url
         writes = check_writes(url, read_only=False, allow_writes=allow_writes, sandbox=creds.sandbox)
         report = RunReport(url, seed, Policy(), reproduce=Reproducer(creds.secrets()))
         with _vcr("all", scrubber).use_cassette(str(path), serializer=_serializer(path)):

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 from ..engine.exchange import validate_exchange
 from ..findings import RunReport
 from ..http import Exchange
@@ -78,13 +80,25 @@ def credentials(opts: CheckOptions, embedded: bool) -> Credentials:
     return Credentials(token, api_key, org, sandbox)
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where the check sends its requests: a base URL, how to wait on the target (for real, or by
+    advancing the embedded server's virtual clock), and a transport (the in-process server's) or None."""
+
+    url: str
+    wait: Callable[[float], None]
+    transport: httpx.BaseTransport | None = None
+    embedded: bool = False
+
+
 @contextlib.contextmanager
-def target(opts: CheckOptions) -> Iterator[tuple[str, Callable[[float], None]]]:
-    """The target's base URL, and how the check waits on it (for real, or by advancing a virtual clock)."""
+def target(opts: CheckOptions, *, on_socket: bool = False) -> Iterator[Target]:
+    """The target of a run: ``base_url``, or the embedded reference server (in this process unless
+    ``on_socket``, as a recording needs, since a cassette keeps the URL it was made on)."""
     if opts.base_url:
-        yield opts.base_url.rstrip("/"), time.sleep
+        yield Target(opts.base_url.rstrip("/"), time.sleep)
         return
-    from ..server import ReferenceServer, ServerConfig
+    from ..server import IN_PROCESS_URL, InProcessTransport, ReferenceServer, ServerConfig, create_app
     from ..server.clock import Clock, ManualClock
 
     clock = ManualClock(int(time.time() * 1000)) if opts.virtual_time else Clock()
@@ -96,16 +110,27 @@ def target(opts: CheckOptions) -> Iterator[tuple[str, Callable[[float], None]]]:
             manual.advance(max(1, int(seconds * 1000)))
 
     config = ServerConfig(faults=frozenset(opts.fault), job_seconds=opts.job_seconds, clock=clock)
-    with ReferenceServer(config) as server:
-        yield server.url, wait
+    if on_socket:
+        with ReferenceServer(config) as server:
+            yield Target(server.url, wait, embedded=True)
+        return
+    app = create_app(config)
+    transport = InProcessTransport(app)
+    try:
+        yield Target(IN_PROCESS_URL, wait, transport, embedded=True)
+    finally:
+        transport.close()
+        app.state.api.close()
 
 
 def run_check(opts: CheckOptions) -> RunReport:
     """Run the check; raises ``ValueError`` or ``UnsafeTarget`` on usage problems before sending anything."""
     embedded = opts.base_url is None
     creds = credentials(opts, embedded)
-    with target(opts) as (url, wait):
-        writes = check_writes(url, read_only=opts.read_only, allow_writes=opts.allow_writes, sandbox=creds.sandbox)
+    with target(opts) as where:
+        url = where.url
+        writes = not opts.read_only if where.embedded else check_writes(
+            url, read_only=opts.read_only, allow_writes=opts.allow_writes, sandbox=creds.sandbox)
         policy = opts.policy()
         report = RunReport(url if not embedded else "embedded reference server", opts.seed, policy,
                            reproduce=Reproducer(creds.secrets()))
@@ -122,7 +147,8 @@ def run_check(opts: CheckOptions) -> RunReport:
                 report.add("contract", exchange.name or f"{exchange.method} {exchange.path}",
                            _operation(exchange), findings, exchange)
 
-        client = Client(url, creds, on_exchange=on_exchange, unstable=report.unstable, sleep=wait)
+        client = Client(url, creds, on_exchange=on_exchange, unstable=report.unstable, sleep=where.wait,
+                        transport=where.transport)
         ctx = workflows.Context(client, report, writes, opts.max_jobs, opts.deadline, opts.seed, progress=opts.progress)
         try:
             for layer in opts.layer:

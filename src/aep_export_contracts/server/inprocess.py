@@ -37,7 +37,8 @@ class InProcessTransport(httpx.BaseTransport):
             return response.status_code, response.headers.raw, await response.aread()
 
         status, headers, content = self._portal.call(call)
-        return httpx.Response(status, headers=headers, content=content, request=request)
+        # a stream, not content: the client reads it as it would from a socket (and so sets .elapsed)
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content), request=request)
 
     def close(self) -> None:
         if self._portal_cm is not None:
