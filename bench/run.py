@@ -293,6 +293,10 @@ def targets(tables: dict[str, Table], seconds: dict[str, float]) -> str:
               f"{c}: strategies.valid vs hypothesis-jsonschema")
         ratio(g, "strategies.valid (verified)", "hypothesis floor: @given(st.integers())", 0.25,
               f"{c}: strategies.valid vs hypothesis's floor")
+    listed = tables.get("listing: GET ?limit=1 (requests)")
+    if listed and len(listed.rows) == 2:
+        ratio(listed.title, listed.rows[1][0], listed.baseline, 0.5,
+              "reference server: one page with thousands of jobs in scope vs with ten")
     first = tables.get(f"{req}, valid")
     anchor = first.rate("python-jsonschema + FormatChecker") if first else None
 
@@ -388,12 +392,68 @@ def reports(size: dict[str, int]) -> Table:
     return table
 
 
+def _filled_server(jobs: int) -> Any:
+    """A reference server on a socket whose one scope holds ``jobs`` finished jobs (stored directly)."""
+    from aep_export_contracts.server import ReferenceServer, ServerConfig
+
+    server = ReferenceServer(ServerConfig(job_seconds=0)).start()
+    union = {"id": "https://ns.adobe.com/xdm/context/profile__union"}
+    server.store.add_dataset("ORG@AdobeOrg", "dev", "d" * 24, {"schemaRef": union}, 0)
+    request = {"destination": {"datasetId": "d" * 24}, "schema": {"name": "_xdm.context.profile"}}
+    for i in range(jobs):
+        server.store.add_job("ORG@AdobeOrg", "dev", 1_700_000_000_000 + i, request, f"r{i}", None, "ups")
+    return server
+
+
+def listing(size: dict[str, int]) -> list[Table]:
+    """The reference server's list operation as the number of jobs in scope grows (baseline: 10 jobs)."""
+    import httpx
+
+    headers = {"Authorization": "Bearer aec-local-token", "x-api-key": "aec-local-key",
+               "x-gw-ims-org-id": "ORG@AdobeOrg", "x-sandbox-name": "dev"}
+    big = 2000 if size["payloads"] >= 1000 else 200
+    servers = {n: _filled_server(n) for n in (10, big, 1000)}
+    clients = {n: httpx.Client(base_url=s.url, headers=headers) for n, s in servers.items()}
+    jobs = "/data/core/ups/export/jobs"
+
+    def first_page(n: int) -> Callable[[], int]:
+        def run() -> int:
+            for _ in range(10):
+                assert clients[n].get(jobs, params={"limit": "1"}).status_code == 200
+            return 10
+        return run
+
+    def walk() -> int:
+        params: dict[str, str] = {"limit": "7"}
+        seen = pages = 0
+        while True:
+            page = clients[1000].get(jobs, params=params).json()
+            seen, pages = seen + len(page["records"]), pages + 1
+            if not page["link"]["next"]:
+                break
+            params = dict(httpx.URL(page["link"]["next"]).params)
+        assert seen == 1000, seen
+        return pages
+
+    try:
+        one = Table("listing: GET ?limit=1 (requests)", "10 jobs in scope")
+        one.measure({"10 jobs in scope": first_page(10), f"{big:,} jobs in scope": first_page(big)}, size["repeats"])
+        pages = Table("listing: pages read walking 1,000 jobs at limit=7", "walk")
+        pages.measure({"walk": walk}, max(1, size["repeats"] // 2))
+        return [one, pages]
+    finally:
+        for client in clients.values():
+            client.close()
+        for server in servers.values():
+            server.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
     parser.add_argument("--skip", action="append", default=[],
-                        choices=["validation", "exchanges", "generation", "reports", "wall", "memory"])
+                        choices=["validation", "exchanges", "generation", "reports", "listing", "wall", "memory"])
     args = parser.parse_args(argv)
     size = SIZES[args.size]
     parts = [f"# Benchmark results\n\nRegenerate with `python -m bench.run` (size `{args.size}`). "
@@ -417,6 +477,10 @@ def main(argv: list[str] | None = None) -> int:
         table = reports(size)
         tables[table.title] = table
         sections.append("## 5b. Reports\n\nReports per second (a report is the whole list).\n\n" + table.markdown())
+    if "listing" not in args.skip:
+        found = listing(size)
+        tables.update((t.title, t) for t in found)
+        sections.append("## 5c. The reference server's listing\n\n" + "\n".join(t.markdown() for t in found))
     if "wall" not in args.skip:
         text, seconds = wall_times(size)
         sections.append("## 6. Whole commands\n\n" + text)

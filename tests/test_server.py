@@ -558,3 +558,74 @@ def test_create_app_mounts_in_a_users_async_tests() -> None:
         assert anyio.run(main) == 200
     finally:
         app.state.api.close()
+
+
+# ---- listing: a page costs its own size ------------------------------------------------------------
+
+def test_a_page_renders_only_its_own_records(monkeypatch: pytest.MonkeyPatch, clock: ManualClock) -> None:
+    from aep_export_contracts.server.api import ReferenceApi
+
+    rendered: list[int] = []
+    original = ReferenceApi.job_view
+
+    def counting(self: ReferenceApi, row: Any, **kw: Any) -> dict[str, Any]:
+        rendered.append(row.id)
+        return original(self, row, **kw)
+
+    monkeypatch.setattr(ReferenceApi, "job_view", counting)
+    with ReferenceServer(ServerConfig(clock=clock, job_seconds=10)) as s, Api(s) as api:
+        dataset = api.dataset()
+        ids = []
+        for _ in range(300):
+            ids.append(api.create(dataset).body["id"])
+            clock.advance(1)
+        clock.advance(10_000)
+        rendered.clear()
+        page = api.list(limit="3").body
+        assert [r["id"] for r in page["records"]] == ids[::-1][:3]
+        assert sorted(rendered) == sorted(ids[-3:])  # three rendered, not three hundred
+        rendered.clear()
+        nxt = dict(httpx.URL(page["link"]["next"]).params)
+        assert [r["id"] for r in api.list(**nxt).body["records"]] == ids[::-1][3:6]
+        assert len(rendered) == 3
+
+
+def test_paging_with_a_status_filter_walks_only_that_status(api: Api, clock: ManualClock) -> None:
+    dataset = api.dataset()
+    done = [api.create(dataset).body["id"] for _ in range(5)]
+    clock.advance(10_000)
+    fresh = [api.create(dataset).body["id"] for _ in range(4)]
+    seen: list[int] = []
+    params = {"limit": "2", "status": "SUCCEEDED"}
+    while True:
+        page = api.list(**params).body
+        seen.extend(r["id"] for r in page["records"])
+        assert all(r["status"] == "SUCCEEDED" for r in page["records"])
+        if not page["link"]["next"]:
+            break
+        params = dict(httpx.URL(page["link"]["next"]).params)
+        assert params["status"] == "SUCCEEDED"
+    assert seen == done[::-1]
+    assert [r["id"] for r in api.list(status="NEW").body["records"]] == fresh[::-1]
+
+
+# ---- query parameters: the server refuses what rule AEC503 flags, by the description ----------------
+
+@pytest.mark.parametrize(("path", "query", "refused"), [
+    ("/data/foundation/catalog/dataSets", "requestDataSource=abc", True),
+    ("/data/foundation/catalog/dataSets", "requestDataSource=true", False),
+    (JOBS, "limit=0", True), (JOBS, "limit=7", False), (JOBS, "status=", True), (JOBS, "status=NEW", False),
+    (JOBS, "offset=12_", True), (JOBS, "unknown=whatever", False),
+])
+def test_the_server_and_rule_aec503_agree_on_query_parameters(path: str, query: str, refused: bool) -> None:
+    headers = {**CREDS.headers(), "Content-Type": "application/json"}
+    body = {"name": "t", "schemaRef": UNION, "fileDescription": {"persisted": True, "format": "parquet"}}
+    method = "POST" if "dataSets" in path else "GET"
+    with running_server(job_seconds=0) as server:
+        answer = httpx.request(method, f"{server.url}{path}?{query}", headers=headers,
+                               json=body if method == "POST" else None)
+    assert (answer.status_code == 400) is refused, answer.text
+    sent = Exchange.make(method, f"https://platform.adobe.io{path}?{query}", request_headers=headers,
+                         request_body=body if method == "POST" else None)
+    flagged = [f.pointer for f in validate_exchange(sent).findings if f.rule == "AEC503"]
+    assert flagged == ([f"/request/query/{query.split('=')[0]}"] if refused else [])

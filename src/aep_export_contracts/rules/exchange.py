@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..spec.api import HEADERS, JOB_STATUSES, JSON_MEDIA_TYPE, PAGING
+from ..spec.api import HEADERS, JOB_STATUSES, JSON_MEDIA_TYPE, operations
 from . import Hit, rule
 from .util import as_int, as_list, dig, ptr
 
@@ -76,28 +76,34 @@ def missing_headers(view: ExchangeView) -> list[Hit]:
     return out
 
 
-@rule("AEC503", "query-parameter", "error", scope="exchange", operations=("listExportJobs",), on="any")
+#: advice for the parameters people get wrong; the rule's verdict comes from the description alone
+_QUERY_HINTS = {
+    "limit": "send e.g. limit=50",
+    "offset": "follow link.next (or page.pageOffset) of the previous page; the offset is the cursor "
+              "'{creationTimeMs}_{id}', not a record count",
+    "status": "use " + ", ".join(JOB_STATUSES.documented),
+    "requestDataSource": "send requestDataSource=true or false",
+}
+
+
+@rule("AEC503", "query-parameter", "error", scope="exchange", on="any", operations=tuple(
+    op.operation_id for op in operations() if any(p.get("in") == "query" for p in op.parameters)))
 def query_parameters(view: ExchangeView) -> list[Hit]:
     """A query parameter has the wrong form.
 
-    On the job list, 'limit' is a positive integer, 'offset' the opaque cursor '{creationTimeMs}_{id}'
-    of the last record of the previous page (not a numeric offset, as the tutorial's 'offset=2'
-    suggests), and 'status' one of NEW, PROCESSING, SUCCEEDED, FAILED.
+    Each query parameter the description gives an operation is judged by its schema there: on the job
+    list, 'limit' is a positive integer, 'offset' the opaque cursor '{creationTimeMs}_{id}' of the last
+    record of the previous page (not a numeric offset, as the tutorial's 'offset=2' suggests), and
+    'status' one of NEW, PROCESSING, SUCCEEDED, FAILED; on dataset creation 'requestDataSource' is true
+    or false.
     """
     if view.rejected:
         return _EMPTY
     out: list[Hit] = []
     for key, value in view.exchange.query:
-        where = ptr("request", "query", key)
-        if key == "limit" and not (value.isascii() and value.isdigit() and value.lstrip("0")):
-            out.append(Hit(where, f"limit {value[:40]!r} is not a positive integer", "send e.g. limit=50"))
-        elif key == "offset" and not PAGING.cursor.fullmatch(value):
-            out.append(Hit(where, f"offset {value[:40]!r} is not a paging cursor '{{creationTimeMs}}_{{id}}'",
-                           "follow link.next (or page.pageOffset) of the previous page; the offset "
-                           "is a cursor, not a record count"))
-        elif key == "status" and value not in JOB_STATUSES.documented:
-            out.append(Hit(where, f"status {value[:40]!r} is not a job status",
-                           "use " + ", ".join(JOB_STATUSES.documented)))
+        problem = view.operation.query_problem(key, value)
+        if problem is not None:
+            out.append(Hit(ptr("request", "query", key), f"{key} {value[:40]!r} {problem}", _QUERY_HINTS.get(key, "")))
     return out
 
 

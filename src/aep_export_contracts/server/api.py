@@ -8,17 +8,18 @@ answers it; it knows nothing of sockets or ASGI. ``asgi.create_app`` puts it on 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from ..engine.payload import validate_bytes
 from ..findings import Severity
 from ..rules.dataset import PROFILE_UNION_IDS
-from ..spec.api import HEADERS, JOB_STATUSES, JSON_MEDIA_TYPE, PAGING, PATHS, RESPONSE_HEADERS, operation
+from ..spec.api import HEADERS, JOB_STATUSES, JSON_MEDIA_TYPE, PAGING, PATHS, RESPONSE_HEADERS, Operation, operation, operations
 from . import jobs as J
 from .clock import Clock
 from .faults import FAULTS
@@ -58,7 +59,7 @@ class ServerConfig:
 
 def _bounded(digits: str) -> int:
     """A cursor part as a number no larger than any SQLite integer (a longer one is past them all)."""
-    return int(digits) if len(digits) <= 18 else 1 << 63
+    return int(digits) if len(digits) <= 18 else (1 << 63) - 1
 
 
 class Reply(Exception):
@@ -223,9 +224,14 @@ class ReferenceApi:
         return job
 
     def write_batches(self, row: JobRow) -> int:
+        """Write a finished job's batch files (once: they are made from the job alone) and count its rows."""
         total = 0
         dataset = J.render(row, row.created, self.config.job_seconds)["destination"]["datasetId"]
         for bid, segment in J.batches(row):
+            written = self.store.files(row.org, row.sandbox, bid)
+            if written:
+                total += sum(records for _, _, records, _ in written)
+                continue
             rows = export_rows(row.org, row.sandbox, row.request, segment)
             content = "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows).encode()
             self.store.add_file(f"{bid}-0", bid, row.org, row.sandbox, dataset, content, len(rows))
@@ -254,42 +260,30 @@ class ReferenceApi:
         return Reply(200, {"status": True, "message": "Export job has been marked for cancelling"})
 
     def list_jobs(self, org: str, sandbox: str, query: dict[str, list[str]]) -> Reply:
-        limit_text = query.get("limit", ["50"])[0]
-        if not (limit_text.isascii() and limit_text.isdigit() and limit_text.lstrip("0")):
-            raise service_error(400, "BadRequestError", "limit is a positive integer")
-        digits = limit_text.lstrip("0")
+        # the parameters' forms were judged by the description in handle()
+        digits = query.get("limit", ["50"])[0].lstrip("0")
         limit = min(int(digits), 500) if len(digits) <= 3 else 500  # pages hold at most 500 records
         offset = query.get("offset", [None])[0]
         cursor = None
         if offset is not None:  # an empty offset is no cursor either (the description's pattern, AEC503)
-            if PAGING.cursor.fullmatch(offset) is None:
-                raise service_error(400, "BadRequestError", "offset is the cursor '{creationTime}_{id}' of link.next")
             created, _, job_id = offset.partition("_")
             # a part longer than any stored number is past every job: compared as the largest one
             cursor = (_bounded(created), _bounded(job_id))
         status_filter = query.get("status", [""])[0]
-        if status_filter and status_filter not in S.documented:
-            raise service_error(400, "BadRequestError", f"status is one of {', '.join(S.documented)}")
         ascending = self.has("list-ascending")
-        rows = self.store.all_jobs(org, self.sandbox_filter(sandbox))
-        if ascending:
-            rows.reverse()
-        views = [(r, self.job_view(r)) for r in rows]
+        now = self.config.clock.now_ms()
+        # one index range from the cursor on (the record at the cursor too, with the repeat-records fault),
+        # read until the page and one record beyond it are found: a page costs its own size, not the scope's
+        rows = self.store.iter_jobs(org, self.sandbox_filter(sandbox), cursor, ascending,
+                                    inclusive=cursor is not None and self.has("repeat-records"))
         if status_filter:
-            views = [(r, v) for r, v in views if v["status"] == status_filter]
-        if cursor is not None:
-            def beyond(r: JobRow) -> bool:
-                return (r.created, r.id) > cursor if ascending else (r.created, r.id) < cursor
-
-            start = next((i for i, (r, _) in enumerate(views) if beyond(r)), len(views))
-            if self.has("repeat-records") and start > 0:
-                start -= 1
-            if self.has("skip-records"):
-                start += 1
-            views = views[start:]
+            rows = (r for r in rows if J.status_at(r, now, self.config.job_seconds)[0] == status_filter)
+        if cursor is not None and self.has("skip-records"):
+            next(rows, None)
         take = limit + 1 if self.has("page-over-limit") else limit
-        page, more = views[:take], len(views) > take
-        last = page[-1][0] if page else None
+        found = list(itertools.islice(rows, take + 1))
+        page, more = found[:take], len(found) > take
+        last = page[-1] if page else None
         next_cursor = f"{last.created}_{last.id}" if last else ""
         link = ""
         if more and last is not None:
@@ -297,7 +291,7 @@ class ReferenceApi:
             if status_filter:
                 params["status"] = status_filter
             link = PAGING.link(urlencode(params))
-        body = {"records": [v for _, v in page],
+        body = {"records": [self.job_view(r) for r in page],
                 "page": {"sortField": PAGING.sort_field, "sort": "asc" if ascending else PAGING.sort,
                          "pageOffset": next_cursor, "pageSize": limit},
                 "link": {"next": link}}
@@ -326,6 +320,9 @@ class ReferenceApi:
         ("job", PATHS.job, ("GET", "DELETE")), ("batch-files", PATHS.batch_files, ("GET",)),
         ("file", PATHS.file, ("GET",)))
     METHODS: ClassVar[dict[str, tuple[str, ...]]] = {name: methods for name, _, methods in ROUTES}
+    #: the operation of the description behind each (route, method)
+    OPERATIONS: ClassVar[dict[tuple[str, str], Operation]] = {
+        (name, op.method): op for name, template, _ in ROUTES for op in operations() if op.template == template}
 
     def handle(self, name: str, method: str, param: str, query_string: str, headers: dict[str, str],
                raw: bytes) -> Reply:
@@ -344,7 +341,15 @@ class ReferenceApi:
                 raise Reply(429, {"message": "Too many requests", "cause": "rate limit", "statusCode": "429",
                                   "retryAfterMs": str(seconds * 1000)}, {RESPONSE_HEADERS.retry_after: str(seconds)})
         org, sandbox = self.scope(headers)
-        query = parse_qs(query_string, keep_blank_values=True)
+        op = self.OPERATIONS.get((name, method))
+        pairs = parse_qsl(query_string, keep_blank_values=True)
+        for key, value in pairs if op is not None else ():  # judged as rule AEC503 judges them
+            problem = op.query_problem(key, value) if op is not None else None
+            if problem is not None:
+                raise service_error(400, "BadRequestError", f"{key[:40]} {value[:40]!r} {problem}")
+        query: dict[str, list[str]] = {}
+        for key, value in pairs:
+            query.setdefault(key, []).append(value)
         if name == "dataset":
             return self.create_dataset(org, sandbox, self.parse_body(raw, headers, "dataset-request"))
         if name == "jobs" and method == "POST":

@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,15 +133,16 @@ class Store:
         return None if row is None else self._row(row)
 
     def jobs_page(self, org: str, sandbox: str | None, after: tuple[int, int] | None, limit: int,
-                  ascending: bool = False) -> list[JobRow]:
-        """Jobs newest first (creation time, then id), strictly after the cursor ``after``."""
+                  ascending: bool = False, *, inclusive: bool = False) -> list[JobRow]:
+        """Up to ``limit`` jobs newest first (creation time, then id) after the cursor ``after``
+        (strictly, unless ``inclusive``): one index range scan, whatever the number of jobs."""
         query = f"SELECT {self._COLUMNS} FROM jobs WHERE org=?"
         args: list[Any] = [org]
         if sandbox is not None:
             query += " AND sandbox=?"
             args.append(sandbox)
         if after is not None:
-            query += " AND (created, id) > (?, ?)" if ascending else " AND (created, id) < (?, ?)"
+            query += f" AND (created, id) {'>' if ascending else '<'}{'=' if inclusive else ''} (?, ?)"
             args.extend(after)
         query += " ORDER BY created ASC, id ASC" if ascending else " ORDER BY created DESC, id DESC"
         query += " LIMIT ?"
@@ -149,8 +151,16 @@ class Store:
             rows = self._db.execute(query, args).fetchall()
         return [self._row(r) for r in rows]
 
-    def all_jobs(self, org: str, sandbox: str | None) -> list[JobRow]:
-        return self.jobs_page(org, sandbox, None, 1 << 30)
+    def iter_jobs(self, org: str, sandbox: str | None, after: tuple[int, int] | None, ascending: bool = False, *,
+                  inclusive: bool = False, chunk: int = 64) -> Iterator[JobRow]:
+        """Jobs in list order from the cursor on, read a chunk at a time (a caller stops when it has enough)."""
+        while True:
+            rows = self.jobs_page(org, sandbox, after, chunk, ascending, inclusive=inclusive)
+            yield from rows
+            if len(rows) < chunk:
+                return
+            after, inclusive = (rows[-1].created, rows[-1].id), False
+            chunk = min(chunk * 4, 4096)
 
     def cancel(self, job_id: int, at: int) -> None:
         with self._lock:

@@ -76,6 +76,28 @@ class Operation:
                 return dict(p.get("schema", {}))
         return {}
 
+    def query_problem(self, name: str, value: str) -> str | None:
+        """What is wrong with a query parameter's text by its schema in the description, or None
+        (a parameter the operation does not describe is not judged)."""
+        return _query_problem(self.query_parameter(name), value)
+
+
+def _query_problem(schema: Mapping[str, Any], value: str) -> str | None:
+    """The subset of JSON Schema a query parameter here uses: integer (minimum), boolean, pattern, enum."""
+    kind = schema.get("type")
+    if kind == "integer":
+        if not (value.isascii() and value.isdigit()):
+            return "is not a whole number"
+        if "minimum" in schema and (len(value.lstrip("0")) <= 18 and int(value) < schema["minimum"]):
+            return f"is below {schema['minimum']}"
+    elif kind == "boolean" and value not in ("true", "false"):
+        return "is not true or false"
+    if "pattern" in schema and re.search(schema["pattern"], value) is None:
+        return f"does not match {schema['pattern']}"
+    if "enum" in schema and value not in schema["enum"]:
+        return "is not one of " + ", ".join(map(str, schema["enum"]))
+    return None
+
 
 _RESPONSES: dict[tuple[str, str, int], tuple[bool, str | None, tuple[str, ...]]] = {}
 
