@@ -98,6 +98,8 @@ def test_aec_check_names_a_wrong_option(pytester: pytest.Pytester) -> None:
     (["serve", "--port", "-1"], "a port is 0 to 65535"),
     (["serve", "--job-seconds", "-5"], "-5 is negative"),
     (["serve", "--max-body", "-1"], "-1 is negative"),
+    (["serve", "--read-timeout", "0"], "a timeout is a positive number of seconds"),
+    (["serve", "--idle-timeout", "x"], "'x' is not a number"),
     (["serve", "--fault", "nope"], "invalid choice: 'nope'"),
     (["generate", "export-job", "-n", "-1"], "-n must not be negative"),
     (["scan", "/nonexistent/folder"], "no such file or folder"),

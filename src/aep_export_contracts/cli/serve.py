@@ -44,6 +44,13 @@ def _non_negative(kind: type[float] | type[int]) -> Callable[[str], float]:
     return parse
 
 
+def _positive(text: str) -> float:
+    value = _non_negative(float)(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("a timeout is a positive number of seconds")
+    return value
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="run the reference server (the Export Jobs API on loopback)")
     p.add_argument("--host", default="127.0.0.1")
@@ -57,6 +64,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--api-key", default=DEFAULT_API_KEY)
     p.add_argument("--rate-limit", type=_rate, metavar="N/s", help="answer 429 above N requests per second")
     p.add_argument("--max-body", type=_non_negative(int), default=1 << 20, help="largest request body in bytes (413 above)")
+    p.add_argument("--read-timeout", type=_positive, default=30.0, metavar="SECONDS",
+                   help="longest a client may take to send a request's head or its body (default 30)")
+    p.add_argument("--idle-timeout", type=_positive, default=5.0, metavar="SECONDS",
+                   help="longest a kept-alive connection may sit idle (default 5)")
     p.set_defaults(func=run)
 
 
@@ -67,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
 
     config = ServerConfig(host=args.host, port=args.port, token=args.token, api_key=args.api_key,
                           faults=frozenset(args.fault), state=args.state, delete_status=args.delete_status,
-                          job_seconds=args.job_seconds, rate_limit=args.rate_limit, max_body=args.max_body)
+                          job_seconds=args.job_seconds, rate_limit=args.rate_limit, max_body=args.max_body,
+                          read_timeout=args.read_timeout, idle_timeout=args.idle_timeout)
     try:
         server = ReferenceServer(config).start()
     except StateError as exc:
