@@ -76,6 +76,19 @@ def server(clock: ManualClock) -> Iterator[ReferenceServer]:
         yield s
 
 
+@pytest.fixture(params=["socket", "in-process"])
+def either(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+    """A client of a fresh reference server: on a loopback socket, or in this process (the same app)."""
+    if request.param == "socket":
+        with running_server(job_seconds=0) as server, httpx.Client(base_url=server.url) as client:
+            yield client
+    else:
+        from aep_export_contracts.server import in_process_client
+
+        with in_process_client(job_seconds=0) as client:
+            yield client
+
+
 @pytest.fixture
 def api(server: ReferenceServer) -> Iterator[Api]:
     a = Api(server)
@@ -384,20 +397,18 @@ def test_the_server_refuses_the_cursors_the_description_and_rules_refuse() -> No
     ("/data/core/ups/export/jobs?limit=" + "9" * 5000, 200), ("/data/core/ups/export/jobs?limit=0000", 400),
     ("/data/core/ups/export/jobs?offset=" + "9" * 5000 + "_1", 200),  # the description's pattern allows it
 ])
-def test_a_client_mistake_is_never_a_server_error(path: str, status: int) -> None:
+def test_a_client_mistake_is_never_a_server_error(path: str, status: int, either: httpx.Client) -> None:
     headers = CREDS.headers()
-    with running_server(job_seconds=0) as server:
-        assert httpx.get(server.url + path, headers=headers).status_code == status
-        if "?" not in path:
-            assert httpx.delete(server.url + path, headers=headers).status_code == status
+    assert either.get(path, headers=headers).status_code == status
+    if "?" not in path:
+        assert either.delete(path, headers=headers).status_code == status
 
 
 @pytest.mark.parametrize("method", ["TRACE", "OPTIONS", "CONNECT", "BREW", "PUT"])
-def test_a_method_the_api_does_not_serve_is_405_json_with_allow(method: str) -> None:
-    with running_server(job_seconds=0) as server:
-        answer = httpx.request(method, server.url + "/data/core/ups/export/jobs", headers=CREDS.headers())
-        assert answer.status_code == 405 and answer.headers["allow"] == "GET, POST, HEAD"
-        assert answer.headers["content-type"] == "application/json" and answer.json()["error_code"] == "405000"
+def test_a_method_the_api_does_not_serve_is_405_json_with_allow(method: str, either: httpx.Client) -> None:
+    answer = either.request(method, "/data/core/ups/export/jobs", headers=CREDS.headers())
+    assert answer.status_code == 405 and answer.headers["allow"] == "GET, POST, HEAD"
+    assert answer.headers["content-type"] == "application/json" and answer.json()["error_code"] == "405000"
 
 
 def test_a_lower_case_method_is_405_too() -> None:
@@ -414,11 +425,11 @@ def test_a_lower_case_method_is_405_too() -> None:
     assert answer.startswith(b"HTTP/1.1 405") and b"405000" in answer
 
 
-def test_head_is_answered_where_get_is() -> None:
-    with running_server(job_seconds=0) as server:
-        answer = httpx.head(server.url + "/data/core/ups/export/jobs", headers=CREDS.headers())
-        assert answer.status_code == 200 and answer.content == b""
-        assert int(answer.headers["content-length"]) > 0  # what GET would send
+def test_head_is_answered_where_get_is(either: httpx.Client) -> None:
+    answer = either.head("/data/core/ups/export/jobs", headers=CREDS.headers())
+    assert answer.status_code == 200 and answer.content == b""
+    assert int(answer.headers["content-length"]) == len(either.get("/data/core/ups/export/jobs",
+                                                                    headers=CREDS.headers()).content)
 
 
 # ---- the HTTP edges, on a real socket ------------------------------------------------------------
