@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from aep_export_contracts.check.check import fault_matrix
+from aep_export_contracts.check.check import FaultRow, fault_matrix
 from aep_export_contracts.reporting.catalogue import detection_markdown, replace_block
 from aep_export_contracts.server import FAULTS
 
 README = Path(__file__).parents[1] / "README.md"
-Row = tuple[str, bool, list[str]]
+Row = FaultRow
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +24,45 @@ def matrix() -> list[Row]:
 
 
 def test_every_fault_is_run_and_caught_by_its_named_rules(matrix: list[Row]) -> None:
-    assert [fault for fault, _, _ in matrix] == sorted(FAULTS)
-    missed = {fault: (detected, FAULTS[fault].detected_by, rules) for fault, detected, rules in matrix
-              if not detected or not set(FAULTS[fault].detected_by) <= set(rules)}
+    assert [row.fault for row in matrix] == sorted(FAULTS)
+    missed = {row.fault: (row.detected, FAULTS[row.fault].detected_by, row.rules) for row in matrix
+              if not row.detected or not set(FAULTS[row.fault].detected_by) <= set(row.rules)}
     assert missed == {}
+
+
+def test_each_fault_reads_as_a_handful_of_problems_with_counts_that_agree(matrix: list[Row]) -> None:
+    """One cause, one line: a fault is a few grouped problems, the same in text, JSON and JUnit."""
+    import json
+    import re
+
+    from aep_export_contracts.reporting.check_text import render_plain
+    from aep_export_contracts.reporting.junit import to_junit
+
+    for row in matrix:
+        report = row.report
+        data = json.loads(report.to_json())
+        groups, violations = data["groups"], data["violations"]
+        assert 1 <= len(groups) <= 10, (row.fault, [g["rule"] + " " + g["pointer"] for g in groups])
+        assert sum(g["count"] + g["consequences"] for g in groups) == len(violations), row.fault
+        text = render_plain(report, width=400)
+        verdict = re.search(r"checks: (\d+) problem\(s\), (\d+) violation\(s\)", text)
+        assert verdict and (int(verdict[1]), int(verdict[2])) == (len(groups), len(violations)), (row.fault, text[-300:])
+        problem_lines = [line for line in text.splitlines() if re.match(r"AEC\d{3} ×\d+ ", line)]
+        assert len(problem_lines) == len(groups), row.fault
+        junit = to_junit(report)
+        assert junit.count("<failure ") == len(groups)
+        assert f'<testsuites name="aep-export-contracts" failures="{len(groups)}"' in junit
+
+
+def test_every_workflow_rule_fires_in_the_matrix(matrix: list[Row]) -> None:
+    """Each rule of the check's own workflows is shown firing by some fault (none is dead code)."""
+    from aep_export_contracts.rules import all_rules
+
+    workflow = {r.id for r in all_rules() if r.scope == "workflow"}
+    fired = {rule for row in matrix for rule in row.rules}
+    assert workflow - fired == set()
+    for row in matrix:  # and each violation the matrix reports says what and where
+        assert all(v["message"] and v["check"] for v in row.report.to_dict()["violations"]), row.fault
 
 
 def test_the_clean_server_fires_no_rule() -> None:

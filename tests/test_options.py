@@ -172,12 +172,16 @@ def test_every_run_writes_every_report_format(tmp_path: Path) -> None:
     out = {kind: tmp_path / f"r.{kind}" for kind in ("json", "junit", "sarif")}
     assert main(["replay", "--no-playback", "--strict", *[a for k, p in out.items() for a in ("--report", f"{k}:{p}")],
                  str(cassette)]) == 1
-    violations = json.loads(out["json"].read_text(encoding="utf-8"))["violations"]
+    data = json.loads(out["json"].read_text(encoding="utf-8"))
+    violations, groups = data["violations"], data["groups"]
     sarif = json.loads(out["sarif"].read_text(encoding="utf-8"))["runs"][0]["results"]
     junit = out["junit"].read_text(encoding="utf-8")
     assert sorted(v["rule"] for v in violations) == sorted(r["ruleId"] for r in sarif)
     assert {r["level"] for r in sarif} == {"error"}  # --strict: the warnings fail, so they are errors here
-    assert 'failures="1"' in junit and all(v["rule"] in junit for v in violations)
+    # the same grouping everywhere: a JUnit failure per JSON group, whose counts add up to the violations
+    assert groups and sum(g["count"] + g["consequences"] for g in groups) == len(violations)
+    assert f'<testsuites name="aep-export-contracts" failures="{len(groups)}"' in junit
+    assert junit.count("<failure ") == len(groups) and all(v["rule"] in junit for v in violations)
 
 
 def test_without_the_optional_packages_each_command_works_or_says_what_to_install(

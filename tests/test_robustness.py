@@ -241,3 +241,15 @@ def test_a_cassette_with_any_node_replaced_replays_to_a_report(form: str, data: 
 @given(edits=_edits)
 def test_a_cassette_with_any_bytes_changed_replays_to_a_report(form: str, edits: list[tuple[int, int, bytes]]) -> None:
     _replays(form, _mutate(_dump(_SEEDS[form], form), edits))
+
+
+@settings(max_examples=150, deadline=None)
+@given(request=st.dictionaries(st.sampled_from(["filter", "fields", "additionalFields", "destination", "x"]),
+                               shaped, max_size=4),
+       segment=st.none() | st.dictionaries(st.sampled_from(["segmentId", "status", "segmentNs"]), shaped, max_size=3))
+def test_the_reference_server_exports_rows_for_any_stored_request(request: dict[str, Any], segment: Any) -> None:
+    """With the accept-invalid fault any JSON object is stored as a job: finishing it never raises."""
+    from aep_export_contracts.server.profiles import export_rows
+
+    rows = export_rows("O@AdobeOrg", "dev", request, segment)
+    assert isinstance(rows, list) and all(isinstance(r, dict) for r in rows)

@@ -4,6 +4,7 @@ policy that decides which findings fail."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -183,6 +184,75 @@ class Result:
     operation: str
     findings: list[Finding] = field(default_factory=list)
     reproduction: dict[str, Any] | None = None  # how to send the request again (secrets masked)
+    subjects: tuple[str, ...] = ()  # the ids of the jobs its findings are about, where known
+    existing: bool = False  # its findings are about data the run did not create (already on the target)
+    caused_by: str | None = None  # a rule whose violation these findings follow from (jobs an invalid request made)
+
+
+_ID_LIKE = re.compile(r"[0-9]+|[0-9a-fA-F-]{16,}|[0-9a-fA-F]{8}-[0-9a-fA-F-]+")
+
+
+def fold_pointer(pointer: str) -> str:
+    """A pointer with its array indices and ids folded to ``*``, so that one cause is one pattern."""
+    return "/".join("*" if _ID_LIKE.fullmatch(part) else part for part in pointer.split("/"))
+
+
+@dataclass
+class Group:
+    """Every violation of one cause: one rule, on one operation, at one pointer pattern."""
+
+    rule: str
+    operation: str
+    pointer: str  # folded: array indices and ids are '*'
+    severity: Severity
+    message: str  # the first occurrence's
+    hint: str
+    count: int = 0
+    consequences: int = 0  # findings that follow from this cause (about what it wrongly let through)
+    checks: list[str] = field(default_factory=list)  # the names of the checks it failed, in order, once each
+    subjects: list[str] = field(default_factory=list)  # the jobs it touched, in order, once each
+    reproduction: dict[str, Any] | None = None  # the first occurrence's
+
+    @property
+    def key(self) -> str:
+        return f"{self.rule} {self.operation} {self.pointer or '/'}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "operation": self.operation, "pointer": self.pointer, "severity": str(self.severity),
+                "count": self.count, "consequences": self.consequences, "message": self.message, "hint": self.hint,
+                "checks": self.checks, "jobs": self.subjects, "reproduction": self.reproduction}
+
+
+def group(pairs: Iterable[tuple[Result, Finding]]) -> list[Group]:
+    """Findings grouped by cause, in the order each cause first appeared; a finding that follows from
+    another rule's violation counts as a consequence of that rule's first group."""
+    groups: dict[tuple[str, str, str], Group] = {}
+    following: list[tuple[Result, Finding]] = []
+    for result, f in pairs:
+        if result.caused_by is not None and result.caused_by != f.rule:
+            following.append((result, f))
+            continue
+        folded = fold_pointer(f.pointer)
+        g = groups.get((f.rule, result.operation, folded))
+        if g is None:
+            g = groups[f.rule, result.operation, folded] = Group(f.rule, result.operation, folded, f.severity,
+                                                                 f.message, f.hint, reproduction=result.reproduction)
+        g.count += 1
+        if result.name not in g.checks:
+            g.checks.append(result.name)
+        g.subjects.extend(s for s in result.subjects if s not in g.subjects)
+    by_rule: dict[str, Group] = {}
+    for g in groups.values():
+        by_rule.setdefault(g.rule, g)
+    leftover = []
+    for result, f in following:
+        cause = by_rule.get(result.caused_by or "")
+        if cause is None:
+            leftover.append((result.__class__(**{**result.__dict__, "caused_by": None}), f))
+            continue
+        cause.consequences += 1
+        cause.subjects.extend(s for s in result.subjects if s not in cause.subjects)
+    return list(groups.values()) + (group(leftover) if leftover else [])
 
 
 @dataclass
@@ -198,22 +268,28 @@ class RunReport:
     policy: Policy
     results: list[Result] = field(default_factory=list)
     unstable: list[str] = field(default_factory=list)  # the target misbehaved apart from the contract (429, timeouts)
-    errors: list[str] = field(default_factory=list)  # the run could not check something (unreachable, unreadable)
+    errors: list[str] = field(default_factory=list)  # the run could not check something (unreadable, skipped)
+    notes: list[str] = field(default_factory=list)  # what the run assumed and a user should know
+    existing_fails: bool = False  # findings on data the run did not create fail it too
+    unreachable: str | None = None  # no connection could be made to the target: why (the run checked nothing after)
     exchanges: int = 0
     methods: Counter[str] = field(default_factory=Counter)
     reproduce: Callable[[Any], dict[str, Any]] | None = None
 
     def add(self, layer: str, name: str, operation: str, findings: list[Finding] | None = None,
-            exchange: Any = None) -> Result:
+            exchange: Any = None, *, subjects: Iterable[str] = (), existing: bool = False,
+            caused_by: str | None = None) -> Result:
         """Record a check; the findings the policy does not report are left out."""
         kept = [f for f in findings or [] if self.policy.reports(f)]
         reproduction = self.reproduce(exchange) if exchange is not None and kept and self.reproduce else None
-        result = Result(layer, name, operation, kept, reproduction)
+        result = Result(layer, name, operation, kept, reproduction, tuple(subjects), existing, caused_by)
         self.results.append(result)
         return result
 
     def merge(self, other: RunReport) -> None:
         """Take another run's checks, problems and counts (a part of this run, e.g. one cassette)."""
+        self.unreachable = self.unreachable or other.unreachable
+        self.notes.extend(n for n in other.notes if n not in self.notes)
         self.results.extend(other.results)
         self.unstable.extend(other.unstable)
         self.errors.extend(other.errors)
@@ -221,7 +297,19 @@ class RunReport:
         self.methods.update(other.methods)
 
     def failing(self) -> list[tuple[Result, Finding]]:
-        return [(r, f) for r in self.results for f in r.findings if self.policy.fails(f)]
+        """The violations: findings the policy fails, on data the run made (or on any, with ``existing_fails``)."""
+        return [(r, f) for r in self.results if self.existing_fails or not r.existing
+                for f in r.findings if self.policy.fails(f)]
+
+    def on_existing(self) -> list[tuple[Result, Finding]]:
+        """Findings about data already on the target that do not fail the run (``existing_fails`` off)."""
+        if self.existing_fails:
+            return []
+        return [(r, f) for r in self.results if r.existing for f in r.findings if self.policy.fails(f)]
+
+    def groups(self) -> list[Group]:
+        """The violations grouped by cause: what a user reads, one line each."""
+        return group(self.failing())
 
     @property
     def ok(self) -> bool:
@@ -234,7 +322,7 @@ class RunReport:
         out: dict[str, tuple[int, int]] = {}
         for r in self.results:
             checked, failed = out.get(r.operation, (0, 0))
-            bad = any(self.policy.fails(f) for f in r.findings)
+            bad = (self.existing_fails or not r.existing) and any(self.policy.fails(f) for f in r.findings)
             out[r.operation] = (checked + 1, failed + int(bad))
         return out
 
@@ -256,8 +344,13 @@ class RunReport:
                 for r in self.results for f in r.findings if not self.policy.fails(f)
             ],
             "by_rule": dict(sorted(self.by_rule().items())),
+            # one entry per cause (rule, operation, pointer pattern); their counts add up to the violations
+            "groups": [g.to_dict() for g in self.groups()],
+            "on_existing_data": [g.to_dict() for g in group(self.on_existing())],
             "unstable": self.unstable,
             "errors": self.errors,
+            "unreachable": self.unreachable,
+            "notes": self.notes,
         }
 
     def to_json(self) -> str:

@@ -7,7 +7,8 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -15,12 +16,13 @@ from ..engine.exchange import validate_exchange
 from ..findings import RunReport
 from ..http import Exchange
 from ..options import OptionError, PolicyOptions, make, option
+from ..rules.exchange import INVALID_REQUEST_ACCEPTED
 from ..server.faults import FAULTS
 from ..spec.api import PATHS
 from . import schema_layer, workflows
-from .client import Client, Credentials, TargetUnstable
+from .client import Client, Credentials, TargetUnreachable, TargetUnstable
 from .reproduce import Reproducer
-from .safety import check_writes
+from .safety import check_writes, is_loopback
 
 
 def _quiet(_message: str) -> None:
@@ -49,6 +51,8 @@ class CheckOptions(PolicyOptions):
     fault: tuple[str, ...] = option((), "with the embedded server: inject this fault (repeatable)",
                                     choices=sorted(FAULTS), metavar="NAME")
     job_seconds: float = option(0.3, "how long a job of the embedded server runs", cli=False)
+    fail_on_existing: bool = option(False, "fail the run on findings about jobs it did not create (data "
+                                    "already on the target); by default they are reported apart")
     virtual_time: bool = option(False, "with the embedded server: its jobs run on a clock that the check's "
                                 "waits advance, so nothing waits for real (tests)")
     progress: Callable[[str], None] = field(default=_quiet, metadata={"help": "called with a line on each step"})
@@ -61,16 +65,27 @@ class CheckOptions(PolicyOptions):
             raise OptionError("deadline is a positive number of seconds")
         if self.fault and self.base_url:
             raise OptionError("faults are injected into the embedded server: leave out base_url")
+        if self.base_url is not None:
+            parts = urlsplit(self.base_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise OptionError(f"base_url {self.base_url[:80]!r} is not an http:// or https:// URL with a host")
+
+
+#: what a loopback target is sent when no credential is given: the reference server's defaults
+LOCAL_ORG, LOCAL_SANDBOX = "AECCHECK0000000000000000@AdobeOrg", "aec-check"
 
 
 def credentials(opts: CheckOptions, embedded: bool) -> Credentials:
+    """The run's credentials: the options, then the environment; the embedded server's defaults for it,
+    and for a loopback target when none at all is given (``serve`` prints them, and a note says so)."""
     from ..server.api import DEFAULT_API_KEY, DEFAULT_TOKEN
 
     env = os.environ
-    token = opts.token or env.get("AEP_ACCESS_TOKEN") or (DEFAULT_TOKEN if embedded else "")
-    api_key = opts.api_key or env.get("AEP_API_KEY") or (DEFAULT_API_KEY if embedded else "")
-    org = opts.org or env.get("AEP_IMS_ORG") or ("AECCHECK0000000000000000@AdobeOrg" if embedded else "")
-    sandbox = opts.sandbox or env.get("AEP_SANDBOX") or ("aec-check" if embedded else "")
+    given = [opts.token or env.get("AEP_ACCESS_TOKEN"), opts.api_key or env.get("AEP_API_KEY"),
+             opts.org or env.get("AEP_IMS_ORG"), opts.sandbox or env.get("AEP_SANDBOX")]
+    local = embedded or (not any(given) and opts.base_url is not None and is_loopback(opts.base_url))
+    token, api_key, org, sandbox = (value or (default if local else "") for value, default in
+                                    zip(given, (DEFAULT_TOKEN, DEFAULT_API_KEY, LOCAL_ORG, LOCAL_SANDBOX), strict=True))
     missing = [name for name, value in (("access token (--token or AEP_ACCESS_TOKEN)", token),
                                         ("API key (--api-key or AEP_API_KEY)", api_key),
                                         ("org id (--org or AEP_IMS_ORG)", org),
@@ -78,6 +93,16 @@ def credentials(opts: CheckOptions, embedded: bool) -> Credentials:
     if missing:
         raise OptionError("missing credentials: " + "; ".join(missing))
     return Credentials(token, api_key, org, sandbox)
+
+
+def default_credentials_note(opts: CheckOptions, creds: Credentials) -> str | None:
+    """What to tell a user whose loopback target was sent the reference server's default credentials."""
+    from ..server.api import DEFAULT_TOKEN
+
+    if opts.base_url is None or creds.token != DEFAULT_TOKEN or opts.token or os.environ.get("AEP_ACCESS_TOKEN"):
+        return None
+    return (f"no credentials given for loopback {opts.base_url}: sent the reference server's defaults "
+            f"(token and API key as `serve` prints them, org {LOCAL_ORG}, sandbox {LOCAL_SANDBOX})")
 
 
 @dataclass(frozen=True)
@@ -134,6 +159,13 @@ def run_check(opts: CheckOptions) -> RunReport:
         policy = opts.policy()
         report = RunReport(url if not embedded else "embedded reference server", opts.seed, policy,
                            reproduce=Reproducer(creds.secrets()))
+        note = default_credentials_note(opts, creds)
+        if note:
+            report.notes.append(note)
+
+        report.existing_fails = opts.fail_on_existing
+        created: set[str] = set()
+        tainted: set[str] = set()
 
         def on_exchange(exchange: Exchange) -> None:
             report.exchanges += 1
@@ -144,12 +176,24 @@ def run_check(opts: CheckOptions) -> RunReport:
             findings = [f for f in validate_exchange(exchange, policy=policy).findings
                         if f.pointer.startswith("/response")]
             if findings:
-                report.add("contract", exchange.name or f"{exchange.method} {exchange.path}",
-                           _operation(exchange), findings, exchange)
+                subjects = _subjects(exchange, findings)
+                # an answer about jobs this run did not create (someone's data, already there) is reported apart
+                existing = exchange.method == "GET" and bool(subjects) and not (set(subjects) & created)
+                # a job made from a request the target should have refused carries that request's faults into
+                # every answer about it: those findings are consequences of the one violation, not new causes
+                caused_by = None
+                if any(f.rule == INVALID_REQUEST_ACCEPTED for f in findings):
+                    tainted.update(subjects)
+                    caused_by = INVALID_REQUEST_ACCEPTED  # the answer's other findings echo the invalid request
+                elif subjects and set(subjects) <= tainted:
+                    caused_by = INVALID_REQUEST_ACCEPTED
+                report.add("contract", exchange.name or f"{exchange.method} {exchange.path}", _operation(exchange),
+                           findings, exchange, subjects=subjects, existing=existing, caused_by=caused_by)
 
         client = Client(url, creds, on_exchange=on_exchange, unstable=report.unstable, sleep=where.wait,
                         transport=where.transport)
-        ctx = workflows.Context(client, report, writes, opts.max_jobs, opts.deadline, opts.seed, progress=opts.progress)
+        ctx = workflows.Context(client, report, writes, opts.max_jobs, opts.deadline, opts.seed, progress=opts.progress,
+                                on_created=lambda job_id: created.add(str(job_id)))
         try:
             for layer in opts.layer:
                 try:
@@ -159,6 +203,9 @@ def run_check(opts: CheckOptions) -> RunReport:
                         workflows.negative(ctx)
                     elif layer == "schema":
                         schema_layer.run(ctx, opts.examples)
+                except TargetUnreachable as exc:
+                    report.unreachable = f"cannot reach {url}: {exc}"
+                    break
                 except TargetUnstable as exc:
                     report.unstable.append(f"{layer}: {exc}")
                 except ModuleNotFoundError as exc:
@@ -174,11 +221,39 @@ def run_check(opts: CheckOptions) -> RunReport:
                         break
                     raise
         finally:
-            if ctx.created_jobs:
+            if ctx.created_jobs and report.unreachable is None:
                 opts.progress("cancel the jobs this run created")
                 workflows.cleanup(ctx)
             client.close()
         return report
+
+
+def _subjects(exchange: Exchange, findings: list[Any]) -> list[str]:
+    """The ids of the jobs an answer's findings are about: the job of the path, the job in the body, or
+    the records the pointers land in."""
+    import json
+
+    ids: list[str] = []
+    match = PATHS.job_id(exchange.path)
+    if match is not None:
+        ids.append(match)
+    try:
+        body = json.loads(exchange.response_body) if isinstance(exchange.response_body, bytes | str) \
+            else exchange.response_body
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        records = body.get("records")
+        if isinstance(records, list):
+            for f in findings:
+                parts = f.pointer.split("/")
+                if len(parts) > 4 and parts[3] == "records" and parts[4].isdigit() and int(parts[4]) < len(records):
+                    record = records[int(parts[4])]
+                    if isinstance(record, dict) and isinstance(record.get("id"), int | str):
+                        ids.append(str(record["id"]))
+        elif isinstance(body.get("id"), int | str):
+            ids.append(str(body["id"]))
+    return list(dict.fromkeys(ids))
 
 
 def _operation(exchange: Exchange) -> str:
@@ -188,13 +263,26 @@ def _operation(exchange: Exchange) -> str:
     return op.operation_id if op else f"{exchange.method} {exchange.path}"
 
 
-def fault_matrix(faults: list[str], **options: Any) -> list[tuple[str, bool, list[str]]]:
-    """Run the check against the embedded server once per fault: (fault, detected, rules that fired).
+class FaultRow(NamedTuple):
+    """One fault's run in the matrix: detected or not, by which rules, and the run itself."""
+
+    fault: str
+    detected: bool
+    rules: list[str]
+    report: RunReport
+
+
+def fault_matrix(faults: list[str], on_row: Callable[[FaultRow], None] | None = None,
+                 **options: Any) -> list[FaultRow]:
+    """Run the check against the embedded server once per fault, telling ``on_row`` each row as it is done.
 
     Strict: a fault is detected when any finding, a warning too, fails the run.
     """
     rows = []
     for fault in faults:
         report = run_check(make(CheckOptions, {**options, "fault": (fault,), "strict": True}))
-        rows.append((fault, not report.ok, sorted(report.by_rule())))
+        row = FaultRow(fault, not report.ok, sorted(report.by_rule()), report)
+        rows.append(row)
+        if on_row is not None:
+            on_row(row)
     return rows

@@ -15,6 +15,7 @@ from typing import Any
 from ..rules import workflow as W
 from ..spec.api import HEADERS, JSON_MEDIA_TYPE
 from ..spec.contracts import bundled_openapi
+from .client import TargetUnreachable
 from .workflows import JOBS, UNKNOWN_ID, Context
 
 STANDARD_CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
@@ -60,6 +61,8 @@ def run(ctx: Context, examples_per_operation: int) -> None:
                 warnings.simplefilter("ignore")
                 with contextlib.suppress(hypothesis.errors.Unsatisfiable):
                     drive()
+            if ctx.unreachable is not None:
+                raise TargetUnreachable(ctx.unreachable)
 
 
 def _driver(ctx: Context, strategy: Any, op_id: str, label: str, checks: list[Any], count: int) -> Any:
@@ -79,7 +82,7 @@ def _driver(ctx: Context, strategy: Any, op_id: str, label: str, checks: list[An
 def send(ctx: Context, case: Any, op_id: str, label: str, checks: list[Any]) -> None:
     from schemathesis.core import NotSet
 
-    if op_id == "createExportJob" and not ctx.may_create():
+    if ctx.unreachable is not None or (op_id == "createExportJob" and not ctx.may_create()):
         return
     path_parameters = dict(case.path_parameters or {})
     if op_id == "cancelExportJob":
@@ -98,7 +101,10 @@ def send(ctx: Context, case: Any, op_id: str, label: str, checks: list[Any]) -> 
         observed = ctx.client.request(case.method.upper(), path, json_body=None if raw is not None else body,
                                       content=bytes(raw) if raw is not None else None, headers=headers, params=params,
                                       name=f"schemathesis {op_id} ({label})")
-    except Exception as exc:  # the target is unreachable or unstable: reported apart from violations
+    except TargetUnreachable as exc:  # kept, and raised once hypothesis is out of the way
+        ctx.unreachable = str(exc)
+        return
+    except Exception as exc:  # the target is unstable: reported apart from violations
         ctx.report.unstable.append(f"{op_id}: {type(exc).__name__}")
         return
     if op_id == "createExportJob":

@@ -34,6 +34,8 @@ class Context:
     seed: int
     created_jobs: list[int] = field(default_factory=list)
     progress: Callable[[str], None] = lambda _msg: None
+    unreachable: str | None = None  # why no connection could be made, once a request found out
+    on_created: Callable[[int], None] = lambda _job_id: None  # told of every job this run creates
 
     def may_create(self) -> bool:
         return self.writes and len(self.created_jobs) < self.max_jobs
@@ -43,6 +45,7 @@ class Context:
             job_id = int(observed.body["id"])
             if job_id not in self.created_jobs:
                 self.created_jobs.append(job_id)
+                self.on_created(job_id)
             return job_id
         return None
 
@@ -88,40 +91,70 @@ def job_shapes(dataset: str) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-def poll(ctx: Context, job_id: int, label: str) -> tuple[list[str], dict[str, Any] | None, Observed | None]:
-    """Read a job until it is terminal (and twice more), checking every transition."""
-    seen: list[str] = []
+@dataclass
+class Watch:
+    """What polling saw of one job: its statuses in order, its last body and answer."""
+
+    job_id: int
+    label: str
+    seen: list[str] = field(default_factory=list)
     last: dict[str, Any] | None = None
-    last_obs: Observed | None = None
-    delay = 0.05
-    extra = 2
+    observed: Observed | None = None
+    reads_after_end: int = 2  # a terminal status is read twice more: it must stay
+    done: bool = False
+
+
+def poll_all(ctx: Context, jobs: list[tuple[str, int]]) -> dict[int, Watch]:
+    """Read every job in rounds until each is terminal (and read twice more), all under one deadline.
+
+    A status that is no documented value ends a job's watch at once: the answer's own finding names it,
+    and there is nothing to wait for.
+    """
+    watches = {job_id: Watch(job_id, label) for label, job_id in jobs}
     until = time.monotonic() + ctx.deadline
+    delay = 0.05
     while True:
-        r = ctx.client.request("GET", PATHS.of_job(job_id), name=f"poll {label}")
-        last_obs = r
-        if r.status != 200 or not isinstance(r.body, dict):
-            break
-        last = r.body
-        status = str(last.get("status"))
-        if seen and status != seen[-1]:
-            before = seen[-1]
-            if _rank(status) < _rank(before) or before in S.terminal:
-                ctx.report.add("lifecycle", f"transitions of job ({label})", "getExportJob",
-                               [finding(W.ILLEGAL_TRANSITION, "/response/body/status",
-                                        f"job {job_id} went {before} → {status}",
-                                        "a status never goes back and a terminal status stays")], r.exchange)
-        seen.append(status)
-        if status in S.terminal:
-            extra -= 1
-            if extra < 0:
-                break
-            continue
+        for w in watches.values():
+            if not w.done:
+                _read(ctx, w)
+            while not w.done and w.seen and w.seen[-1] in S.terminal:
+                _read(ctx, w)  # the reads after the end come at once: nothing is left to wait for
+        waiting = [w for w in watches.values() if not w.done]
+        if not waiting:
+            return watches
         if time.monotonic() > until:
-            ctx.report.unstable.append(f"job {job_id} ({label}) not finished within {ctx.deadline:.0f}s (last: {status})")
-            break
+            for w in waiting:
+                last = w.seen[-1] if w.seen else "no answer"
+                ctx.report.unstable.append(f"job {w.job_id} ({w.label}) not finished within {ctx.deadline:.0f}s "
+                                           f"(last: {last})")
+            return watches
+        ctx.progress(f"waiting for {len(waiting)} job(s) to finish")
         ctx.client.sleep(delay)
         delay = min(delay * 2, 2.0)
-    return seen, last, last_obs
+
+
+def _read(ctx: Context, w: Watch) -> None:
+    r = ctx.client.request("GET", PATHS.of_job(w.job_id), name=f"poll {w.label}")
+    w.observed = r
+    if r.status != 200 or not isinstance(r.body, dict):
+        w.done = True
+        return
+    w.last = r.body
+    status = str(w.last.get("status"))
+    if w.seen and status != w.seen[-1]:
+        before = w.seen[-1]
+        if _rank(status) < _rank(before) or before in S.terminal:
+            ctx.report.add("lifecycle", f"transitions of job ({w.label})", "getExportJob",
+                           [finding(W.ILLEGAL_TRANSITION, "/response/body/status",
+                                    f"job {w.job_id} went {before} → {status}",
+                                    "a status never goes back and a terminal status stays")], r.exchange,
+                           subjects=(str(w.job_id),))
+    w.seen.append(status)
+    if status not in S.all:
+        w.done = True  # not a status at all: reported by the answer's own check, not waited for
+    elif status in S.terminal:
+        w.reads_after_end -= 1
+        w.done = w.reads_after_end < 0
 
 
 def list_all(ctx: Context, limit: int, label: str, credentials: Credentials | None = None,
@@ -195,40 +228,47 @@ def lifecycle(ctx: Context) -> None:
         ctx.report.add("lifecycle", f"create job ({label})", "createExportJob")
         if job_id is not None:
             created.append((label, job_id))
-    cancel_running(ctx, dataset)
+    cancelled = cancel_running(ctx, dataset)
+    ctx.progress(f"poll {len(created) + (cancelled is not None)} job(s)")
+    watches = poll_all(ctx, created + ([("cancelled", cancelled[0])] if cancelled else []))
+    if cancelled is not None:
+        check_cancelled(ctx, watches[cancelled[0]], cancelled[1])
     for label, job_id in created:
-        ctx.progress(f"poll job {job_id}: {label}")
-        seen, last, _obs = poll(ctx, job_id, label)
-        ctx.report.add("lifecycle", f"job reaches a terminal status ({label}): {' → '.join(dict.fromkeys(seen))}",
+        w = watches[job_id]
+        ctx.report.add("lifecycle", f"job reaches a terminal status ({label}): {' → '.join(dict.fromkeys(w.seen))}",
                        "getExportJob")
-        if last is not None and last.get("status") == S.succeeded:
-            data_access(ctx, last, label)
+        if w.last is not None and w.last.get("status") == S.succeeded:
+            data_access(ctx, w.last, label)
     ctx.progress("list every page")
     check_listing(ctx, [j for _, j in created])
     unknown_ids(ctx)
 
 
-def cancel_running(ctx: Context, dataset: str) -> None:
+def cancel_running(ctx: Context, dataset: str) -> tuple[int, Observed] | None:
+    """Create a job and cancel it at once: (its id, the cancel's answer), or None."""
     if not ctx.may_create():
-        return
+        return None
     body = {"destination": {"datasetId": dataset}, "schema": {"name": "_xdm.context.profile"}}
     r = ctx.client.request("POST", JOBS, json_body=body, name="create job (to cancel)")
     job_id = ctx.note_job(r)
     if job_id is None:
-        return
+        return None
     ctx.progress(f"cancel job {job_id}")
     answer = ctx.client.request("DELETE", PATHS.of_job(job_id), name="cancel a running job")
+    ctx.report.add("lifecycle", "cancel a running job", "cancelExportJob")
+    return job_id, answer
+
+
+def check_cancelled(ctx: Context, w: Watch, answer: Observed) -> None:
     acknowledged = answer.status == 204 or (answer.status == 200 and isinstance(answer.body, dict)
                                             and answer.body.get("status") is True)
-    ctx.report.add("lifecycle", "cancel a running job", "cancelExportJob")
-    _seen, last, obs = poll(ctx, job_id, "cancelled")
     problems = []
-    if acknowledged and last is not None and last.get("status") == S.succeeded:
+    if acknowledged and w.last is not None and w.last.get("status") == S.succeeded:
         problems.append(finding(W.CANCEL_IGNORED, "/response/body/status",
-                                f"job {job_id} was cancelled ({answer.status}) but ended {S.succeeded}",
+                                f"job {w.job_id} was cancelled ({answer.status}) but ended {S.succeeded}",
                                 f"a cancelled job ends {S.failed}"))
     ctx.report.add("lifecycle", "a cancelled job does not succeed", "getExportJob", problems,
-                   obs.exchange if obs is not None else None)
+                   w.observed.exchange if w.observed is not None else None, subjects=(str(w.job_id),))
 
 
 def data_access(ctx: Context, job: dict[str, Any], label: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from ..check.check import CheckOptions
@@ -41,29 +42,42 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if status is not None:
             status.stop()
-    render_check(report, out)
     write_reports(report, args.report)
+    if report.unreachable:  # nothing was checked: one line says why, and no verdict is printed
+        print(f"aep-export-contracts: error: {report.unreachable}", file=sys.stderr)
+        return run_exit(report)
+    render_check(report, out)
     return run_exit(report)
 
 
 def _fault_matrix(args: argparse.Namespace, out: Any) -> int:
-    from rich.table import Table
+    from rich.text import Text
 
-    from ..check.check import fault_matrix
+    from ..check.check import FaultRow, fault_matrix
+    from ..reporting.catalogue import DETECTION_HEADER, detection_line
     from ..server import FAULTS
 
     if args.base_url:
         raise UsageError("--fault-matrix runs against the embedded server only")
-    rows = fault_matrix(sorted(args.fault or FAULTS), seed=args.seed, examples=args.examples)
-    if args.markdown:
-        from ..reporting.catalogue import detection_markdown
+    breaks = {name: f.breaks for name, f in FAULTS.items()}
 
-        print(detection_markdown(rows, {name: f.breaks for name, f in FAULTS.items()}))
+    def row_done(row: FaultRow) -> None:  # each row as soon as its run is done: the matrix takes a while
+        if args.markdown:
+            print(detection_line(row.fault, row.detected, row.rules, breaks[row.fault]), flush=True)
+        else:
+            mark, style = ("detected", "green") if row.detected else ("NOT DETECTED", "bold red")
+            problems = len(row.report.groups())
+            out.print(Text.assemble((f"{row.fault:<24}", "bold"), (f"{mark:<14}", style),
+                                    f"{problems} problem(s) by {', '.join(row.rules) or 'no rule'}"))
+
+    if args.markdown:
+        print(DETECTION_HEADER, flush=True)
     else:
-        table = Table(title="fault matrix (embedded reference server)", title_justify="left")
-        for column in ("fault", "detected", "rules"):
-            table.add_column(column)
-        for fault, detected, rules in rows:
-            table.add_row(fault, "yes" if detected else "NO", ", ".join(rules))
-        out.print(table)
-    return EXIT_OK if all(detected for _, detected, _ in rows) else EXIT_VIOLATIONS
+        out.print(Text(f"fault matrix: one strict check of the embedded server per fault ({len(args.fault or FAULTS)})",
+                       style="bold"))
+    rows = fault_matrix(sorted(args.fault or FAULTS), row_done, seed=args.seed, examples=args.examples)
+    if not args.markdown:
+        missed = [r.fault for r in rows if not r.detected]
+        out.print(Text(f"{len(rows) - len(missed)} of {len(rows)} faults detected" +
+                       (f"; missed: {', '.join(missed)}" if missed else ""), style="bold red" if missed else "bold green"))
+    return EXIT_OK if all(r.detected for r in rows) else EXIT_VIOLATIONS

@@ -80,6 +80,8 @@ def write_reports(report: Any, targets: Sequence[tuple[str, str]] | None) -> Non
 
 def run_exit(report: Any) -> int:
     """The exit code of a run: 1 for a violation, 2 when the target could not be checked, else 0."""
+    if getattr(report, "unreachable", None):
+        return EXIT_USAGE
     if not report.ok:
         return EXIT_VIOLATIONS
     return EXIT_USAGE if report.errors else EXIT_OK

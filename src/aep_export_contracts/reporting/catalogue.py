@@ -4,6 +4,7 @@ fault detection table (from a fault-matrix run). Each sits in a document between
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from ..rules import all_rules
 
@@ -22,13 +23,17 @@ def markdown() -> str:
     return "\n".join(lines)
 
 
-def detection_markdown(rows: Iterable[tuple[str, bool, list[str]]], breaks: dict[str, str]) -> str:
+DETECTION_HEADER = "| fault | what it breaks | detected | by rules |\n|---|---|---|---|"
+
+
+def detection_line(fault: str, detected: bool, rules: Iterable[str], breaks: str) -> str:
+    """One row of the fault matrix table (printed as soon as the fault's run is done)."""
+    return f"| `{fault}` | {breaks} | {'yes' if detected else '**no**'} | {', '.join(f'`{r}`' for r in rules)} |"
+
+
+def detection_markdown(rows: Iterable[Any], breaks: dict[str, str]) -> str:
     """The fault matrix as a table: each fault, what it breaks, whether the check caught it, and by which rules."""
-    lines = ["| fault | what it breaks | detected | by rules |", "|---|---|---|---|"]
-    for fault, detected, rules in rows:
-        lines.append(f"| `{fault}` | {breaks[fault]} | {'yes' if detected else '**no**'} | "
-                     f"{', '.join(f'`{r}`' for r in rules)} |")
-    return "\n".join(lines)
+    return "\n".join([DETECTION_HEADER] + [detection_line(r.fault, r.detected, r.rules, breaks[r.fault]) for r in rows])
 
 
 def replace_block(text: str, name: str, body: str) -> str:

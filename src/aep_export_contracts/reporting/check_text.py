@@ -1,4 +1,4 @@
-"""Terminal rendering of a check report (rich)."""
+"""Terminal rendering of a run report (rich): a line per problem, grouped by cause."""
 
 from __future__ import annotations
 
@@ -8,11 +8,38 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..findings import RunReport
-from ..rules import get_rule
+from ..findings import Group, RunReport, group
+
+MAX_GROUPS = 50  # a run with more causes than this is shown in part; the reports hold them all
+
+
+def _subjects(g: Group) -> str:
+    if not g.subjects:
+        return ""
+    shown = ", ".join(g.subjects[:5])
+    more = f" +{len(g.subjects) - 5}" if len(g.subjects) > 5 else ""
+    return f"  (job{'s' if len(g.subjects) > 1 else ''} {shown}{more})"
+
+
+def _print_groups(groups: list[Group], console: Console, style: str) -> None:
+    for g in groups[:MAX_GROUPS]:
+        follows = f"  (+{g.consequences} finding(s) on the jobs it let through)" if g.consequences else ""
+        console.print(Text.assemble((f"{g.rule} ", style), (f"×{g.count} ", "bold"), (f"{g.operation} ", "bold"),
+                                    f"{g.pointer or '/'}: {g.message}", (follows + _subjects(g), "dim")))
+        if g.hint:
+            console.print(Text(f"  → {g.hint}", style="dim"))
+        if g.reproduction:
+            console.print(Text("  reproduce: " + json.dumps(g.reproduction)[:600], style="dim"))
+    if len(groups) > MAX_GROUPS:
+        console.print(Text(f"… and {len(groups) - MAX_GROUPS} more causes (every one is in --report json)", style="dim"))
 
 
 def render_check(report: RunReport, console: Console) -> None:
+    if report.unreachable:
+        console.print(Text(f"error: {report.unreachable}", style="bold red"))
+        return
+    for note in report.notes:
+        console.print(Text(f"note: {note}", style="dim"))
     table = Table(title=f"contract check: {report.target} (seed {report.seed})", title_justify="left")
     table.add_column("operation")
     table.add_column("checks", justify="right")
@@ -20,33 +47,25 @@ def render_check(report: RunReport, console: Console) -> None:
     for op, (checked, failed) in sorted(report.by_operation().items()):
         table.add_row(op, str(checked), Text(str(failed), style="red" if failed else "green"))
     console.print(table)
-    by_rule = report.by_rule()
-    if by_rule:
-        rules = Table(title="violations by rule", title_justify="left")
-        rules.add_column("rule")
-        rules.add_column("name")
-        rules.add_column("count", justify="right")
-        for rule_id, count in sorted(by_rule.items()):
-            rules.add_row(rule_id, get_rule(rule_id).name, str(count))
-        console.print(rules)
-        shown: set[tuple[str, str]] = set()
-        for result, f in report.failing():
-            key = (f.rule, result.name)
-            if key in shown or len(shown) >= 15:
-                continue
-            shown.add(key)
-            console.print(Text.assemble((f"{f.rule} ", "bold red"), (f"[{result.layer}] {result.name}: ", "bold"),
-                                        f"{f.pointer or '/'}: {f.message}"))
-            if f.hint:
-                console.print(Text(f"  → {f.hint}", style="dim"))
-            if result.reproduction:
-                console.print(Text("  " + json.dumps(result.reproduction)[:600], style="dim"))
+    groups = report.groups()
+    violations = sum(g.count + g.consequences for g in groups)
+    if groups:
+        console.print(Text(f"problems: {len(groups)} cause(s), {violations} violation(s)", style="bold red"))
+        _print_groups(groups, console, "bold red")
+    existing = group(report.on_existing())
+    if existing:
+        count = sum(g.count for g in existing)
+        console.print(Text(f"data already on the target: {count} finding(s) in {len(existing)} cause(s) about jobs "
+                           "this run did not create (they fail the run with --fail-on-existing)", style="bold yellow"))
+        _print_groups(existing, console, "yellow")
     for line in report.unstable[:10]:
         console.print(Text(f"target unstable: {line}", style="yellow"))
+    if len(report.unstable) > 10:
+        console.print(Text(f"target unstable: … and {len(report.unstable) - 10} more", style="yellow"))
     for line in report.errors:
         console.print(Text(f"error: {line}", style="red"))
-    if not report.ok:
-        verdict, style = f"{len(report.failing())} violation(s)", "bold red"
+    if groups:
+        verdict, style = f"{len(groups)} problem(s), {violations} violation(s)", "bold red"
     elif report.errors:  # what could not be checked is no evidence of compliance
         verdict, style = f"{len(report.errors)} error(s): not everything could be checked", "bold red"
     else:

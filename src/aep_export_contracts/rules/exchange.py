@@ -154,7 +154,11 @@ def body_presence(view: ExchangeView) -> list[Hit]:
     return out
 
 
-@rule("AEC507", "invalid-request-accepted", "error", scope="exchange", on="any")
+#: the check attributes the findings on a job made from an invalid request to this rule's violation
+INVALID_REQUEST_ACCEPTED = "AEC507"
+
+
+@rule(INVALID_REQUEST_ACCEPTED, "invalid-request-accepted", "error", scope="exchange", on="any")
 def invalid_request_accepted(view: ExchangeView) -> list[Hit]:
     """An invalid request was answered with success.
 

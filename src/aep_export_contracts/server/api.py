@@ -221,6 +221,8 @@ class ReferenceApi:
             destination["batches"] = {b.get("segmentId", str(i)): b for i, b in enumerate(destination["batches"])}
         if self.has("failed-without-errors"):
             job.pop("errors", None)
+        if self.has("lower-case-status"):
+            job["status"] = str(job["status"]).lower()
         return job
 
     def write_batches(self, row: JobRow) -> int:

@@ -58,17 +58,27 @@ def _project(record: dict[str, Any], fields: str | None) -> dict[str, Any]:
             continue
         target = out
         for part in parts[:-1]:
-            target = target.setdefault(part, {})
-        target[parts[-1]] = node
+            nested = target.setdefault(part, {})
+            if not isinstance(nested, dict):  # an earlier path took this key whole ("a,a.b")
+                break
+            target = nested
+        else:
+            target[parts[-1]] = node
     return out
 
 
 def export_rows(org: str, sandbox: str, request: dict[str, Any], segment: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The rows a job exports, honouring fields, segments and statuses, emptyProfiles and eventList."""
-    flt = request.get("filter") or {}
-    segments = [segment] if segment is not None else flt.get("segments") or []
+    # a stored request is read defensively: with the accept-invalid fault, any JSON object gets stored
+    flt: dict[str, Any] = request["filter"] if isinstance(request.get("filter"), dict) else {}
+    listed: list[Any] = flt["segments"] if isinstance(flt.get("segments"), list) else []
+    segments = [s for s in ([segment] if segment is not None else listed)
+                if isinstance(s, dict) and isinstance(s.get("segmentId"), str)]
     include_empty = flt.get("emptyProfiles") is True
-    event_spec = (request.get("additionalFields") or {}).get("eventList")
+    additional = request.get("additionalFields")
+    events = additional.get("eventList") if isinstance(additional, dict) else None
+    event_spec: dict[str, Any] | None = events if isinstance(events, dict) else None
+    fields = request.get("fields") if isinstance(request.get("fields"), str) else None
     rows = []
     for p in profiles(org, sandbox):
         if p["empty"] and not include_empty:
@@ -76,13 +86,13 @@ def export_rows(org: str, sandbox: str, request: dict[str, Any], segment: dict[s
         membership = {}
         if segments:
             for seg in segments:
-                wanted = seg.get("status") or ["realized", "existing"]
+                wanted: list[Any] = seg["status"] if isinstance(seg.get("status"), list) else ["realized", "existing"]
                 status = segment_status(p, seg["segmentId"])
                 if status in wanted:
                     membership[seg["segmentId"]] = {"status": status}
             if not membership:
                 continue
-        row = _project(p["profile"], request.get("fields"))
+        row = _project(p["profile"], fields)
         if membership:
             row["segmentMembership"] = {"ups": membership}
         if event_spec is not None:
@@ -92,14 +102,23 @@ def export_rows(org: str, sandbox: str, request: dict[str, Any], segment: dict[s
 
 
 def _events(events: list[dict[str, Any]], spec: dict[str, Any]) -> list[dict[str, Any]]:
-    window = spec.get("filter") or {}
-    start = rfc3339_to_ms(window["fromIngestTimestamp"]) if "fromIngestTimestamp" in window else None
-    end = rfc3339_to_ms(window["toIngestTimestamp"]) if "toIngestTimestamp" in window else None
+    window: dict[str, Any] = spec["filter"] if isinstance(spec.get("filter"), dict) else {}
+    start, end = _moment(window.get("fromIngestTimestamp")), _moment(window.get("toIngestTimestamp"))
     out = []
     for event in events:
         at = event["_ingestTime"]
         if (start is not None and at < start) or (end is not None and at > end):
             continue
         visible = {k: v for k, v in event.items() if not k.startswith("_")}
-        out.append(_project(visible, spec.get("fields")))
+        out.append(_project(visible, spec.get("fields") if isinstance(spec.get("fields"), str) else None))
     return out
+
+
+def _moment(value: Any) -> int | None:
+    """Epoch milliseconds of an RFC 3339 text, or None for anything else (no bound)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return rfc3339_to_ms(value)
+    except (ValueError, OverflowError):
+        return None

@@ -254,6 +254,15 @@ class Paths:
         """Paths under which every exchange is one the contract judges."""
         return (self.jobs, self.datasets)
 
+    def job_id(self, path: str) -> str | None:
+        """The job id in a path to one job (a base path may stand before it), or None."""
+        head, _, rest = self.job.partition("{" + self.job_parameter + "}")
+        at = path.find(head)
+        if at < 0:
+            return None
+        value = path[at + len(head):].rstrip("/")
+        return value if value and "/" not in value and not rest.strip("/") else None
+
     def is_contract_path(self, path: str) -> bool:
         """Whether an exchange to ``path`` is one the contract judges (a base path may stand before it)."""
         return self.jobs in path or self.datasets in path
