@@ -21,6 +21,14 @@ def _subjects(g: Group) -> str:
     return f"  (job{'s' if len(g.subjects) > 1 else ''} {shown}{more})"
 
 
+def _reproduction(r: dict[str, object]) -> str:
+    """The first occurrence's request, in one line (headers and body are in the JSON report)."""
+    if {"method", "url"} <= set(r):
+        body = " with a body" if r.get("body") not in (None, "") else ""
+        return f"first seen: {r['method']} {r['url']}{body} → {r.get('status')} (the full request: --report json)"
+    return "first seen: " + json.dumps(r)[:300]
+
+
 def _print_groups(groups: list[Group], console: Console, style: str) -> None:
     for g in groups[:MAX_GROUPS]:
         follows = f"  (+{g.consequences} finding(s) on the jobs it let through)" if g.consequences else ""
@@ -29,7 +37,7 @@ def _print_groups(groups: list[Group], console: Console, style: str) -> None:
         if g.hint:
             console.print(Text(f"  → {g.hint}", style="dim"))
         if g.reproduction:
-            console.print(Text("  reproduce: " + json.dumps(g.reproduction)[:600], style="dim"))
+            console.print(Text("  " + _reproduction(g.reproduction), style="dim"))
     if len(groups) > MAX_GROUPS:
         console.print(Text(f"… and {len(groups) - MAX_GROUPS} more causes (every one is in --report json)", style="dim"))
 
