@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from aep_export_contracts import from_curl, validate_exchange
+from aep_export_contracts.engine.traffic import Traffic
 
 DOCS = Path("tests/fixtures/docs")
 NOTES = {
@@ -22,7 +23,7 @@ NOTES = {
     "AEC212": "fault 3: batch id df4gssdfb… is 27 non-hex characters",
     "AEC209": "fault 4: dataSetId spelling in the tutorial's answers",
     "AEC213": "fault 9: metrics start (Jan 2019) before creationTime (Jun 2019): a warning only",
-    "AEC508": "the tutorial's request names dataset 5b020a27…, its answer 5cf6bcf7…",
+    "AEC508": "the tutorial's request names dataset 5b020a27…, its answers 5cf6bcf7…",
 }
 
 
@@ -50,12 +51,13 @@ def main() -> None:
         (from_curl(read("cancel-job.sh")), 204, {}, ""),
     ]
     interactions, expected = [], []
+    traffic = Traffic()  # what replay judges across the exchanges, in order
     for i, (ex, status, headers, body) in enumerate(steps):
         compact = json.dumps(json.loads(body)).encode() if body else b""
         interactions.append(interaction(ex, status, headers, compact))
         ex.status, ex.response_body = status, compact
         ex.response_headers.update({k.lower(): v for k, v in headers.items()})
-        for f in validate_exchange(ex).findings:
+        for f in [*validate_exchange(ex).findings, *traffic.see(ex)]:
             note = NOTES.get(f.rule)
             if note is None:
                 raise SystemExit(f"unexplained finding in interaction {i}: {f}")

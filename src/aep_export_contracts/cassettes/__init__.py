@@ -20,6 +20,7 @@ import yaml
 
 from ..check.reproduce import Reproducer
 from ..engine.exchange import validate_exchange
+from ..engine.traffic import Traffic
 from ..engine.yamlload import load_yaml
 from ..findings import Policy, RunReport
 from ..http import Exchange, Headers
@@ -52,6 +53,7 @@ class Scrubber:
     org: str
     sandbox: str
     extra: list[str] = field(default_factory=list)
+    other_orgs: dict[str, str] = field(default_factory=dict)  # another org id seen → its own placeholder
 
     def pairs(self) -> list[tuple[str, str]]:
         values = [(self.token, PLACEHOLDERS["token"]), (self.api_key, PLACEHOLDERS["api_key"]),
@@ -80,7 +82,11 @@ class Scrubber:
         if lowered in SECRET_HEADERS:
             return SECRET_HEADERS[lowered]
         if lowered == HEADERS.org:
-            return PLACEHOLDERS["org"]
+            # every org id is masked; another org than the run's gets a placeholder of its own, so that a
+            # recording still shows which requests shared a scope
+            if value == self.org:
+                return PLACEHOLDERS["org"]
+            return self.other_orgs.setdefault(value, PLACEHOLDERS["org"][:-1] + f"_{len(self.other_orgs) + 2}}}")
         if lowered == HEADERS.sandbox:
             return PLACEHOLDERS["sandbox"] if value == self.sandbox else self.text(value)
         return self.text(value)
@@ -311,6 +317,7 @@ def _replay_file(path: Path, policy: Policy, playback: bool) -> RunReport:
     expected = _expected(meta)
     seen: set[tuple[int, str, str]] = set()
     name = path.name
+    traffic = Traffic()  # the rules across the recording's exchanges, in their order
     for i, interaction in enumerate(data["interactions"]):
         try:
             exchange = to_exchange(interaction, f"{name}#{i}")
@@ -322,6 +329,7 @@ def _replay_file(path: Path, policy: Policy, playback: bool) -> RunReport:
         if not _is_contract_path(exchange.path):
             continue  # Data Access and other services are outside the contract
         found = validate_exchange(exchange, policy=policy).findings
+        found = found + [f for f in traffic.see(exchange) if policy.reports(f)]
         unexpected = found
         if expected and found:
             unexpected = []

@@ -1,0 +1,183 @@
+"""Rules across the traffic: what a sequence of exchanges shows that no single exchange does.
+
+A ``Traffic`` is fed exchanges in the order they happened (a proxy's session, a recording) and
+answers, for each, the findings it reveals given what came before, scoped by org and sandbox:
+
+- per job: a status never goes back and a terminal one stays (AEC601); a job read back names the
+  dataset and schema it was created with (AEC508); a job whose cancel was acknowledged does not end
+  SUCCEEDED (AEC608);
+- per walk through the list (a first page, then the pages reached through each page's cursor):
+  a job appears once and the order stays newest first across pages (AEC603), and a walk that ends
+  has found every job created in its scope before it began (AEC602).
+
+A finding points into the exchange that revealed it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from ..findings import Finding
+from ..http import Exchange
+from ..rules import get_rule
+from ..rules import workflow as W
+from ..spec.api import HEADERS, JOB_STATUSES, find_operation
+from .exchange import parse_body
+
+__all__ = ["Traffic"]
+
+S = JOB_STATUSES
+Scope = tuple[str, str]
+
+
+@dataclass
+class _Job:
+    created_with: dict[str, Any]  # the create request's destination dataset and schema name
+    status: str | None = None
+    cancelled: bool = False  # a cancel of it was acknowledged
+    order: int = 0  # when the traffic first saw it
+
+
+@dataclass
+class _Walk:
+    status: str  # the status filter of the walk ('' for none)
+    started: int  # the traffic's clock when the first page was read
+    from_start: bool = True  # began at the first page (only such a walk can show a job missing)
+    next_cursor: str | None = None
+    ids: list[Any] = field(default_factory=list)
+    last_key: tuple[int, int] | None = None
+
+
+def _rank(status: str | None) -> int:
+    rank = S.rank(status) if isinstance(status, str) else None
+    return -1 if rank is None else rank
+
+
+def _dig(value: Any, *keys: str) -> Any:
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+class Traffic:
+    """Cross-exchange rules over exchanges seen in order; ``see`` answers each one's findings."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[tuple[Scope, str], _Job] = {}
+        self.walks: dict[tuple[Scope, str], _Walk] = {}
+        self.clock = 0
+
+    def see(self, exchange: Exchange) -> list[Finding]:
+        self.clock += 1
+        status = exchange.status
+        if status is None or not 200 <= status < 300:
+            return []
+        op, _ = find_operation(exchange.method, exchange.path)
+        if op is None:
+            return []
+        headers = exchange.request_headers
+        scope = (headers.get(HEADERS.org.lower(), ""), headers.get(HEADERS.sandbox.lower(), ""))
+        body, _, _ = parse_body(exchange.response_body)
+        name = op.operation_id
+        if name == "createExportJob":
+            return self._created(scope, exchange, body)
+        if name == "getExportJob":
+            return self._read(scope, body, "/response/body")
+        if name == "cancelExportJob":
+            return self._cancelled(scope, exchange, body)
+        if name == "listExportJobs":
+            return self._listed(scope, exchange, body)
+        return []
+
+    # jobs
+    def _created(self, scope: Scope, exchange: Exchange, body: Any) -> list[Finding]:
+        if not isinstance(body, dict) or not isinstance(body.get("id"), int | str):
+            return []
+        request, _, _ = parse_body(exchange.request_body)
+        wanted = {"dataset": _dig(request, "destination", "datasetId"), "schema": _dig(request, "schema", "name")}
+        self.jobs[scope, str(body["id"])] = _Job(wanted, body.get("status") if isinstance(body.get("status"), str)
+                                                 else None, order=self.clock)
+        return []
+
+    def _read(self, scope: Scope, job: Any, where: str) -> list[Finding]:
+        if not isinstance(job, dict) or not isinstance(job.get("id"), int | str):
+            return []
+        known = self.jobs.get((scope, str(job["id"])))
+        if known is None:
+            return []
+        out: list[Finding] = []
+        status = job.get("status")
+        if isinstance(status, str) and known.status is not None and status != known.status:
+            if _rank(status) < _rank(known.status) or known.status in S.terminal:
+                out.append(W.ILLEGAL_TRANSITION.finding(f"{where}/status", f"job {job['id']} went {known.status} → "
+                                                        f"{status}", "a status never goes back and a terminal "
+                                                        "status stays"))
+        if known.cancelled and status == S.succeeded:
+            out.append(W.CANCEL_IGNORED.finding(f"{where}/status", f"job {job['id']} was cancelled but ended {status}",
+                                                f"a cancelled job ends {S.failed}"))
+            known.cancelled = False  # said once
+        dataset = _dig(job, "destination", "datasetId") or _dig(job, "destination", "dataSetId")
+        echo = get_rule("AEC508")
+        if isinstance(known.created_with["dataset"], str) and dataset is not None \
+                and dataset != known.created_with["dataset"]:
+            out.append(echo.finding(f"{where}/destination/datasetId", f"job {job['id']} names dataset {dataset!r}, "
+                                    f"created with {known.created_with['dataset']!r}"))
+        schema = _dig(job, "schema", "name")
+        if isinstance(known.created_with["schema"], str) and schema is not None \
+                and schema != known.created_with["schema"]:
+            out.append(echo.finding(f"{where}/schema/name", f"job {job['id']} names schema {schema!r}, "
+                                    f"created with {known.created_with['schema']!r}"))
+        if isinstance(status, str):
+            known.status = status
+        return out
+
+    def _cancelled(self, scope: Scope, exchange: Exchange, body: Any) -> list[Finding]:
+        acknowledged = exchange.status == 204 or (isinstance(body, dict) and body.get("status") is True)
+        job_id = exchange.path.rstrip("/").rsplit("/", 1)[-1]
+        known = self.jobs.get((scope, job_id))
+        if acknowledged and known is not None and known.status not in S.terminal:
+            known.cancelled = True
+        return []
+
+    # the list
+    def _listed(self, scope: Scope, exchange: Exchange, body: Any) -> list[Finding]:
+        if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+            return []
+        query = dict(parse_qsl(urlsplit(exchange.url).query, keep_blank_values=True))
+        wanted = query.get("status", "")
+        key = (scope, wanted)
+        walk = self.walks.get(key)
+        offset = query.get("offset")
+        if offset is None or walk is None or walk.next_cursor != offset:
+            walk = self.walks[key] = _Walk(wanted, self.clock, from_start=offset is None)  # a first page, or a stray
+        out: list[Finding] = []
+        records = [r for r in body["records"] if isinstance(r, dict)]
+        for i, record in enumerate(records):
+            where = f"/response/body/records/{i}"
+            out += self._read(scope, record, where)
+            job_id = record.get("id")
+            if job_id in walk.ids:
+                out.append(W.PAGING_DUPLICATE.finding(f"{where}/id", f"job {job_id} appears on an earlier page too",
+                                                      "resume after the cursor, not at it"))
+            walk.ids.append(job_id)
+            k = (record.get("creationTime"), job_id)
+            if all(isinstance(x, int) and not isinstance(x, bool) for x in k):
+                if walk.last_key is not None and k > walk.last_key and i == 0:
+                    out.append(W.PAGING_DUPLICATE.finding(f"{where}/id", f"job {job_id} is newer than job "
+                                                          f"{walk.last_key[1]}, listed on the page before",
+                                                          "keep newest first across pages"))
+                walk.last_key = k  # type: ignore[assignment]
+        nxt = _dig(body, "link", "next")
+        if isinstance(nxt, str) and nxt:
+            walk.next_cursor = dict(parse_qsl(urlsplit(nxt).query)).get("offset")
+            return out
+        # the walk ended: every job created in this scope before it began must have been on some page
+        missing = [job_id for (s, job_id), job in self.jobs.items() if s == scope and job.order < walk.started
+                   and (not walk.status or job.status == walk.status) and job_id not in map(str, walk.ids)]
+        if missing and not walk.status and walk.from_start:
+            out.append(W.JOB_NOT_LISTED.finding("/response/body/records", f"jobs {missing[:5]} were created but "
+                                                "are on no page of the list", "follow link.next until it is empty"))
+        del self.walks[key]
+        return out
