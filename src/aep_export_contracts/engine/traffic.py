@@ -109,11 +109,10 @@ class Traffic:
             return []
         out: list[Finding] = []
         status = job.get("status")
-        if isinstance(status, str) and known.status is not None and status != known.status:
-            if _rank(status) < _rank(known.status) or known.status in S.terminal:
-                out.append(W.ILLEGAL_TRANSITION.finding(f"{where}/status", f"job {job['id']} went {known.status} → "
-                                                        f"{status}", "a status never goes back and a terminal "
-                                                        "status stays"))
+        moved = isinstance(status, str) and known.status is not None and status != known.status
+        if moved and (_rank(status) < _rank(known.status) or known.status in S.terminal):
+            out.append(W.ILLEGAL_TRANSITION.finding(f"{where}/status", f"job {job['id']} went {known.status} → {status}",
+                                                    "a status never goes back and a terminal status stays"))
         if known.cancelled and status == S.succeeded:
             out.append(W.CANCEL_IGNORED.finding(f"{where}/status", f"job {job['id']} was cancelled but ended {status}",
                                                 f"a cancelled job ends {S.failed}"))
