@@ -45,8 +45,29 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     from .cassettes import load_exchanges
 
-    items = list(load_exchanges([folder]))
+    items = list(load_exchanges([folder], contract_only=False))  # every exchange replay reads
     metafunc.parametrize("aec_exchange", [e for _, e in items], ids=[i for i, _ in items])
+
+
+_REPLAYED = pytest.StashKey[dict[str, Any]]()
+
+
+@pytest.fixture
+def aec_findings(aec_exchange: Any, request: pytest.FixtureRequest) -> list[Any]:
+    """What ``replay`` says of the recorded exchange under test: its failing findings, after the
+    cassette's annotations and the rules across the recording, in the recording's order (an exchange
+    outside the contract, such as Data Access, has none). ``assert aec_findings == []``."""
+    from .cassettes import replay
+
+    folder = request.config.getoption("--aep-cassettes")
+    cache = request.config.stash.setdefault(_REPLAYED, {})
+    if folder not in cache:
+        report = replay([folder], playback=False)
+        by_exchange: dict[str, list[Any]] = {}
+        for result, finding in report.failing():
+            by_exchange.setdefault(result.name.split(" ", 1)[0], []).append(finding)
+        cache[folder] = by_exchange
+    return list(cache[folder].get(aec_exchange.name, []))
 
 
 @pytest.fixture

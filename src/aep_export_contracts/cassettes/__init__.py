@@ -29,9 +29,10 @@ if TYPE_CHECKING:
     from ..check.check import CheckOptions
 from ..rules.workflow import CASSETTE
 from ..spec.api import HEADERS, PATHS
+from .har import HarError, from_har, to_har
 from .scan import EMAIL, Hit, scan
 
-__all__ = ["CassetteError", "Hit", "Scrubber", "load_exchanges", "record", "replay", "scan"]
+__all__ = ["CassetteError", "Hit", "Scrubber", "from_har", "load_exchanges", "record", "replay", "scan", "to_har"]
 
 PLACEHOLDERS = {"token": "{ACCESS_TOKEN}", "api_key": "{API_KEY}", "org": "{IMS_ORG}", "sandbox": "{SANDBOX_NAME}"}
 EMAIL_PLACEHOLDER = "[redacted-email]"
@@ -176,7 +177,7 @@ def cassette_files(paths: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files.extend(sorted(x for x in p.rglob("*") if x.suffix in (".yaml", ".yml", ".json") and x.is_file()))
+            files.extend(sorted(x for x in p.rglob("*") if x.suffix in RECORDING_SUFFIXES and x.is_file()))
         elif p.is_file():
             files.append(p)
         else:
@@ -184,8 +185,19 @@ def cassette_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
+#: what the loaders read: vcrpy cassettes (YAML or JSON) and HAR files
+RECORDING_SUFFIXES = (".yaml", ".yml", ".json", ".har")
+
+
 def _load(path: Path) -> dict[str, Any]:
     text = path.read_bytes()
+    if path.suffix == ".har":
+        try:
+            return {"interactions": from_har(orjson.loads(text))}
+        except orjson.JSONDecodeError as exc:
+            raise CassetteError(f"not valid JSON ({exc})") from exc
+        except HarError as exc:
+            raise CassetteError(str(exc)) from exc
     if _serializer(path) == "json":
         try:
             data = orjson.loads(text)

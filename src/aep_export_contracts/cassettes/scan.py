@@ -98,10 +98,41 @@ def _own(files: list[Path]) -> Iterator[Hit]:
             text = f.read_text(encoding="utf-8")
         except (UnicodeDecodeError, OSError):
             continue
-        for n, line in enumerate(text.splitlines(), 1):
+        lines = text.splitlines()
+        for n, line in enumerate(lines, 1):
             for kind, pattern in OWN_PATTERNS:
                 if pattern.search(line):
                     yield Hit(str(f), n, kind)
+        if f.suffix == ".har":
+            yield from _har_headers(f, text, lines)
+
+
+_NOT_A_PLACEHOLDER = re.compile(_SPARED)  # matches (empty) where no placeholder starts
+
+
+def _har_headers(path: Path, text: str, lines: list[str]) -> Iterator[Hit]:
+    """A HAR holds headers as {"name": ..., "value": ...}, often on lines of their own: a credential
+    header's value is found by the name beside it, wherever the value's line is."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return
+    entries = data.get("log", {}).get("entries", []) if isinstance(data, dict) else []
+    secret_names = {name.lower() for name in HEADERS.secret}
+    for entry in entries if isinstance(entries, list) else []:
+        for part in ("request", "response"):
+            headers = entry.get(part, {}).get("headers", []) if isinstance(entry, dict) else []
+            for h in headers if isinstance(headers, list) else []:
+                if not isinstance(h, dict) or str(h.get("name", "")).lower() not in secret_names:
+                    continue
+                value = str(h.get("value", "")).removeprefix(HEADERS.bearer_prefix)
+                if len(value) < 6 or _NOT_A_PLACEHOLDER.match(value) is None:
+                    continue
+                needle = json.dumps(value)[1:-1]
+                line = next((n for n, text_line in enumerate(lines, 1) if needle in text_line), 0)
+                yield Hit(str(path), line, f"{h['name']} header in a HAR file")
 
 
 def scan(paths: Iterable[str | Path]) -> list[Hit]:
