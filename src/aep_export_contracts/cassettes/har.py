@@ -13,6 +13,7 @@ import binascii
 from typing import Any
 
 from ..about import __version__
+from ..spec.api import HEADERS, JSON_MEDIA_TYPE
 
 __all__ = ["HarError", "from_har", "to_har"]
 
@@ -93,13 +94,13 @@ def to_har(interactions: list[dict[str, Any]]) -> dict[str, Any]:
                                "headersSize": -1, "bodySize": len(body.encode()) if isinstance(body, str) else 0}
         if isinstance(body, str):
             content_type = next((v[0] if isinstance(v, list) else v for k, v in (request.get("headers") or {}).items()
-                                 if k.lower() == "content-type"), "application/json")
+                                 if k.lower() == HEADERS.content_type.lower()), JSON_MEDIA_TYPE)
             req["postData"] = {"mimeType": content_type, "text": body}
         status = response.get("status") or {}
         text = (response.get("body") or {}).get("string")
         res_headers = response.get("headers") or {}
         mime = next((v[0] if isinstance(v, list) else v for k, v in res_headers.items()
-                     if k.lower() == "content-type"), "")
+                     if k.lower() == HEADERS.content_type.lower()), "")
         entries.append({
             "startedDateTime": "1970-01-01T00:00:00.000Z", "time": 0, "cache": {},
             "timings": {"send": 0, "wait": 0, "receive": 0},

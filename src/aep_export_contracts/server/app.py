@@ -23,7 +23,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from .api import ReferenceApi, ServerConfig
 from .asgi import create_app
 
-__all__ = ["ReferenceServer", "running_server"]
+__all__ = ["ReferenceServer", "ThreadedServer", "running_server"]
 
 
 class _Protocol(H11Protocol):
@@ -69,14 +69,13 @@ def _protocol(head_timeout: float) -> type[_Protocol]:
     return type("ReferenceProtocol", (_Protocol,), {"head_timeout": head_timeout})
 
 
-class ReferenceServer:
-    """The Export Jobs API on loopback. Use as a context manager, or ``start()`` / ``stop()``."""
+class ThreadedServer:
+    """An ASGI application on a socket, served by uvicorn in a daemon thread (``start()`` / ``stop()``)."""
 
-    def __init__(self, config: ServerConfig | None = None, **options: Any) -> None:
-        self.app = create_app(config, **options)
-        self.api: ReferenceApi = self.app.state.api
-        self.config: ServerConfig = self.api.config
-        self.store = self.api.store
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, *, read_timeout: float = 30.0,
+                 idle_timeout: float = 5.0) -> None:
+        self.app, self.host, self.port = app, host, port
+        self.read_timeout, self.idle_timeout = read_timeout, idle_timeout
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -87,35 +86,33 @@ class ReferenceServer:
         host, port = self._socket.getsockname()[:2]
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
-    def start(self) -> ReferenceServer:
+    def start(self) -> ThreadedServer:
         """Listen (an ``OSError`` if the address cannot be had) and serve in a daemon thread."""
-        cfg = self.config
-        family = socket.AF_INET6 if ":" in cfg.host else socket.AF_INET
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             # accepted connections inherit it: uvicorn writes a response's head and body apart, and with
             # Nagle's algorithm on, a keep-alive client's delayed ACK held every answer by about 40 ms
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.bind((cfg.host, cfg.port))
+            sock.bind((self.host, self.port))
             sock.listen(1024)
         except OSError:
             sock.close()
             raise
         self._socket = sock
         server = uvicorn.Server(uvicorn.Config(
-            self.app, http=_protocol(cfg.read_timeout), ws="none", lifespan="off", log_config=None,
+            self.app, http=_protocol(self.read_timeout), ws="none", lifespan="off", log_config=None,
             access_log=False,  # no request log: headers carry secrets
-            timeout_keep_alive=cfg.idle_timeout, server_header=False, date_header=False))  # type: ignore[arg-type]
+            timeout_keep_alive=self.idle_timeout, server_header=False, date_header=False))  # type: ignore[arg-type]
         self._server = server
-        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="aec-reference-server",
-                                        daemon=True)
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="aec-server", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 10
         while not server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 self.stop()
-                raise OSError(f"the reference server did not start on {cfg.host}:{cfg.port}")
+                raise OSError(f"the server did not start on {self.host}:{self.port}")
             time.sleep(0.001)
         return self
 
@@ -127,6 +124,30 @@ class ReferenceServer:
         if self._socket is not None:
             self._socket.close()
             self._socket = None
+
+
+class ReferenceServer:
+    """The Export Jobs API on loopback. Use as a context manager, or ``start()`` / ``stop()``."""
+
+    def __init__(self, config: ServerConfig | None = None, **options: Any) -> None:
+        self.app = create_app(config, **options)
+        self.api: ReferenceApi = self.app.state.api
+        self.config: ServerConfig = self.api.config
+        self.store = self.api.store
+        self._served = ThreadedServer(self.app, self.config.host, self.config.port,
+                                      read_timeout=self.config.read_timeout, idle_timeout=self.config.idle_timeout)
+
+    @property
+    def url(self) -> str:
+        return self._served.url
+
+    def start(self) -> ReferenceServer:
+        """Listen (an ``OSError`` if the address cannot be had) and serve in a daemon thread."""
+        self._served.start()
+        return self
+
+    def stop(self) -> None:
+        self._served.stop()
         self.api.close()
 
     def __enter__(self) -> ReferenceServer:

@@ -1,0 +1,61 @@
+"""``proxy``: a validating reverse proxy in front of the API (by default the embedded reference server)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..options import add_arguments, from_namespace
+from .common import UsageError, add_report_option, console, run_exit, write_reports
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from ..proxy import ProxyOptions
+
+    p = sub.add_parser("proxy", help="a validating proxy: point your application at it, see its traffic judged")
+    add_arguments(p, ProxyOptions)
+    add_report_option(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    from ..proxy import ProxyOptions, ProxySession, create_proxy_app
+    from ..reporting.check_text import render_check
+    from ..server.app import ThreadedServer
+
+    options = from_namespace(ProxyOptions, args)
+    err = console(stderr=True)
+
+    def log(line: str) -> None:  # one line per violation, as it happens (no header, no body: no secret)
+        err.print(f"violation: {line}", markup=False, highlight=False)
+
+    session = ProxySession(options, log=log)
+    app = create_proxy_app(options, session)
+    served = ThreadedServer(app, options.host, options.port)
+    try:
+        served.start()
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {options.host}:{options.port}: {exc.strerror or exc}") from exc
+    upstream = options.upstream or "an embedded reference server" + (f" (faults: {', '.join(options.fault)})"
+                                                                      if options.fault else "")
+    print(f"proxy at {served.url} → {upstream}")
+    print("  point your application's base URL here; Ctrl-C stops and reports")
+    sys.stdout.flush()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        served.stop()
+        if app.state.embedded is not None:
+            app.state.embedded.state.api.close()
+    written = session.write_recording()
+    if written is not None:
+        print(f"recorded {len(session.interactions)} exchanges into {written} (secrets scrubbed)")
+    out = console()
+    render_check(session.report, out)
+    write_reports(session.report, args.report)
+    return run_exit(session.report)
