@@ -297,6 +297,9 @@ def targets(tables: dict[str, Table], seconds: dict[str, float]) -> str:
     if listed and len(listed.rows) == 2:
         ratio(listed.title, listed.rows[1][0], listed.baseline, 0.5,
               "reference server: one page with thousands of jobs in scope vs with ten")
+    proxied = tables.get("proxy: GET ?limit=5 with 20 jobs in scope (requests)")
+    if proxied:
+        ratio(proxied.title, "through the proxy", "direct", 0.4, "validating proxy: requests through it vs direct (a second hop)")
     first = tables.get(f"{req}, valid")
     anchor = first.rate("python-jsonschema + FormatChecker") if first else None
 
@@ -448,6 +451,39 @@ def listing(size: dict[str, int]) -> list[Table]:
             server.stop()
 
 
+def proxy_overhead(size: dict[str, int]) -> Table:
+    """Requests per second to the reference server directly and through the validating proxy (both on sockets)."""
+    import httpx
+
+    from aep_export_contracts.options import make
+    from aep_export_contracts.proxy import ProxyOptions, create_proxy_app
+    from aep_export_contracts.server.app import ThreadedServer
+
+    server = _filled_server(20)
+    proxy = ThreadedServer(create_proxy_app(make(ProxyOptions, {"upstream": server.url}))).start()
+    headers = {"Authorization": "Bearer aec-local-token", "x-api-key": "aec-local-key",
+               "x-gw-ims-org-id": "ORG@AdobeOrg", "x-sandbox-name": "dev"}
+    clients = {"direct": httpx.Client(base_url=server.url, headers=headers),
+               "through the proxy": httpx.Client(base_url=proxy.url, headers=headers)}
+
+    def reads(client: httpx.Client) -> Callable[[], int]:
+        def run() -> int:
+            for _ in range(20):
+                assert client.get("/data/core/ups/export/jobs", params={"limit": "5"}).status_code == 200
+            return 20
+        return run
+
+    try:
+        table = Table("proxy: GET ?limit=5 with 20 jobs in scope (requests)", "direct")
+        table.measure({name: reads(c) for name, c in clients.items()}, size["repeats"])
+        return table
+    finally:
+        for c in clients.values():
+            c.close()
+        proxy.stop()
+        server.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
@@ -480,7 +516,9 @@ def main(argv: list[str] | None = None) -> int:
     if "listing" not in args.skip:
         found = listing(size)
         tables.update((t.title, t) for t in found)
-        sections.append("## 5c. The reference server's listing\n\n" + "\n".join(t.markdown() for t in found))
+        found.append(proxy_overhead(size))
+        tables.update((t.title, t) for t in found[-1:])
+        sections.append("## 5c. The reference server's listing, and the proxy\n\n" + "\n".join(t.markdown() for t in found))
     if "wall" not in args.skip:
         text, seconds = wall_times(size)
         sections.append("## 6. Whole commands\n\n" + text)

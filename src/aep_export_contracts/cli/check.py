@@ -54,6 +54,7 @@ def _fault_matrix(args: argparse.Namespace, out: Any) -> int:
     from rich.text import Text
 
     from ..check.check import FaultRow, fault_matrix
+    from ..proxy.workflow import proxy_matrix
     from ..reporting.catalogue import DETECTION_HEADER, detection_line
     from ..server import FAULTS
 
@@ -62,13 +63,15 @@ def _fault_matrix(args: argparse.Namespace, out: Any) -> int:
     breaks = {name: f.breaks for name, f in FAULTS.items()}
 
     def row_done(row: FaultRow) -> None:  # each row as soon as its run is done: the matrix takes a while
+        proxied = proxy_matrix([row.fault])[row.fault]  # the client workflow through the proxy, same fault
         if args.markdown:
-            print(detection_line(row.fault, row.detected, row.rules, breaks[row.fault]), flush=True)
+            print(detection_line(row.fault, row.detected, row.rules, breaks[row.fault], proxied), flush=True)
         else:
             mark, style = ("detected", "green") if row.detected else ("NOT DETECTED", "bold red")
             problems = len(row.report.groups())
             out.print(Text.assemble((f"{row.fault:<24}", "bold"), (f"{mark:<14}", style),
-                                    f"{problems} problem(s) by {', '.join(row.rules) or 'no rule'}"))
+                                    f"{problems} problem(s) by {', '.join(row.rules) or 'no rule'}; "
+                                    f"proxy: {', '.join(proxied) or 'not in a client traffic'}"))
 
     if args.markdown:
         print(DETECTION_HEADER, flush=True)

@@ -23,17 +23,25 @@ def markdown() -> str:
     return "\n".join(lines)
 
 
-DETECTION_HEADER = "| fault | what it breaks | detected | by rules |\n|---|---|---|---|"
+DETECTION_HEADER = ("| fault | what it breaks | check detects | by rules | proxy, on a client's traffic |\n"
+                    "|---|---|---|---|---|")
 
 
-def detection_line(fault: str, detected: bool, rules: Iterable[str], breaks: str) -> str:
-    """One row of the fault matrix table (printed as soon as the fault's run is done)."""
-    return f"| `{fault}` | {breaks} | {'yes' if detected else '**no**'} | {', '.join(f'`{r}`' for r in rules)} |"
+def _rules(rules: Iterable[str]) -> str:
+    return ", ".join(f"`{r}`" for r in rules)
 
 
-def detection_markdown(rows: Iterable[Any], breaks: dict[str, str]) -> str:
-    """The fault matrix as a table: each fault, what it breaks, whether the check caught it, and by which rules."""
-    return "\n".join([DETECTION_HEADER] + [detection_line(r.fault, r.detected, r.rules, breaks[r.fault]) for r in rows])
+def detection_line(fault: str, detected: bool, rules: Iterable[str], breaks: str, proxied: list[str]) -> str:
+    """One row of the fault matrix table (printed as soon as the fault's runs are done)."""
+    proxy = _rules(proxied) if proxied else "not in a well-behaved client's traffic"
+    return f"| `{fault}` | {breaks} | {'yes' if detected else '**no**'} | {_rules(rules)} | {proxy} |"
+
+
+def detection_markdown(rows: Iterable[Any], breaks: dict[str, str], proxied: dict[str, list[str]]) -> str:
+    """The fault matrix as a table: each fault, what it breaks, whether the check caught it and by which rules,
+    and what the validating proxy names on a client's traffic."""
+    return "\n".join([DETECTION_HEADER] + [detection_line(r.fault, r.detected, r.rules, breaks[r.fault],
+                                                         proxied[r.fault]) for r in rows])
 
 
 def replace_block(text: str, name: str, body: str) -> str:
