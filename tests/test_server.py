@@ -340,6 +340,7 @@ def _fault_answer(fault: str) -> dict[str, Any]:
         out["invalid"] = api.create(dataset, filter={"fromTimestamp": "x"}).status
         out["other-sandbox"] = api.list(creds=Credentials(CREDS.token, CREDS.api_key, CREDS.org, "other")).body
         out["no-auth"] = api.client.request("GET", JOBS, drop=("Authorization",)).status
+        out["finished"] = sorted(r["id"] for r in api.list(status="SUCCEEDED").body["records"])
         out["page1"] = api.list(limit="2").body
         cursor = out["page1"]["page"]["pageOffset"]
         out["page2"] = api.list(limit="2", offset=cursor).body

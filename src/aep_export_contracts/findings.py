@@ -271,6 +271,8 @@ class RunReport:
     errors: list[str] = field(default_factory=list)  # the run could not check something (unreadable, skipped)
     notes: list[str] = field(default_factory=list)  # what the run assumed and a user should know
     existing_fails: bool = False  # findings on data the run did not create fail it too
+    coverage: Any = None  # what the run exercised (the engine's Coverage: merge(), to_dict(), gate())
+    below_coverage: list[str] = field(default_factory=list)  # a --min-coverage the run fell short of: what is missing
     unreachable: str | None = None  # no connection could be made to the target: why (the run checked nothing after)
     exchanges: int = 0
     methods: Counter[str] = field(default_factory=Counter)
@@ -289,6 +291,8 @@ class RunReport:
     def merge(self, other: RunReport) -> None:
         """Take another run's checks, problems and counts (a part of this run, e.g. one cassette)."""
         self.unreachable = self.unreachable or other.unreachable
+        if other.coverage is not None:
+            self.coverage = other.coverage if self.coverage is None else self.coverage.merge(other.coverage)
         self.notes.extend(n for n in other.notes if n not in self.notes)
         self.results.extend(other.results)
         self.unstable.extend(other.unstable)
@@ -351,6 +355,8 @@ class RunReport:
             "errors": self.errors,
             "unreachable": self.unreachable,
             "notes": self.notes,
+            "coverage": self.coverage.to_dict() if self.coverage is not None else None,
+            "below_coverage": self.below_coverage,
         }
 
     def to_json(self) -> str:

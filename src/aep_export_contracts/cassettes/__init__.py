@@ -19,6 +19,7 @@ import orjson
 import yaml
 
 from ..check.reproduce import Reproducer
+from ..engine.coverage import Coverage
 from ..engine.exchange import validate_exchange
 from ..engine.traffic import Traffic
 from ..engine.yamlload import load_yaml
@@ -330,6 +331,7 @@ def _replay_file(path: Path, policy: Policy, playback: bool) -> RunReport:
     seen: set[tuple[int, str, str]] = set()
     name = path.name
     traffic = Traffic()  # the rules across the recording's exchanges, in their order
+    report.coverage = coverage = Coverage()
     for i, interaction in enumerate(data["interactions"]):
         try:
             exchange = to_exchange(interaction, f"{name}#{i}")
@@ -342,6 +344,7 @@ def _replay_file(path: Path, policy: Policy, playback: bool) -> RunReport:
             continue  # Data Access and other services are outside the contract
         found = validate_exchange(exchange, policy=policy).findings
         found = found + [f for f in traffic.see(exchange) if policy.reports(f)]
+        coverage.see(exchange, found)
         unexpected = found
         if expected and found:
             unexpected = []

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ..engine.coverage import Coverage
 from ..engine.exchange import validate_exchange
 from ..findings import RunReport
 from ..http import Exchange
@@ -164,6 +165,7 @@ def run_check(opts: CheckOptions) -> RunReport:
             report.notes.append(note)
 
         report.existing_fails = opts.fail_on_existing
+        report.coverage = coverage = Coverage()
         created: set[str] = set()
         tainted: set[str] = set()
 
@@ -175,6 +177,7 @@ def run_check(opts: CheckOptions) -> RunReport:
             # what the check itself sent is not the target's fault: only the answer is judged
             findings = [f for f in validate_exchange(exchange, policy=policy).findings
                         if f.pointer.startswith("/response")]
+            coverage.see(exchange, findings)
             if findings:
                 subjects = _subjects(exchange, findings)
                 # an answer about jobs this run did not create (someone's data, already there) is reported apart

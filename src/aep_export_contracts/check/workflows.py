@@ -158,10 +158,10 @@ def _read(ctx: Context, w: Watch) -> None:
 
 
 def list_all(ctx: Context, limit: int, label: str, credentials: Credentials | None = None,
-             max_pages: int = 200) -> tuple[list[dict[str, Any]], list[Observed]]:
+             max_pages: int = 200, status: str | None = None) -> tuple[list[dict[str, Any]], list[Observed]]:
     records: list[dict[str, Any]] = []
     pages: list[Observed] = []
-    params: dict[str, str] = {"limit": str(limit)}
+    params: dict[str, str] = {"limit": str(limit), **({"status": status} if status else {})}
     for _ in range(max_pages):
         r = ctx.client.request("GET", JOBS, params=params, credentials=credentials, name=label)
         pages.append(r)
@@ -203,6 +203,24 @@ def check_listing(ctx: Context, job_ids: list[int]) -> None:
                    pages[-1].exchange if pages else None)
 
 
+def check_status_filter(ctx: Context, finished: dict[int, str]) -> None:
+    """List by each status the run's jobs ended in: every record has it, and every such job is there."""
+    for status in sorted(set(finished.values()) & set(S.documented)):
+        records, pages = list_all(ctx, 5, f"list {status} jobs", status=status)
+        problems = [finding(W.STATUS_FILTER, f"/response/body/records/{i}/status",
+                            f"job {r.get('id')} is {r.get('status')} in a list of {status} jobs",
+                            "apply the status filter before paging") for i, r in enumerate(records)
+                    if r.get("status") != status][:5]
+        listed = {r.get("id") for r in records}
+        missing = [j for j, s in finished.items() if s == status and j not in listed]
+        if missing:
+            problems.append(finding(W.STATUS_FILTER, "/response/body/records",
+                                    f"jobs {missing[:5]} are {status} but not in the list of {status} jobs",
+                                    "filter on the job's current status"))
+        ctx.report.add("lifecycle", f"list {status} jobs through {len(pages)} page(s)", "listExportJobs", problems,
+                       pages[-1].exchange if pages else None)
+
+
 def lifecycle(ctx: Context) -> None:
     if not ctx.writes:
         records, pages = list_all(ctx, 5, "list (read-only)", max_pages=3)
@@ -241,6 +259,8 @@ def lifecycle(ctx: Context) -> None:
             data_access(ctx, w.last, label)
     ctx.progress("list every page")
     check_listing(ctx, [j for _, j in created])
+    check_status_filter(ctx, {job_id: str(watches[job_id].seen[-1]) for _, job_id in created
+                              if watches[job_id].seen})
     unknown_ids(ctx)
 
 

@@ -8,13 +8,24 @@ from typing import Any
 
 from ..check.check import CheckOptions
 from ..options import add_arguments, from_namespace
-from .common import EXIT_OK, EXIT_VIOLATIONS, UsageError, add_report_option, console, run_exit, write_reports
+from .common import (
+    EXIT_OK,
+    EXIT_VIOLATIONS,
+    UsageError,
+    add_coverage_option,
+    add_report_option,
+    apply_coverage_gate,
+    console,
+    run_exit,
+    write_reports,
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="run the contract check against an endpoint (default: the embedded server)")
     add_arguments(p, CheckOptions)
     add_report_option(p)
+    add_coverage_option(p)
     p.add_argument("--fault-matrix", action="store_true",
                    help="run the check once per fault of the embedded server and print what detects each")
     p.add_argument("--markdown", action="store_true", help="with --fault-matrix: print a Markdown table")
@@ -42,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if status is not None:
             status.stop()
+    apply_coverage_gate(report, args.min_coverage)
     write_reports(report, args.report)
     if report.unreachable:  # nothing was checked: one line says why, and no verdict is printed
         print(f"aep-export-contracts: error: {report.unreachable}", file=sys.stderr)

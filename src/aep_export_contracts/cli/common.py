@@ -78,10 +78,34 @@ def write_reports(report: Any, targets: Sequence[tuple[str, str]] | None) -> Non
             raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
+def _minimum(text: str) -> tuple[str, float]:
+    from ..engine.coverage import parse_minimums
+
+    try:
+        [(name, value)] = parse_minimums([text]).items()
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return name, value
+
+
+def add_coverage_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--min-coverage", action="append", type=_minimum, default=[], metavar="DIM=PCT",
+                        help="fail (exit 1) when a coverage dimension is below PCT, naming what is missing "
+                             "(repeatable; operations, status-codes, job-statuses, transitions, listing, headers, "
+                             "request-shapes, rules)")
+
+
+def apply_coverage_gate(report: Any, minimums: Sequence[tuple[str, float]]) -> None:
+    """Set ``report.below_coverage`` from the run's coverage and the ``--min-coverage`` values."""
+    if minimums and report.coverage is not None:
+        report.below_coverage = report.coverage.gate(dict(minimums))
+
+
 def run_exit(report: Any) -> int:
-    """The exit code of a run: 1 for a violation, 2 when the target could not be checked, else 0."""
+    """The exit code of a run: 1 for a violation or coverage below its gate, 2 when the target could not
+    be checked, else 0."""
     if getattr(report, "unreachable", None):
         return EXIT_USAGE
-    if not report.ok:
+    if not report.ok or getattr(report, "below_coverage", None):
         return EXIT_VIOLATIONS
     return EXIT_USAGE if report.errors else EXIT_OK

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ..options import add_arguments, from_namespace
-from .common import UsageError, add_report_option, console, run_exit, write_reports
+from .common import UsageError, add_coverage_option, add_report_option, apply_coverage_gate, console, run_exit, write_reports
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -15,6 +15,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("proxy", help="a validating proxy: point your application at it, see its traffic judged")
     add_arguments(p, ProxyOptions)
     add_report_option(p)
+    add_coverage_option(p)
     p.set_defaults(func=run)
 
 
@@ -56,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if written is not None:
         print(f"recorded {len(session.interactions)} exchanges into {written} (secrets scrubbed)")
     out = console()
+    apply_coverage_gate(session.report, args.min_coverage)
     render_check(session.report, out)
     write_reports(session.report, args.report)
     return run_exit(session.report)

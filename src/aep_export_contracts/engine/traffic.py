@@ -7,8 +7,9 @@ answers, for each, the findings it reveals given what came before, scoped by org
   dataset and schema it was created with (AEC508); a job whose cancel was acknowledged does not end
   SUCCEEDED (AEC608);
 - per walk through the list (a first page, then the pages reached through each page's cursor):
-  a job appears once and the order stays newest first across pages (AEC603), and a walk that ends
-  has found every job created in its scope before it began (AEC602).
+  a job appears once and the order stays newest first across pages (AEC603), a walk that ends has
+  found every job created in its scope before it began (AEC602), and a walk filtered by status holds
+  only that status (AEC610).
 
 A finding points into the exchange that revealed it.
 """
@@ -156,6 +157,9 @@ class Traffic:
         for i, record in enumerate(records):
             where = f"/response/body/records/{i}"
             out += self._read(scope, record, where)
+            if wanted and isinstance(record.get("status"), str) and record["status"] != wanted:
+                out.append(W.STATUS_FILTER.finding(f"{where}/status", f"job {record.get('id')} is {record['status']} "
+                                                   f"in a list of {wanted} jobs", "apply the status filter"))
             job_id = record.get("id")
             if job_id in walk.ids:
                 out.append(W.PAGING_DUPLICATE.finding(f"{where}/id", f"job {job_id} appears on an earlier page too",

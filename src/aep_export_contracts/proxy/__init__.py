@@ -28,6 +28,7 @@ from starlette.routing import Route
 from ..cassettes import Scrubber, to_har
 from ..check.reproduce import Reproducer
 from ..check.safety import is_loopback
+from ..engine.coverage import Coverage
 from ..engine.exchange import validate_exchange
 from ..engine.traffic import Traffic
 from ..findings import Finding, RunReport
@@ -96,6 +97,7 @@ class ProxySession:
     def __post_init__(self) -> None:
         self.report = RunReport(self.options.upstream or "embedded reference server", 0, self.options.policy(),
                                 reproduce=Reproducer([]))
+        self.report.coverage = Coverage()
 
     def _learn(self, headers: dict[str, str]) -> None:
         token = headers.get(HEADERS.authorization.lower(), "").removeprefix(HEADERS.bearer_prefix)
@@ -117,6 +119,7 @@ class ProxySession:
             policy = self.report.policy
             findings = validate_exchange(exchange, policy=policy).findings
             findings = findings + [f for f in self.traffic.see(exchange) if policy.reports(f)]
+            self.report.coverage.see(exchange, findings)
             op, _ = find_operation(exchange.method, exchange.path)
             operation = op.operation_id if op else f"{exchange.method} {exchange.path}"
             self.report.add("proxy", f"#{self.report.exchanges} {exchange.method} {exchange.path}", operation,

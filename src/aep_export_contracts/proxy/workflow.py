@@ -1,7 +1,7 @@
 """A small client of the Export Jobs API, as an application would be: the traffic a proxy judges.
 
-It creates a target dataset and a few jobs, polls them to the end, pages through the list, cancels a
-job that is still running and reads it back. ``wait(seconds)`` is how it lets time pass (a real sleep,
+It creates a target dataset and a few jobs, polls them to the end, pages through the list, reads the
+list of finished jobs, cancels a job that is still running and reads it back. ``wait(seconds)`` is how it lets time pass (a real sleep,
 or a reference server's manual clock moved on).
 """
 
@@ -51,6 +51,8 @@ def client_workflow(client: httpx.Client, wait: Callable[[float], None] = time.s
             break
         params = dict(httpx.URL(nxt).params)
     cancel_me = client.post(PATHS.jobs, json=request).json().get("id")
+    # the finished jobs, while one is new
+    client.get(PATHS.jobs, params={"limit": str(jobs + 1), "status": JOB_STATUSES.succeeded})
     cancelled = client.delete(PATHS.of_job(cancel_me)).status_code if cancel_me is not None else None
     wait(60.0)
     after = client.get(PATHS.of_job(cancel_me)).json().get("status") if cancel_me is not None else None

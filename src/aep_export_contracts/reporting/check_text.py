@@ -42,6 +42,21 @@ def _print_groups(groups: list[Group], console: Console, style: str) -> None:
         console.print(Text(f"… and {len(groups) - MAX_GROUPS} more causes (every one is in --report json)", style="dim"))
 
 
+def print_coverage(report: RunReport, console: Console) -> None:
+    """The coverage table of a run: a row per dimension, its figure and what is missing."""
+    data = report.coverage.to_dict()
+    table = Table(title="coverage (what this run exercised, of what the contract documents)", title_justify="left")
+    for column, justify in (("dimension", "left"), ("covered", "right"), ("missing", "left")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for name, figures in data.items():
+        if not isinstance(figures, dict):
+            continue
+        missing = figures["missing"]
+        shown = ", ".join(missing[:4]) + (f" (+{len(missing) - 4})" if len(missing) > 4 else "")
+        table.add_row(name, f"{figures['percent']:.0f}%", shown)
+    console.print(table)
+
+
 def render_check(report: RunReport, console: Console) -> None:
     if report.unreachable:
         console.print(Text(f"error: {report.unreachable}", style="bold red"))
@@ -55,6 +70,8 @@ def render_check(report: RunReport, console: Console) -> None:
     for op, (checked, failed) in sorted(report.by_operation().items()):
         table.add_row(op, str(checked), Text(str(failed), style="red" if failed else "green"))
     console.print(table)
+    if report.coverage is not None:
+        print_coverage(report, console)
     groups = report.groups()
     violations = sum(g.count + g.consequences for g in groups)
     if groups:
@@ -72,6 +89,8 @@ def render_check(report: RunReport, console: Console) -> None:
         console.print(Text(f"target unstable: … and {len(report.unstable) - 10} more", style="yellow"))
     for line in report.errors:
         console.print(Text(f"error: {line}", style="red"))
+    for line in report.below_coverage:
+        console.print(Text(line, style="bold red"))
     if groups:
         verdict, style = f"{len(groups)} problem(s), {violations} violation(s)", "bold red"
     elif report.errors:  # what could not be checked is no evidence of compliance

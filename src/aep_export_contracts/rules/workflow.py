@@ -43,6 +43,10 @@ EXPORT_COUNT = _meta(
     "AEC609", "exported-count", "The exported rows do not match totalExportedProfileCounter.",
     "Where the target offers Data Access, the rows in a SUCCEEDED job's batch files add up to "
     "metrics.totalExportedProfileCounter when the job reports it.")
+STATUS_FILTER = _meta(
+    "AEC610", "status-filter", "A list filtered by status holds another status, or leaves a job of it out.",
+    "GET .../export/jobs?status=S answers the jobs whose status is S, all of them (following link.next), "
+    "and no other.")
 SCHEMATHESIS = _meta(
     "AEC620", "schemathesis-check", "A standard schemathesis check failed.",
     "The schema-driven layer runs schemathesis's own response checks (server errors, status codes, content "

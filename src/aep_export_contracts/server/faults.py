@@ -32,5 +32,6 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("cancel-ignored", "cancel answers 200 but the job runs on to SUCCEEDED", ("AEC608",)),
     Fault("page-over-limit", "the job list returns one record more than 'limit'", ("AEC302",)),
     Fault("skip-records", "each next page skips the first record after the cursor", ("AEC602",)),
+    Fault("status-filter-ignored", "the job list ignores the status filter", ("AEC610",)),
     Fault("lower-case-status", "job statuses are written in lower case ('succeeded')", ("AEC003",)),
 )}

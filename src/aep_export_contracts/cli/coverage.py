@@ -1,0 +1,49 @@
+"""``coverage``: what recordings exercise of the contract, and what to record next."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from .common import EXIT_OK, EXIT_VIOLATIONS, UsageError, add_coverage_option, apply_coverage_gate, console
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("coverage", help="what recordings (cassettes, HAR files) exercise of the contract")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="cassette or HAR files, or folders")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    add_coverage_option(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    from ..cassettes import replay
+    from ..engine.coverage import ADVICE, DIMENSIONS
+    from ..reporting.check_text import print_coverage
+
+    try:
+        report = replay(args.paths, playback=False)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from exc
+    apply_coverage_gate(report, args.min_coverage)
+    coverage = report.coverage
+    if args.format == "json":
+        print(json.dumps({"coverage": coverage.to_dict() if coverage else None, "below_coverage": report.below_coverage,
+                          "exchanges": report.exchanges, "errors": report.errors}, indent=2))
+    else:
+        out = console()
+        for line in report.errors:
+            out.print(Text(f"error: {line}", style="red"))
+        if coverage is not None:
+            print_coverage(report, out)
+            gaps = [(d, item) for d in DIMENSIONS for item in coverage.missing(d)]
+            if gaps:
+                out.print(Text("to record next:", style="bold"))
+                for dimension, item in gaps:
+                    out.print(f"  {dimension}: {ADVICE[dimension]} {item}", markup=False, highlight=False)
+        for line in report.below_coverage:
+            out.print(Text(line, style="bold red"))
+        out.print(Text(f"{report.exchanges} exchanges read", style="dim"))
+    return EXIT_VIOLATIONS if report.below_coverage else EXIT_OK

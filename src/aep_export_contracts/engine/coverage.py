@@ -1,0 +1,211 @@
+"""Contract coverage: what a run's exchanges exercised, against what the contract documents.
+
+A ``Coverage`` is fed the exchanges of a run (a check, a replay, a proxy session) with their findings,
+in order, and measures eight dimensions, each a set of items the description documents and the subset
+the traffic showed:
+
+- ``operations``: each operation answered at all;
+- ``status-codes``: each documented (operation, status code) pair answered;
+- ``job-statuses``: each documented job status seen in an answer;
+- ``transitions``: NEW → PROCESSING, PROCESSING → SUCCEEDED, → FAILED, and a cancel acknowledged
+  while the job ran;
+- ``listing``: a limit sent, a cursor followed, the status filter, a last page, an empty list;
+- ``headers``: each required request header missing from a request at least once;
+- ``request-shapes``: create requests with segments, segmentPerBatch, eventList, emptyProfiles,
+  evaluationInfo;
+- ``rules``: each rule exercised (a payload of its contract, or an exchange of its operation, was
+  judged), beside the rules that fired.
+
+Every item of every dimension is read from the description and the rule registry, not listed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from ..findings import Finding
+from ..http import Exchange
+from ..rules import all_rules
+from ..rules.exchange import NO_OPERATION
+from ..spec.api import HEADERS, JOB_STATUSES, find_operation, operations
+from .exchange import parse_body
+
+__all__ = ["DIMENSIONS", "Coverage", "parse_minimums"]
+
+S = JOB_STATUSES
+DIMENSIONS = ("operations", "status-codes", "job-statuses", "transitions", "listing", "headers",
+              "request-shapes", "rules")
+SHAPES = {
+    "segments": ("filter", "segments"),
+    "segmentPerBatch": ("destination", "segmentPerBatch"),
+    "eventList": ("additionalFields", "eventList"),
+    "emptyProfiles": ("filter", "emptyProfiles"),
+    "evaluationInfo": ("evaluationInfo",),
+}
+#: what to record next, per dimension, to close a gap (the item is appended)
+ADVICE = {
+    "operations": "call",
+    "status-codes": "record an answer of",
+    "job-statuses": "record a job whose status is",
+    "transitions": "record a job that goes",
+    "listing": "page through the list with",
+    "headers": "send a request without the header",
+    "request-shapes": "create a job whose request has",
+    "rules": "validate a payload or exchange that rule reads:",
+}
+
+
+def _dig(value: Any, *keys: str) -> Any:
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _universe() -> dict[str, list[str]]:
+    ops = operations()
+    required = sorted({h for op in ops for h in op.required_headers})
+    return {
+        "operations": [op.operation_id for op in ops],
+        "status-codes": [f"{op.operation_id} {code}" for op in ops for code in sorted(op.responses) if code.isdigit()],
+        "job-statuses": list(S.documented),
+        "transitions": [f"{S.created} → {S.running}", f"{S.running} → {S.succeeded}", f"→ {S.failed}",
+                        "cancelled while running"],
+        "listing": ["limit", "cursor paging", "status filter", "last page", "empty list"],
+        "headers": required,
+        "request-shapes": list(SHAPES),
+        "rules": [r.id for r in all_rules() if r.check is not None],
+    }
+
+
+@dataclass
+class Coverage:
+    """What a run's exchanges covered; ``see`` each exchange with its findings, in order."""
+
+    universe: dict[str, list[str]] = field(default_factory=_universe)
+    covered: dict[str, set[str]] = field(default_factory=lambda: {d: set() for d in DIMENSIONS})
+    fired: set[str] = field(default_factory=set)
+    _last_status: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+    def see(self, exchange: Exchange, findings: Iterable[Finding] = ()) -> None:
+        self.fired.update(f.rule for f in findings)
+        op, _ = find_operation(exchange.method, exchange.path)
+        if op is None:  # the rules about a request no operation answers (a wrong method, an unknown path)
+            self.covered["rules"].update(r.id for r in all_rules() if NO_OPERATION in r.operations)
+            return
+        name = op.operation_id
+        c = self.covered
+        headers = exchange.request_headers
+        c["headers"].update(h for h in op.required_headers if h not in headers)
+        c["rules"].update(r.id for r in all_rules() if r.check is not None and r.scope == "exchange"
+                          and (not r.operations or name in r.operations))
+        request, _, _ = parse_body(exchange.request_body)
+        if name == "createExportJob" and isinstance(request, dict):
+            c["request-shapes"].update(shape for shape, path in SHAPES.items() if _dig(request, *path) is not None)
+            self._payload_rules("export-job-request")
+        if exchange.status is None:
+            return
+        c["operations"].add(name)
+        code = f"{name} {exchange.status}"
+        if code in self.universe["status-codes"]:
+            c["status-codes"].add(code)
+        if not 200 <= exchange.status < 300:
+            return
+        body, _, _ = parse_body(exchange.response_body)
+        scope = (headers.get(HEADERS.org.lower(), ""), headers.get(HEADERS.sandbox.lower(), ""))
+        if name == "listExportJobs" and isinstance(body, dict):
+            self._listing(exchange, body)
+            self._payload_rules("export-job-list")
+            for record in body.get("records") or []:
+                self._job(scope, record)
+        elif name in ("createExportJob", "getExportJob"):
+            self._payload_rules("export-job")
+            self._job(scope, body)
+        elif name == "cancelExportJob":
+            acknowledged = exchange.status == 204 or (isinstance(body, dict) and body.get("status") is True)
+            if acknowledged:
+                c["transitions"].add("cancelled while running")
+        elif name == "createDataset":
+            self._payload_rules("dataset-request", "dataset-response")
+
+    def _payload_rules(self, *contracts: str) -> None:
+        self.covered["rules"].update(r.id for r in all_rules() if r.check is not None and r.scope != "exchange"
+                                     and set(r.contracts) & set(contracts))
+
+    def _job(self, scope: tuple[str, str], job: Any) -> None:
+        if not isinstance(job, dict) or not isinstance(job.get("status"), str):
+            return
+        status = job["status"]
+        if status in S.documented:
+            self.covered["job-statuses"].add(status)
+        key = (*scope, str(job.get("id")))
+        before = self._last_status.get(key)
+        if before is not None and before != status:
+            move = f"→ {S.failed}" if status == S.failed else f"{before} → {status}"
+            if move in self.universe["transitions"]:
+                self.covered["transitions"].add(move)
+        self._last_status[key] = status
+
+    def _listing(self, exchange: Exchange, body: dict[str, Any]) -> None:
+        query = dict(parse_qsl(urlsplit(exchange.url).query, keep_blank_values=True))
+        c = self.covered["listing"]
+        if "limit" in query:
+            c.add("limit")
+        if query.get("offset"):
+            c.add("cursor paging")
+        if query.get("status"):
+            c.add("status filter")
+        records = body.get("records")
+        if records == []:
+            c.add("empty list")
+        elif records and not _dig(body, "link", "next"):
+            c.add("last page")
+
+    def merge(self, other: Coverage) -> Coverage:
+        """This run's coverage joined with another part's (one cassette of a replay, say)."""
+        for d in DIMENSIONS:
+            self.covered[d] |= other.covered[d]
+        self.fired |= other.fired
+        return self
+
+    # figures
+    def figure(self, dimension: str) -> float:
+        items = self.universe[dimension]
+        return 100.0 * len(self.covered[dimension] & set(items)) / len(items) if items else 100.0
+
+    def missing(self, dimension: str) -> list[str]:
+        return [i for i in self.universe[dimension] if i not in self.covered[dimension]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {d: {"percent": round(self.figure(d), 1), "covered": sorted(self.covered[d] & set(self.universe[d])),
+                    "missing": self.missing(d)} for d in DIMENSIONS} | {"rules fired": sorted(self.fired)}
+
+    def gate(self, minimums: dict[str, float]) -> list[str]:
+        """One line per dimension below its minimum, naming what is missing."""
+        out = []
+        for dimension, least in minimums.items():
+            have = self.figure(dimension)
+            if have < least:
+                missing = self.missing(dimension)
+                shown = ", ".join(missing[:8]) + (f" (+{len(missing) - 8})" if len(missing) > 8 else "")
+                out.append(f"coverage of {dimension} is {have:.0f}%, below {least:g}%: missing {shown}")
+        return out
+
+
+def parse_minimums(values: Iterable[str]) -> dict[str, float]:
+    """``DIM=PCT`` texts as a mapping; raises ``ValueError`` naming the known dimensions."""
+    out: dict[str, float] = {}
+    for text in values:
+        name, sep, number = text.partition("=")
+        if not sep or name not in DIMENSIONS:
+            raise ValueError(f"--min-coverage {text!r}: give DIM=PCT with DIM one of {', '.join(DIMENSIONS)}")
+        try:
+            value = float(number.rstrip("%"))
+        except ValueError:
+            raise ValueError(f"--min-coverage {text!r}: {number!r} is not a percentage") from None
+        if not 0 <= value <= 100:
+            raise ValueError(f"--min-coverage {text!r}: a percentage is 0 to 100")
+        out[name] = value
+    return out
