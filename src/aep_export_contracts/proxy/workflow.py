@@ -1,8 +1,8 @@
 """A small client of the Export Jobs API, as an application would be: the traffic a proxy judges.
 
 It creates a target dataset and a few jobs, polls them to the end, pages through the list, reads the
-list of finished jobs, cancels a job that is still running and reads it back. ``wait(seconds)`` is how it lets time pass (a real sleep,
-or a reference server's manual clock moved on).
+list of finished jobs, cancels a job that is still running and reads it back. ``wait(seconds)`` is how
+it lets time pass (a real sleep, or a reference server's manual clock moved on).
 """
 
 from __future__ import annotations
