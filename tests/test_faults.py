@@ -1,6 +1,6 @@
 """The fault matrix: every fault of the reference server is run, and each is caught by its named rules.
 
-The README's detection table is this run's output, kept current here as the rule catalogue is.
+The detection table in docs/commands/serve.md is this run's output, kept current here as the rule catalogue is.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from aep_export_contracts.check.check import FaultRow, fault_matrix
 from aep_export_contracts.reporting.catalogue import detection_markdown, replace_block
 from aep_export_contracts.server import FAULTS
 
-README = Path(__file__).parents[1] / "README.md"
+PAGE = Path(__file__).parents[1] / "docs" / "commands" / "serve.md"
 Row = FaultRow
 
 
 @pytest.fixture(scope="module")
 def matrix() -> list[Row]:
-    # the README's command: strict, two examples an operation, seed 0; jobs run on the virtual clock
+    # the documented command: strict, two examples an operation, seed 0; jobs run on the virtual clock
     return fault_matrix(sorted(FAULTS), examples=2, virtual_time=True)
 
 
@@ -74,10 +74,11 @@ def test_the_clean_server_fires_no_rule() -> None:
     assert report.ok and report.by_rule() == {}
 
 
-def test_the_readme_detection_table_is_this_run(matrix: list[Row]) -> None:
-    text = README.read_text(encoding="utf-8")
+def test_the_documented_detection_table_is_this_run(matrix: list[Row]) -> None:
+    text = PAGE.read_text(encoding="utf-8")
     from aep_export_contracts.proxy.workflow import proxy_matrix
 
     table = detection_markdown(matrix, {name: f.breaks for name, f in FAULTS.items()}, proxy_matrix(sorted(FAULTS)))
     assert replace_block(text, "fault-detection", table) == text, (
-        "run: aep-export-contracts check --fault-matrix --markdown --examples 2, and paste it into README.md")
+        "run: aep-export-contracts check --fault-matrix --markdown --examples 2, and paste it into "
+        "docs/commands/serve.md")

@@ -1,7 +1,6 @@
 """schemathesis's own CLI, every check, against the reference server on a socket (as `serve` runs it).
 
-What it reports is either nothing or one of the two behaviours the README explains under Contract
-notes: a cancelled job stays readable (ST301), and a time window that ends before it starts is
+What it reports is either nothing or one of the two behaviours docs/contract.md explains: a cancelled job stays readable (ST301), and a time window that ends before it starts is
 refused by a rule no schema can state (ST202).
 """
 
@@ -21,7 +20,7 @@ from aep_export_contracts.spec.contracts import bundled_openapi
 
 HEADERS = {"Authorization": "Bearer aec-local-token", "x-api-key": "aec-local-key",
            "x-gw-ims-org-id": "STRUN@AdobeOrg", "x-sandbox-name": "dev"}
-EXPLAINED = {"ST202", "ST301"}  # README, Contract notes: Cancel, Time windows
+EXPLAINED = {"ST202", "ST301"}  # docs/contract.md: Cancel, Time windows
 
 
 def _st_run(folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
