@@ -1,6 +1,7 @@
 """schemathesis's own CLI, every check, against the reference server on a socket (as `serve` runs it).
 
-What it reports is either nothing or one of the two behaviours docs/contract.md explains: a cancelled job stays readable (ST301), and a time window that ends before it starts is
+What it reports is either nothing or one of the two behaviours docs/contract.md explains: a
+cancelled job stays readable (ST301), and a time window that ends before it starts is
 refused by a rule no schema can state (ST202).
 """
 
