@@ -199,7 +199,12 @@ def check_listing(ctx: Context, job_ids: list[int]) -> None:
         problems.append(finding(W.JOB_NOT_LISTED, "/response/body/records",
                                 f"jobs {missing[:5]} were created by this run but are on no page",
                                 "follow link.next until it is empty"))
-    ctx.report.add("lifecycle", f"find every job through {len(pages)} page(s)", "listExportJobs", problems,
+    _paged(ctx, "find every job", problems, pages)
+
+
+def _paged(ctx: Context, check: str, problems: list[Finding], pages: list[Observed]) -> None:
+    """Report a check made over pages of the list, with the last page's exchange as its reproduction."""
+    ctx.report.add("lifecycle", f"{check} through {len(pages)} page(s)", "listExportJobs", problems,
                    pages[-1].exchange if pages else None)
 
 
@@ -212,13 +217,12 @@ def check_status_filter(ctx: Context, finished: dict[int, str]) -> None:
                             "apply the status filter before paging") for i, r in enumerate(records)
                     if r.get("status") != status][:5]
         listed = {r.get("id") for r in records}
-        missing = [j for j, s in finished.items() if s == status and j not in listed]
-        if missing:
+        left_out = [j for j, s in finished.items() if s == status and j not in listed]
+        if left_out:
             problems.append(finding(W.STATUS_FILTER, "/response/body/records",
-                                    f"jobs {missing[:5]} are {status} but not in the list of {status} jobs",
+                                    f"jobs {left_out[:5]} are {status} but not in the list of {status} jobs",
                                     "filter on the job's current status"))
-        ctx.report.add("lifecycle", f"list {status} jobs through {len(pages)} page(s)", "listExportJobs", problems,
-                       pages[-1].exchange if pages else None)
+        _paged(ctx, f"list {status} jobs", problems, pages)
 
 
 def lifecycle(ctx: Context) -> None:
