@@ -23,15 +23,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ..findings import Finding
 from ..http import Exchange
-from ..rules import all_rules
+from ..rules import all_rules, on_change
 from ..rules.exchange import NO_OPERATION
-from ..spec.api import HEADERS, JOB_STATUSES, find_operation, operations
-from .exchange import parse_body
+from ..spec.api import HEADERS, JOB_STATUSES, operations
+from .exchange import facts
 
 __all__ = ["DIMENSIONS", "Coverage", "parse_minimums"]
 
@@ -64,6 +65,32 @@ def _dig(value: Any, *keys: str) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class _Rules:
+    """Which registered rules an exchange of each operation, or a payload of each contract, exercises."""
+
+    every: tuple[str, ...]
+    by_operation: dict[str, frozenset[str]]
+    by_contract: dict[str, frozenset[str]]
+    without_operation: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def _rules() -> _Rules:
+    checked = [r for r in all_rules() if r.check is not None]
+    exchange = [r for r in checked if r.scope == "exchange"]
+    payload = [r for r in checked if r.scope != "exchange"]
+    return _Rules(
+        tuple(r.id for r in checked),
+        {op.operation_id: frozenset(r.id for r in exchange if not r.operations or op.operation_id in r.operations)
+         for op in operations()},
+        {c: frozenset(r.id for r in payload if c in r.contracts) for c in {c for r in payload for c in r.contracts}},
+        frozenset(r.id for r in exchange if NO_OPERATION in r.operations))
+
+
+on_change(_rules.cache_clear)  # a rule registered later (a user's) is counted too
+
+
 def _universe() -> dict[str, list[str]]:
     ops = operations()
     required = sorted({h for op in ops for h in op.required_headers})
@@ -76,7 +103,7 @@ def _universe() -> dict[str, list[str]]:
         "listing": ["limit", "cursor paging", "status filter", "last page", "empty list"],
         "headers": required,
         "request-shapes": list(SHAPES),
-        "rules": [r.id for r in all_rules() if r.check is not None],
+        "rules": list(_rules().every),
     }
 
 
@@ -88,20 +115,24 @@ class Coverage:
     covered: dict[str, set[str]] = field(default_factory=lambda: {d: set() for d in DIMENSIONS})
     fired: set[str] = field(default_factory=set)
     _last_status: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    _counted: set[str] = field(default_factory=set)  # operations and contracts whose rules are counted already
 
     def see(self, exchange: Exchange, findings: Iterable[Finding] = ()) -> None:
         self.fired.update(f.rule for f in findings)
-        op, _ = find_operation(exchange.method, exchange.path)
+        known = facts(exchange)
+        op = known.operation
+        rules = _rules()
         if op is None:  # the rules about a request no operation answers (a wrong method, an unknown path)
-            self.covered["rules"].update(r.id for r in all_rules() if NO_OPERATION in r.operations)
+            self.covered["rules"].update(rules.without_operation)
             return
         name = op.operation_id
         c = self.covered
         headers = exchange.request_headers
         c["headers"].update(h for h in op.required_headers if h not in headers)
-        c["rules"].update(r.id for r in all_rules() if r.check is not None and r.scope == "exchange"
-                          and (not r.operations or name in r.operations))
-        request, _, _ = parse_body(exchange.request_body)
+        if name not in self._counted:
+            self._counted.add(name)
+            c["rules"].update(rules.by_operation.get(name, ()))
+        request = known.request
         if name == "createExportJob" and isinstance(request, dict):
             c["request-shapes"].update(shape for shape, path in SHAPES.items() if _dig(request, *path) is not None)
             self._payload_rules("export-job-request")
@@ -113,7 +144,7 @@ class Coverage:
             c["status-codes"].add(code)
         if not 200 <= exchange.status < 300:
             return
-        body, _, _ = parse_body(exchange.response_body)
+        body = known.response
         scope = (headers.get(HEADERS.org.lower(), ""), headers.get(HEADERS.sandbox.lower(), ""))
         if name == "listExportJobs" and isinstance(body, dict):
             self._listing(exchange, body)
@@ -131,8 +162,11 @@ class Coverage:
             self._payload_rules("dataset-request", "dataset-response")
 
     def _payload_rules(self, *contracts: str) -> None:
-        self.covered["rules"].update(r.id for r in all_rules() if r.check is not None and r.scope != "exchange"
-                                     and set(r.contracts) & set(contracts))
+        by_contract = _rules().by_contract
+        for contract in contracts:
+            if contract not in self._counted:
+                self._counted.add(contract)
+                self.covered["rules"].update(by_contract.get(contract, ()))
 
     def _job(self, scope: tuple[str, str], job: Any) -> None:
         if not isinstance(job, dict) or not isinstance(job.get("status"), str):

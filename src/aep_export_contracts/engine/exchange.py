@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -9,13 +10,39 @@ from ..findings import DEFAULT_POLICY, Finding, Policy, Report
 from ..http import Exchange, ExchangeView
 from ..rules import Rule, all_rules, on_change
 from ..rules.exchange import NO_OPERATION
-from ..spec.api import find_operation
+from ..spec.api import Operation, find_operation
 from .payload import findings as payload_findings
 from .payload import parse_json
 
 __all__ = ["validate_exchange"]
 
 _ABSENT: Any = object()
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules across exchanges read of one exchange: its operation and parsed bodies."""
+
+    operation: Operation | None
+    request: Any
+    response: Any
+
+
+def _fingerprint(exchange: Exchange) -> tuple[Any, ...]:
+    """What the facts depend on: an exchange edited after they were worked out gets them anew."""
+    return exchange.method, exchange.url, id(exchange.request_body), id(exchange.response_body)
+
+
+def facts(exchange: Exchange) -> Facts:
+    """The exchange's operation and parsed bodies, worked out once however many readers ask
+    (validate_exchange leaves what it parsed)."""
+    kept = exchange.__dict__.get("_aec_facts")
+    if kept is not None and kept[0] == _fingerprint(exchange):
+        return kept[1]  # type: ignore[no-any-return]
+    op, _ = find_operation(exchange.method, exchange.path)
+    known = Facts(op, parse_body(exchange.request_body)[0], parse_body(exchange.response_body)[0])
+    exchange.__dict__["_aec_facts"] = (_fingerprint(exchange), known)
+    return known
 
 
 def parse_body(value: Any) -> tuple[Any, Finding | None, bool]:
@@ -84,6 +111,8 @@ def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) ->
             out.extend(body)
             view.response_ok = not any(f.severity == "error" and f.rule in _SCHEMA_IDS for f in body)
     out.extend(_run(view, op.operation_id))
+    if status is not None and not view.rejected:  # both bodies were parsed: the rules across exchanges reuse them
+        exchange.__dict__["_aec_facts"] = (_fingerprint(exchange), Facts(op, view.request, view.response))
     return Report.build(op.operation_id, out, policy, exchange.name)
 
 

@@ -24,13 +24,14 @@ from ..findings import Finding
 from ..http import Exchange
 from ..rules import get_rule
 from ..rules import workflow as W
-from ..spec.api import HEADERS, JOB_STATUSES, find_operation
-from .exchange import parse_body
+from ..spec.api import HEADERS, JOB_STATUSES
+from .exchange import facts
 
 __all__ = ["Traffic"]
 
 S = JOB_STATUSES
 Scope = tuple[str, str]
+JOB_ECHO = "AEC508"  # the exchange rule whose finding a read-back that names other values gets
 
 
 @dataclass
@@ -75,12 +76,13 @@ class Traffic:
         status = exchange.status
         if status is None or not 200 <= status < 300:
             return []
-        op, _ = find_operation(exchange.method, exchange.path)
+        known = facts(exchange)
+        op = known.operation
         if op is None:
             return []
         headers = exchange.request_headers
         scope = (headers.get(HEADERS.org.lower(), ""), headers.get(HEADERS.sandbox.lower(), ""))
-        body, _, _ = parse_body(exchange.response_body)
+        body = known.response
         name = op.operation_id
         if name == "createExportJob":
             return self._created(scope, exchange, body)
@@ -96,7 +98,7 @@ class Traffic:
     def _created(self, scope: Scope, exchange: Exchange, body: Any) -> list[Finding]:
         if not isinstance(body, dict) or not isinstance(body.get("id"), int | str):
             return []
-        request, _, _ = parse_body(exchange.request_body)
+        request = facts(exchange).request
         wanted = {"dataset": _dig(request, "destination", "datasetId"), "schema": _dig(request, "schema", "name")}
         self.jobs[scope, str(body["id"])] = _Job(wanted, body.get("status") if isinstance(body.get("status"), str)
                                                  else None, order=self.clock)
@@ -119,15 +121,15 @@ class Traffic:
                                                 f"a cancelled job ends {S.failed}"))
             known.cancelled = False  # said once
         dataset = _dig(job, "destination", "datasetId") or _dig(job, "destination", "dataSetId")
-        echo = get_rule("AEC508")
         if isinstance(known.created_with["dataset"], str) and dataset is not None \
                 and dataset != known.created_with["dataset"]:
+            echo = get_rule(JOB_ECHO)
             out.append(echo.finding(f"{where}/destination/datasetId", f"job {job['id']} names dataset {dataset!r}, "
                                     f"created with {known.created_with['dataset']!r}"))
         schema = _dig(job, "schema", "name")
         if isinstance(known.created_with["schema"], str) and schema is not None \
                 and schema != known.created_with["schema"]:
-            out.append(echo.finding(f"{where}/schema/name", f"job {job['id']} names schema {schema!r}, "
+            out.append(get_rule(JOB_ECHO).finding(f"{where}/schema/name", f"job {job['id']} names schema {schema!r}, "
                                     f"created with {known.created_with['schema']!r}"))
         if isinstance(status, str):
             known.status = status
