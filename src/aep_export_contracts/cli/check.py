@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from typing import Any
 
 from ..check.check import CheckOptions
@@ -19,6 +20,8 @@ from .common import (
     run_exit,
     write_reports,
 )
+
+PROGRESS = "… "  # how a progress line starts, so that a log reader can tell it from a result
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,10 +41,15 @@ def run(args: argparse.Namespace) -> int:
 
     out = console()
     status = out.status("starting", spinner="dots") if out.is_terminal else None
+    started, last = time.monotonic(), [""]
 
     def progress(message: str) -> None:
+        """A spinner on a terminal; elsewhere (CI logs) a plain line on stderr per new step."""
         if status is not None:
             status.update(message)
+        elif message != last[0]:
+            last[0] = message
+            print(f"{PROGRESS}[{time.monotonic() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
 
     if args.fault_matrix:
         return _fault_matrix(args, out)
