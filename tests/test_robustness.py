@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import payloads as P
 from aep_export_contracts import CONTRACT_NAMES, Exchange, validate, validate_bytes, validate_exchange
-from aep_export_contracts.cassettes import CassetteError, load_exchanges, replay
+from aep_export_contracts.cassettes import CassetteError, load_exchanges, replay, to_har
 from aep_export_contracts.generation.builders import BUILDERS, RandomSource
 
 json_values = st.recursive(
@@ -185,6 +185,7 @@ _SEEDS = {
     "yaml": {**_DOCS, "interactions": _DOCS["interactions"][:3]},
     "json": {**_REFERENCE, "interactions": _REFERENCE["interactions"][:3],
              "aec": {**_REFERENCE.get("aec", {}), "expected": [{"interaction": 0, "rule": "AEC504", "pointer": ""}]}},
+    "har": to_har(_REFERENCE["interactions"][:3]),
 }
 
 
@@ -208,7 +209,7 @@ def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
 
 
 def _dump(data: Any, form: str) -> bytes:
-    if form == "json":
+    if form in ("json", "har"):
         return json.dumps(data).encode()
     return yaml.safe_dump(data, allow_unicode=True).encode()
 

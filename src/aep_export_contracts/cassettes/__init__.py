@@ -387,6 +387,9 @@ def _unplayable(data: dict[str, Any]) -> str | None:
         request, response = interaction.get("request") or {}, interaction.get("response") or {}
         status = response.get("status")
         checks = {
+            # vcrpy builds its request from exactly these keys, and reads these of the response
+            "request's keys": set(request) == {"method", "uri", "body", "headers"},
+            "response's keys": {"status", "headers", "body"} <= set(response),
             "request method or uri": isinstance(request.get("method"), str) and isinstance(request.get("uri"), str)
             and request["uri"].isascii(),
             "request headers": _header_map(request.get("headers", {})),
