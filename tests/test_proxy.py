@@ -138,3 +138,41 @@ def test_a_bad_upstream_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> 
 
     assert main(["proxy", "--upstream", "notaurl"]) == 2
     assert "is not an http:// or https:// URL" in capsys.readouterr().err
+
+
+def test_any_request_through_the_proxy_gets_an_answer_not_a_crash() -> None:
+    """Odd paths, queries, headers and bodies: the proxy answers each (a 5xx only as its own 502)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    app = create_proxy_app(make(ProxyOptions, {}))
+    client = httpx.Client(base_url=IN_PROCESS_URL, transport=InProcessTransport(app))
+    printable = st.characters(min_codepoint=32, max_codepoint=126)
+
+    @settings(max_examples=120, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(method=st.sampled_from(["GET", "POST", "DELETE", "PUT", "HEAD", "PATCH"]), path=st.text(max_size=30),
+           query=st.text(max_size=20), body=st.binary(max_size=40),
+           headers=st.dictionaries(st.text("abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12),
+                                   st.text(printable, max_size=20), max_size=4))
+    def send(method: str, path: str, query: str, body: bytes, headers: dict[str, str]) -> None:
+        try:
+            answer = client.request(method, "/data/core/ups/export/jobs/" + path, params={"q": query},
+                                    headers=headers, content=body or None)
+        except (httpx.InvalidURL, httpx.LocalProtocolError, UnicodeEncodeError):
+            return  # the client itself refused to send it
+        assert answer.status_code < 500 or answer.status_code == 502, (method, path, answer.text[:200])
+
+    try:
+        send()
+    finally:
+        client.close()
+        app.state.embedded.state.api.close()
+
+
+def test_an_in_process_transport_left_open_stops_quietly_at_exit() -> None:
+    import subprocess
+    import sys
+
+    code = "from aep_export_contracts.server import create_app, InProcessTransport; t = InProcessTransport(create_app())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stderr == "", done.stderr

@@ -7,6 +7,7 @@ in a thread of its own (an anyio blocking portal) and hands each request across.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -30,6 +31,8 @@ class InProcessTransport(httpx.BaseTransport):
         self._asgi = httpx.ASGITransport(app=app)
         self._portal_cm = anyio.from_thread.start_blocking_portal()
         self._portal = self._portal_cm.__enter__()
+        # a transport nobody closed stops its event loop when collected, or at exit, before teardown
+        self._finalizer = weakref.finalize(self, self._portal_cm.__exit__, None, None, None)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         async def call() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -41,9 +44,7 @@ class InProcessTransport(httpx.BaseTransport):
         return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content), request=request)
 
     def close(self) -> None:
-        if self._portal_cm is not None:
-            self._portal_cm.__exit__(None, None, None)
-            self._portal_cm = None  # type: ignore[assignment]
+        self._finalizer()  # runs once, however often close is called
 
 
 @contextmanager
