@@ -201,3 +201,9 @@ def test_without_the_optional_packages_each_command_works_or_says_what_to_instal
                            "pip install 'aep-export-contracts[cassettes]'")
     assert main(["check", "--layer", "schema", "--examples", "1"]) == 2
     assert "the schema layer needs schemathesis (not installed)" in capsys.readouterr().out
+    # coverage and the proxy need neither
+    assert main(["coverage", str(root)]) == 0
+    from aep_export_contracts.proxy.workflow import proxied_session
+
+    session, _ = proxied_session(record=str(tmp_path / "s.har"))
+    assert session.report.ok and session.write_recording() is not None
