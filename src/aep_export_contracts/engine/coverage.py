@@ -25,7 +25,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from ..findings import Finding
 from ..http import Exchange
@@ -118,7 +117,8 @@ class Coverage:
     _counted: set[str] = field(default_factory=set)  # operations and contracts whose rules are counted already
 
     def see(self, exchange: Exchange, findings: Iterable[Finding] = ()) -> None:
-        self.fired.update(f.rule for f in findings)
+        if findings:
+            self.fired.update(f.rule for f in findings)
         known = facts(exchange)
         op = known.operation
         rules = _rules()
@@ -128,7 +128,9 @@ class Coverage:
         name = op.operation_id
         c = self.covered
         headers = exchange.request_headers
-        c["headers"].update(h for h in op.required_headers if h not in headers)
+        for h in op.required_headers:
+            if h not in headers:
+                c["headers"].add(h)
         if name not in self._counted:
             self._counted.add(name)
             c["rules"].update(rules.by_operation.get(name, ()))
@@ -140,7 +142,7 @@ class Coverage:
             return
         c["operations"].add(name)
         code = f"{name} {exchange.status}"
-        if code in self.universe["status-codes"]:
+        if code not in c["status-codes"] and code in self.universe["status-codes"]:
             c["status-codes"].add(code)
         if not 200 <= exchange.status < 300:
             return
@@ -183,7 +185,7 @@ class Coverage:
         self._last_status[key] = status
 
     def _listing(self, exchange: Exchange, body: dict[str, Any]) -> None:
-        query = dict(parse_qsl(urlsplit(exchange.url).query, keep_blank_values=True))
+        query = facts(exchange).query
         c = self.covered["listing"]
         if "limit" in query:
             c.add("limit")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from ..findings import DEFAULT_POLICY, Finding, Policy, Report
 from ..http import Exchange, ExchangeView
@@ -26,6 +27,16 @@ class Facts:
     operation: Operation | None
     request: Any
     response: Any
+    url: str
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The query parameters, the last value of each where one is repeated (worked out on first use)."""
+        cached: dict[str, str] | None = self.__dict__.get("_query")
+        if cached is None:
+            cached = dict(parse_qsl(urlsplit(self.url).query, keep_blank_values=True))
+            object.__setattr__(self, "_query", cached)
+        return cached
 
 
 def _fingerprint(exchange: Exchange) -> tuple[Any, ...]:
@@ -40,7 +51,7 @@ def facts(exchange: Exchange) -> Facts:
     if kept is not None and kept[0] == _fingerprint(exchange):
         return kept[1]  # type: ignore[no-any-return]
     op, _ = find_operation(exchange.method, exchange.path)
-    known = Facts(op, parse_body(exchange.request_body)[0], parse_body(exchange.response_body)[0])
+    known = Facts(op, parse_body(exchange.request_body)[0], parse_body(exchange.response_body)[0], exchange.url)
     exchange.__dict__["_aec_facts"] = (_fingerprint(exchange), known)
     return known
 
@@ -112,7 +123,7 @@ def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) ->
             view.response_ok = not any(f.severity == "error" and f.rule in _SCHEMA_IDS for f in body)
     out.extend(_run(view, op.operation_id))
     if status is not None and not view.rejected:  # both bodies were parsed: the rules across exchanges reuse them
-        exchange.__dict__["_aec_facts"] = (_fingerprint(exchange), Facts(op, view.request, view.response))
+        exchange.__dict__["_aec_facts"] = (_fingerprint(exchange), Facts(op, view.request, view.response, exchange.url))
     return Report.build(op.operation_id, out, policy, exchange.name)
 
 

@@ -147,7 +147,7 @@ class Traffic:
     def _listed(self, scope: Scope, exchange: Exchange, body: Any) -> list[Finding]:
         if not isinstance(body, dict) or not isinstance(body.get("records"), list):
             return []
-        query = dict(parse_qsl(urlsplit(exchange.url).query, keep_blank_values=True))
+        query = facts(exchange).query
         wanted = query.get("status", "")
         key = (scope, wanted)
         walk = self.walks.get(key)
