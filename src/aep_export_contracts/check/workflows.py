@@ -50,12 +50,6 @@ class Context:
         return None
 
 
-def _rank(status: str) -> int:
-    """The stage of a status; -1 for a value that is no status."""
-    rank = S.rank(status)
-    return -1 if rank is None else rank
-
-
 def finding(rule: Rule, pointer: str, message: str, hint: str = "") -> Finding:
     return rule.finding(pointer, message, hint)
 
@@ -143,7 +137,7 @@ def _read(ctx: Context, w: Watch) -> None:
     status = str(w.last.get("status"))
     if w.seen and status != w.seen[-1]:
         before = w.seen[-1]
-        if _rank(status) < _rank(before) or before in S.terminal:
+        if S.goes_back(before, status):
             ctx.report.add("lifecycle", f"transitions of job ({w.label})", "getExportJob",
                            [finding(W.ILLEGAL_TRANSITION, "/response/body/status",
                                     f"job {w.job_id} went {before} → {status}",

@@ -30,6 +30,7 @@ from ..findings import Finding
 from ..http import Exchange
 from ..rules import all_rules, on_change
 from ..rules.exchange import NO_OPERATION
+from ..rules.util import dig
 from ..spec.api import HEADERS, JOB_STATUSES, operations
 from .exchange import facts
 
@@ -56,12 +57,6 @@ ADVICE = {
     "request-shapes": "create a job whose request has",
     "rules": "validate a payload or exchange that rule reads:",
 }
-
-
-def _dig(value: Any, *keys: str) -> Any:
-    for key in keys:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
 
 
 @dataclass(frozen=True)
@@ -136,7 +131,7 @@ class Coverage:
             c["rules"].update(rules.by_operation.get(name, ()))
         request = known.request
         if name == "createExportJob" and isinstance(request, dict):
-            c["request-shapes"].update(shape for shape, path in SHAPES.items() if _dig(request, *path) is not None)
+            c["request-shapes"].update(shape for shape, path in SHAPES.items() if dig(request, *path) is not None)
             self._payload_rules("export-job-request")
         if exchange.status is None:
             return
@@ -196,7 +191,7 @@ class Coverage:
         records = body.get("records")
         if records == []:
             c.add("empty list")
-        elif records and not _dig(body, "link", "next"):
+        elif records and not dig(body, "link", "next"):
             c.add("last page")
 
     def merge(self, other: Coverage) -> Coverage:

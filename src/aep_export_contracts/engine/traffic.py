@@ -24,6 +24,7 @@ from ..findings import Finding
 from ..http import Exchange
 from ..rules import get_rule
 from ..rules import workflow as W
+from ..rules.util import dig
 from ..spec.api import HEADERS, JOB_STATUSES
 from .exchange import facts
 
@@ -50,17 +51,6 @@ class _Walk:
     next_cursor: str | None = None
     ids: list[Any] = field(default_factory=list)
     last_key: tuple[int, int] | None = None
-
-
-def _rank(status: str | None) -> int:
-    rank = S.rank(status) if isinstance(status, str) else None
-    return -1 if rank is None else rank
-
-
-def _dig(value: Any, *keys: str) -> Any:
-    for key in keys:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
 
 
 class Traffic:
@@ -99,7 +89,7 @@ class Traffic:
         if not isinstance(body, dict) or not isinstance(body.get("id"), int | str):
             return []
         request = facts(exchange).request
-        wanted = {"dataset": _dig(request, "destination", "datasetId"), "schema": _dig(request, "schema", "name")}
+        wanted = {"dataset": dig(request, "destination", "datasetId"), "schema": dig(request, "schema", "name")}
         self.jobs[scope, str(body["id"])] = _Job(wanted, body.get("status") if isinstance(body.get("status"), str)
                                                  else None, order=self.clock)
         return []
@@ -112,21 +102,20 @@ class Traffic:
             return []
         out: list[Finding] = []
         status = job.get("status")
-        moved = isinstance(status, str) and known.status is not None and status != known.status
-        if moved and (_rank(status) < _rank(known.status) or known.status in S.terminal):
+        if isinstance(status, str) and known.status is not None and S.goes_back(known.status, status):
             out.append(W.ILLEGAL_TRANSITION.finding(f"{where}/status", f"job {job['id']} went {known.status} → {status}",
                                                     "a status never goes back and a terminal status stays"))
         if known.cancelled and status == S.succeeded:
             out.append(W.CANCEL_IGNORED.finding(f"{where}/status", f"job {job['id']} was cancelled but ended {status}",
                                                 f"a cancelled job ends {S.failed}"))
             known.cancelled = False  # said once
-        dataset = _dig(job, "destination", "datasetId") or _dig(job, "destination", "dataSetId")
+        dataset = dig(job, "destination", "datasetId") or dig(job, "destination", "dataSetId")
         if isinstance(known.created_with["dataset"], str) and dataset is not None \
                 and dataset != known.created_with["dataset"]:
             echo = get_rule(JOB_ECHO)
             out.append(echo.finding(f"{where}/destination/datasetId", f"job {job['id']} names dataset {dataset!r}, "
                                     f"created with {known.created_with['dataset']!r}"))
-        schema = _dig(job, "schema", "name")
+        schema = dig(job, "schema", "name")
         if isinstance(known.created_with["schema"], str) and schema is not None \
                 and schema != known.created_with["schema"]:
             out.append(get_rule(JOB_ECHO).finding(f"{where}/schema/name", f"job {job['id']} names schema {schema!r}, "
@@ -174,7 +163,7 @@ class Traffic:
                                                           f"{walk.last_key[1]}, listed on the page before",
                                                           "keep newest first across pages"))
                 walk.last_key = k  # type: ignore[assignment]
-        nxt = _dig(body, "link", "next")
+        nxt = dig(body, "link", "next")
         if isinstance(nxt, str) and nxt:
             walk.next_cursor = dict(parse_qsl(urlsplit(nxt).query)).get("offset")
             return out

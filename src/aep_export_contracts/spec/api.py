@@ -333,6 +333,15 @@ class JobStatuses:
         """The stage of a status (None for a value that is no status)."""
         return next((i for i, stage in enumerate(self.stages) if status in stage), None)
 
+    def goes_back(self, before: str, after: str) -> bool:
+        """Whether a job seen ``before`` and then ``after`` broke its lifecycle: it moved to an earlier
+        stage (a value that is no status counts as the earliest), or left a terminal status."""
+        if after == before:
+            return False
+        stage_before, stage_after = self.rank(before), self.rank(after)
+        earlier = (-1 if stage_after is None else stage_after) < (-1 if stage_before is None else stage_before)
+        return earlier or before in self.terminal
+
 
 def _job_statuses() -> JobStatuses:
     doc = openapi_document()
