@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..engine.coverage import Coverage
-from ..engine.exchange import validate_exchange
+from ..engine.exchange import facts, validate_exchange
 from ..findings import RunReport
 from ..http import Exchange
 from ..options import OptionError, PolicyOptions, make, option
@@ -234,17 +234,11 @@ def run_check(opts: CheckOptions) -> RunReport:
 def _subjects(exchange: Exchange, findings: list[Any]) -> list[str]:
     """The ids of the jobs an answer's findings are about: the job of the path, the job in the body, or
     the records the pointers land in."""
-    import json
-
     ids: list[str] = []
     match = PATHS.job_id(exchange.path)
     if match is not None:
         ids.append(match)
-    try:
-        body = json.loads(exchange.response_body) if isinstance(exchange.response_body, bytes | str) \
-            else exchange.response_body
-    except ValueError:
-        body = None
+    body = facts(exchange).response  # as validate_exchange parsed it
     if isinstance(body, dict):
         records = body.get("records")
         if isinstance(records, list):
@@ -260,9 +254,7 @@ def _subjects(exchange: Exchange, findings: list[Any]) -> list[str]:
 
 
 def _operation(exchange: Exchange) -> str:
-    from ..spec.api import find_operation
-
-    op, _ = find_operation(exchange.method, exchange.path)
+    op = facts(exchange).operation
     return op.operation_id if op else f"{exchange.method} {exchange.path}"
 
 

@@ -25,7 +25,7 @@ from ..http import Exchange
 from ..rules import get_rule
 from ..rules import workflow as W
 from ..rules.util import dig
-from ..spec.api import HEADERS, JOB_STATUSES
+from ..spec.api import HEADERS, JOB_STATUSES, PATHS
 from .exchange import facts
 
 __all__ = ["Traffic"]
@@ -126,8 +126,8 @@ class Traffic:
 
     def _cancelled(self, scope: Scope, exchange: Exchange, body: Any) -> list[Finding]:
         acknowledged = exchange.status == 204 or (isinstance(body, dict) and body.get("status") is True)
-        job_id = exchange.path.rstrip("/").rsplit("/", 1)[-1]
-        known = self.jobs.get((scope, job_id))
+        job_id = PATHS.job_id(exchange.path)
+        known = self.jobs.get((scope, job_id)) if job_id is not None else None
         if acknowledged and known is not None and known.status not in S.terminal:
             known.cancelled = True
         return []

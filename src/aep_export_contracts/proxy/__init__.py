@@ -29,13 +29,13 @@ from ..cassettes import Scrubber, to_har
 from ..check.reproduce import Reproducer
 from ..check.safety import is_loopback
 from ..engine.coverage import Coverage
-from ..engine.exchange import validate_exchange
+from ..engine.exchange import facts, validate_exchange
 from ..engine.traffic import Traffic
 from ..findings import Finding, RunReport
 from ..http import Exchange
 from ..options import OptionError, PolicyOptions, option
 from ..server.faults import FAULTS
-from ..spec.api import HEADERS, JSON_MEDIA_TYPE, PATHS, find_operation
+from ..spec.api import HEADERS, JSON_MEDIA_TYPE, PATHS
 
 __all__ = ["VIOLATIONS_HEADER", "ProxyOptions", "ProxySession", "create_proxy_app"]
 
@@ -120,7 +120,7 @@ class ProxySession:
             findings = validate_exchange(exchange, policy=policy).findings
             findings = findings + [f for f in self.traffic.see(exchange) if policy.reports(f)]
             self.report.coverage.see(exchange, findings)
-            op, _ = find_operation(exchange.method, exchange.path)
+            op = facts(exchange).operation  # as validate_exchange found it
             operation = op.operation_id if op else f"{exchange.method} {exchange.path}"
             self.report.add("proxy", f"#{self.report.exchanges} {exchange.method} {exchange.path}", operation,
                             findings, exchange)

@@ -343,14 +343,12 @@ class ReferenceApi:
                 raise Reply(429, {"message": "Too many requests", "cause": "rate limit", "statusCode": "429",
                                   "retryAfterMs": str(seconds * 1000)}, {RESPONSE_HEADERS.retry_after: str(seconds)})
         org, sandbox = self.scope(headers)
-        op = self.OPERATIONS.get((name, method))
-        pairs = parse_qsl(query_string, keep_blank_values=True)
-        for key, value in pairs if op is not None else ():  # judged as rule AEC503 judges them
-            problem = op.query_problem(key, value) if op is not None else None
+        op = self.OPERATIONS.get((name, method))  # None for Data Access, which the description leaves out
+        query: dict[str, list[str]] = {}
+        for key, value in parse_qsl(query_string, keep_blank_values=True):
+            problem = op.query_problem(key, value) if op is not None else None  # as rule AEC503 judges it
             if problem is not None:
                 raise service_error(400, "BadRequestError", f"{key[:40]} {value[:40]!r} {problem}")
-        query: dict[str, list[str]] = {}
-        for key, value in pairs:
             query.setdefault(key, []).append(value)
         if name == "dataset":
             return self.create_dataset(org, sandbox, self.parse_body(raw, headers, "dataset-request"))
