@@ -71,9 +71,13 @@ def test_an_unreachable_target_is_one_line_naming_the_cause(url: str, cause: str
         " (nothing listens on that port)" if "refused" in cause else "")]
 
 
-def test_a_base_url_that_is_no_url_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check", "--base-url", "notaurl"]) == 2
-    assert "'notaurl' is not an http:// or https:// URL with a host" in capsys.readouterr().err
+@pytest.mark.parametrize("url", ["notaurl", "http://[::1/x", "http://host:port/", "http://host:70000/", "ftp://host/"])
+@pytest.mark.parametrize("command", [["check", "--base-url"], ["proxy", "--upstream"]])
+def test_a_target_that_is_no_url_is_a_usage_error(command: list[str], url: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*command, url]) == 2
+    err = capsys.readouterr().err
+    assert f"{url!r} is not an http:// or https:// URL with a host" in err and len(err.splitlines()) == 1
 
 
 def test_writes_need_permission_off_loopback() -> None:

@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -23,7 +22,7 @@ from ..spec.api import PATHS
 from . import schema_layer, workflows
 from .client import Client, Credentials, TargetUnreachable, TargetUnstable
 from .reproduce import Reproducer
-from .safety import check_writes, is_loopback
+from .safety import check_writes, is_http_url, is_loopback
 
 
 def _quiet(_message: str) -> None:
@@ -66,10 +65,8 @@ class CheckOptions(PolicyOptions):
             raise OptionError("deadline is a positive number of seconds")
         if self.fault and self.base_url:
             raise OptionError("faults are injected into the embedded server: leave out base_url")
-        if self.base_url is not None:
-            parts = urlsplit(self.base_url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise OptionError(f"base_url {self.base_url[:80]!r} is not an http:// or https:// URL with a host")
+        if self.base_url is not None and not is_http_url(self.base_url):
+            raise OptionError(f"base_url {self.base_url[:80]!r} is not an http:// or https:// URL with a host")
 
 
 #: what a loopback target is sent when no credential is given: the reference server's defaults

@@ -15,6 +15,16 @@ class UnsafeTarget(OptionError):
     """The run would write where it is not allowed to: a usage error, nothing is sent."""
 
 
+def is_http_url(url: str) -> bool:
+    """Whether ``url`` is an http:// or https:// URL with a host (a malformed one is not)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (reading it checks it: a port that is no number in range raises)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # "http://[::1/", a port that is no number
+        return False
+
+
 def is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     if host == "localhost":

@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from ..cassettes import Scrubber, to_har
 from ..check.reproduce import Reproducer
-from ..check.safety import is_loopback
+from ..check.safety import is_http_url, is_loopback
 from ..engine.coverage import Coverage
 from ..engine.exchange import facts, validate_exchange
 from ..engine.traffic import Traffic
@@ -67,8 +67,7 @@ class ProxyOptions(PolicyOptions):
     def check(self) -> None:
         """Raise ``OptionError`` for values no session can use."""
         if self.upstream is not None:
-            parts = httpx.URL(self.upstream) if "://" in self.upstream else None
-            if parts is None or parts.scheme not in ("http", "https") or not parts.host:
+            if not is_http_url(self.upstream):
                 raise OptionError(f"upstream {self.upstream[:80]!r} is not an http:// or https:// URL with a host")
             if self.fault:
                 raise OptionError("faults are injected into the embedded upstream: leave out upstream")
