@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 from ..rules.workflow import CASSETTE
 from ..spec.api import HEADERS, PATHS
 from .har import HarError, from_har, to_har
-from .scan import EMAIL, Hit, scan
+from .scan import EMAIL, Hit, files_under, scan
 
 __all__ = ["CassetteError", "Hit", "Scrubber", "from_har", "load_exchanges", "record", "replay", "scan", "to_har"]
 
@@ -100,6 +100,17 @@ class Scrubber:
             request.headers[name] = self.header(name, str(request.headers[name]))
         request.body = self.body(request.body)
         return request
+
+    def interaction(self, item: dict[str, Any]) -> dict[str, Any]:
+        """A scrubbed copy of a cassette interaction (request and response as dicts, headers as lists)."""
+        request = dict(item["request"])
+        request["uri"] = self.text(request["uri"])
+        request["headers"] = {k: [self.header(k, str(v)) for v in values] for k, values in request["headers"].items()}
+        request["body"] = None if request.get("body") is None else self.body(request["body"])
+        response = dict(item["response"])
+        response["headers"] = dict(response.get("headers") or {})
+        response["body"] = dict(response.get("body") or {})
+        return {"request": request, "response": self.response(response)}
 
     def response(self, response: dict[str, Any]) -> dict[str, Any]:
         headers = response.get("headers", {})
@@ -175,15 +186,8 @@ def _serializer(path: Path) -> str:
 
 
 def cassette_files(paths: Iterable[str | Path]) -> list[Path]:
-    files: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            files.extend(sorted(x for x in p.rglob("*") if x.suffix in RECORDING_SUFFIXES and x.is_file()))
-        elif p.is_file():
-            files.append(p)
-        else:
-            raise FileNotFoundError(f"{p}: no such file or folder")
-    return files
+    """The recordings named, and those below the folders named."""
+    return files_under(paths, RECORDING_SUFFIXES)
 
 
 #: what the loaders read: vcrpy cassettes (YAML or JSON) and HAR files

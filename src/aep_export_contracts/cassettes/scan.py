@@ -53,11 +53,13 @@ class Hit(NamedTuple):
     kind: str
 
 
-def _files(paths: Iterable[str | Path]) -> list[Path]:
+def files_under(paths: Iterable[str | Path], suffixes: tuple[str, ...] | None = None) -> list[Path]:
+    """The files named, and those below the folders named (with one of ``suffixes``, if given), in order;
+    raises ``FileNotFoundError`` for a path that is neither."""
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files.extend(sorted(x for x in p.rglob("*") if x.is_file()))
+            files.extend(sorted(x for x in p.rglob("*") if (suffixes is None or x.suffix in suffixes) and x.is_file()))
         elif p.is_file():
             files.append(p)
         else:
@@ -137,7 +139,7 @@ def _har_headers(path: Path, text: str, lines: list[str]) -> Iterator[Hit]:
 
 def scan(paths: Iterable[str | Path]) -> list[Hit]:
     """Every line of the files (folders are walked) that looks like it holds a secret, by file and line."""
-    files = _files(paths)
+    files = files_under(paths)
     order = {str(f): i for i, f in enumerate(files)}
     kinds: dict[tuple[str, int], set[str]] = {}
     for hit in (*_own(files), *_detect_secrets(files)):

@@ -159,15 +159,7 @@ class ProxySession:
         scrubber = Scrubber(one(HEADERS.authorization.lower()).removeprefix(HEADERS.bearer_prefix),
                             one(HEADERS.api_key.lower()), one(HEADERS.org.lower()), one(HEADERS.sandbox.lower()),
                             extra=list(self.secrets))
-        clean = []
-        for item in self.interactions:
-            request, response = dict(item["request"]), dict(item["response"])
-            request["uri"] = scrubber.text(request["uri"])
-            request["headers"] = {k: [scrubber.header(k, v[0])] for k, v in request["headers"].items()}
-            request["body"] = scrubber.body(request["body"]) if request["body"] is not None else None
-            response["headers"] = {k: [scrubber.header(k, v[0])] for k, v in response["headers"].items()}
-            response["body"] = {"string": scrubber.body(response["body"]["string"])}
-            clean.append({"request": request, "response": response})
+        clean = [scrubber.interaction(item) for item in self.interactions]
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".har":
             path.write_text(json.dumps(to_har(clean), indent=1), encoding="utf-8")
