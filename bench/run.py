@@ -484,12 +484,23 @@ def proxy_overhead(size: dict[str, int]) -> Table:
         server.stop()
 
 
+#: (the --skip name, the heading, what measures the section's tables), in the order they run
+SECTIONS: tuple[tuple[str, str, Callable[[dict[str, int]], list[Table]]], ...] = (
+    ("validation", "1–3. Validation, other validators, parsing", validation),
+    ("exchanges", "4. Exchanges", lambda size: [exchanges(size)]),
+    ("generation", "5. Generation", generation),
+    ("reports", "5b. Reports\n\nReports per second (a report is the whole list).", lambda size: [reports(size)]),
+    ("listing", "5c. The reference server's listing, and the proxy",
+     lambda size: [*listing(size), proxy_overhead(size)]),
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
     parser.add_argument("--skip", action="append", default=[],
-                        choices=["validation", "exchanges", "generation", "reports", "listing", "wall", "memory"])
+                        choices=[*(name for name, _, _ in SECTIONS), "wall", "memory"])
     args = parser.parse_args(argv)
     size = SIZES[args.size]
     parts = [f"# Benchmark results\n\nRegenerate with `python -m bench.run` (size `{args.size}`). "
@@ -497,28 +508,12 @@ def main(argv: list[str] | None = None) -> int:
     tables: dict[str, Table] = {}
     seconds: dict[str, float] = {}
     sections: list[str] = []
-    if "validation" not in args.skip:
-        found = validation(size)
+    for name, heading, measure in SECTIONS:
+        if name in args.skip:
+            continue
+        found = measure(size)
         tables.update((t.title, t) for t in found)
-        sections.append("## 1–3. Validation, other validators, parsing\n\n" + "\n".join(t.markdown() for t in found))
-    if "exchanges" not in args.skip:
-        table = exchanges(size)
-        tables[table.title] = table
-        sections.append("## 4. Exchanges\n\n" + table.markdown())
-    if "generation" not in args.skip:
-        found = generation(size)
-        tables.update((t.title, t) for t in found)
-        sections.append("## 5. Generation\n\n" + "\n".join(t.markdown() for t in found))
-    if "reports" not in args.skip:
-        table = reports(size)
-        tables[table.title] = table
-        sections.append("## 5b. Reports\n\nReports per second (a report is the whole list).\n\n" + table.markdown())
-    if "listing" not in args.skip:
-        found = listing(size)
-        tables.update((t.title, t) for t in found)
-        found.append(proxy_overhead(size))
-        tables.update((t.title, t) for t in found[-1:])
-        sections.append("## 5c. The reference server's listing, and the proxy\n\n" + "\n".join(t.markdown() for t in found))
+        sections.append(f"## {heading}\n\n" + "\n".join(t.markdown() for t in found))
     if "wall" not in args.skip:
         text, seconds = wall_times(size)
         sections.append("## 6. Whole commands\n\n" + text)

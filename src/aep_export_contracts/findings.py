@@ -7,7 +7,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -248,7 +248,7 @@ def group(pairs: Iterable[tuple[Result, Finding]]) -> list[Group]:
     for result, f in following:
         cause = by_rule.get(result.caused_by or "")
         if cause is None:
-            leftover.append((result.__class__(**{**result.__dict__, "caused_by": None}), f))
+            leftover.append((replace(result, caused_by=None), f))
             continue
         cause.consequences += 1
         cause.subjects.extend(s for s in result.subjects if s not in cause.subjects)

@@ -8,6 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 SCHEMA = """
@@ -26,7 +27,9 @@ CREATE INDEX IF NOT EXISTS files_by_batch ON files (org, sandbox, batch);
 """
 
 
+@cache
 def _expected() -> dict[str, list[str]]:
+    """The columns of each table the schema makes (read once, from an empty database)."""
     db = sqlite3.connect(":memory:")
     try:
         db.executescript(SCHEMA)
@@ -82,7 +85,7 @@ class Store:
 
     def _check_tables(self) -> None:
         """A file holding tables of the same names but another shape is refused, not failed on later."""
-        for table, columns in _EXPECTED.items():
+        for table, columns in _expected().items():
             found = _columns(self._db, table)
             if found and found != columns:
                 raise StateError(f"{self.path!r} holds a {table!r} table that is not the reference server's "
@@ -185,5 +188,3 @@ class Store:
                                    (org, sandbox, file_id)).fetchone()
         return None if row is None else bytes(row[0])
 
-
-_EXPECTED = _expected()
