@@ -85,7 +85,9 @@ def _rules() -> _Rules:
 on_change(_rules.cache_clear)  # a rule registered later (a user's) is counted too
 
 
+@lru_cache(maxsize=1)
 def _universe() -> dict[str, list[str]]:
+    """Every item of every dimension (read once; shared by every Coverage, which only reads it)."""
     ops = operations()
     required = sorted({h for op in ops for h in op.required_headers})
     return {
@@ -99,6 +101,9 @@ def _universe() -> dict[str, list[str]]:
         "request-shapes": list(SHAPES),
         "rules": list(_rules().every),
     }
+
+
+on_change(_universe.cache_clear)
 
 
 @dataclass
