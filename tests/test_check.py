@@ -217,12 +217,21 @@ def test_pytest_plugin_under_xdist(pytester: pytest.Pytester) -> None:
 
 
 def test_with_virtual_time_the_check_waits_on_the_servers_clock() -> None:
-    """Jobs that take two minutes finish within a one-second deadline: each wait advances the clock."""
-    report = run_check(CheckOptions(layer=("lifecycle",), examples=1, job_seconds=120, deadline=1,
+    """Jobs that take two minutes finish within a deadline of three: each wait advances the server's clock,
+    and the deadline is measured on that clock, however long the machine takes."""
+    report = run_check(CheckOptions(layer=("lifecycle",), examples=1, job_seconds=120, deadline=180,
                                     virtual_time=True, strict=True))
     assert report.ok and report.unstable == [], (report.unstable, report.to_json())
     finished = [r.name for r in report.results if r.name.startswith("job reaches a terminal status")]
     assert finished and all("SUCCEEDED" in name or "FAILED" in name for name in finished)
+
+
+def test_with_virtual_time_a_deadline_shorter_than_the_jobs_is_missed_on_the_servers_clock() -> None:
+    """The same two-minute jobs miss a one-minute deadline: the server's clock, not the machine's, decides."""
+    report = run_check(CheckOptions(layer=("lifecycle",), examples=1, job_seconds=120, deadline=60,
+                                    virtual_time=True, strict=True))
+    missed = [u for u in report.unstable if "not finished within 60s" in u]
+    assert missed and all("(last: PROCESSING)" in u or "(last: NEW)" in u for u in missed), report.unstable
 
 
 def test_the_check_runs_the_embedded_server_in_process_without_a_socket() -> None:

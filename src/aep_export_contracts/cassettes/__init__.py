@@ -162,8 +162,8 @@ def record(out: str | Path, options: CheckOptions | None = None, **named: Any) -
         writes = check_writes(url, read_only=False, allow_writes=allow_writes, sandbox=creds.sandbox)
         report = RunReport(url, seed, Policy(), reproduce=Reproducer(creds.secrets()))
         with _vcr("all", scrubber).use_cassette(str(path), serializer=_serializer(path)):
-            client = Client(url, creds)
-            ctx = Context(client, report, writes, max_jobs, opts.deadline, seed)
+            client = Client(url, creds, sleep=where.wait)
+            ctx = Context(client, report, writes, max_jobs, opts.deadline, seed, now=where.now)
             try:
                 lifecycle(ctx)
                 negative(ctx)

@@ -46,7 +46,8 @@ class CheckOptions(PolicyOptions):
     max_jobs: int = option(20, "most jobs this run may create")
     seed: int = option(0, "the seed of every generated request")
     examples: int = option(5, "schemathesis examples per operation and mode")
-    deadline: float = option(60.0, "seconds a job may take to finish")
+    deadline: float = option(60.0, "seconds a job may take to finish, on the clock its jobs run on "
+                                                  "(the virtual one with --virtual-time)")
     layer: tuple[str, ...] = option(LAYERS, "run only these layers (repeatable)", choices=LAYERS)
     fault: tuple[str, ...] = option((), "with the embedded server: inject this fault (repeatable)",
                                     choices=sorted(FAULTS), metavar="NAME")
@@ -112,6 +113,7 @@ class Target:
     wait: Callable[[float], None]
     transport: httpx.BaseTransport | None = None
     embedded: bool = False
+    now: Callable[[], float] = time.monotonic  # seconds on the clock the target's jobs run on
 
 
 @contextlib.contextmanager
@@ -126,21 +128,25 @@ def target(opts: CheckOptions, *, on_socket: bool = False) -> Iterator[Target]:
 
     clock = ManualClock(int(time.time() * 1000)) if opts.virtual_time else Clock()
     wait: Callable[[float], None] = time.sleep
+    now: Callable[[], float] = time.monotonic
     if isinstance(clock, ManualClock):
         manual = clock
 
         def wait(seconds: float) -> None:
             manual.advance(max(1, int(seconds * 1000)))
 
+        def now() -> float:
+            return manual.current / 1000
+
     config = ServerConfig(faults=frozenset(opts.fault), job_seconds=opts.job_seconds, clock=clock)
     if on_socket:
         with ReferenceServer(config) as server:
-            yield Target(server.url, wait, embedded=True)
+            yield Target(server.url, wait, embedded=True, now=now)
         return
     app = create_app(config)
     transport = InProcessTransport(app)
     try:
-        yield Target(IN_PROCESS_URL, wait, transport, embedded=True)
+        yield Target(IN_PROCESS_URL, wait, transport, embedded=True, now=now)
     finally:
         transport.close()
         app.state.api.close()
@@ -193,7 +199,7 @@ def run_check(opts: CheckOptions) -> RunReport:
         client = Client(url, creds, on_exchange=on_exchange, unstable=report.unstable, sleep=where.wait,
                         transport=where.transport)
         ctx = workflows.Context(client, report, writes, opts.max_jobs, opts.deadline, opts.seed, progress=opts.progress,
-                                on_created=lambda job_id: created.add(str(job_id)))
+                                on_created=lambda job_id: created.add(str(job_id)), now=where.now)
         try:
             for layer in opts.layer:
                 try:
