@@ -120,12 +120,12 @@ def test_the_proxy_command_serves_logs_records_and_reports_on_ctrl_c(tmp_path: P
         assert first.startswith("proxy at http://127.0.0.1:"), first
         url = first.split()[2]
         headers = {**HEADERS, "Authorization": "Bearer aec-local-token"}
-        answer = httpx.post(f"{url}/data/core/ups/export/jobs", headers=headers,
+        answer = httpx.post(f"{url}/data/core/ups/export/jobs", headers=headers, timeout=120,
                             json={"destination": {"datasetId": "0" * 24}, "schema": {"name": "_xdm.context.profile"}})
         assert answer.status_code == 201 and answer.headers[VIOLATIONS_HEADER] == "AEC504"
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=300)  # a safety net for a hang, not a measure
     assert proc.returncode == 1, (out, err)
     assert "violation: AEC504 createExportJob /response/status" in err and "aec-local-token" not in out + err
     assert "recorded 1 exchanges" in out and "Traceback" not in out + err

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aep_export_contracts.engine import yamlload
-from aep_export_contracts.engine.yamlload import AliasBomb, load_yaml, load_yaml_reference
+from aep_export_contracts.engine.yamlload import AliasBomb, compose_yaml, load_yaml, load_yaml_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -118,7 +118,7 @@ def test_an_alias_bomb_is_refused_at_once() -> None:
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
     bomb = "\n".join(lines) + "\n"
     assert len(bomb) < 400
-    with pytest.raises(AliasBomb, match="more than 1,000,000 values"):
+    with pytest.raises(AliasBomb, match="more than 100,000 values beyond what it writes out"):
         load_yaml(bomb)
     # a modest use of aliases stays as it was, and a large document without aliases is no bomb
     assert load_yaml("a: &a [1, 2]\nb: [*a, *a, *a]\n") == {"a": [1, 2], "b": [[1, 2]] * 3}
@@ -127,6 +127,45 @@ def test_an_alias_bomb_is_refused_at_once() -> None:
         assert len(load_yaml("[" + ",".join(["1"] * 1010) + "]")) == 1010
         with pytest.raises(AliasBomb, match="more than 1,000 values"):
             load_yaml("a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\nb: [" + ", ".join(["*a"] * 100) + "]\n")
+        # through PyYAML's own constructor too (a merge key sends the document there)
+        with pytest.raises(AliasBomb, match="more than 1,000 values"):
+            load_yaml("<<: {z: 1}\na: &a [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\nb: [" + ", ".join(["*a"] * 100) + "]\n")
+
+
+def _bomb(levels: int, newline: str = "\n") -> str:
+    """Nine-fold aliases ``levels`` deep; each anchor stands right after a line break (in a flow mapping)."""
+    parts = [f'"a":{newline}&a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcdefghi"[:levels - 1], "bcdefghij"[:levels - 1], strict=True):
+        parts.append(f'"{name}":{newline}&{name} [' + ",".join([f"*{prev}"] * 9) + "]")
+    return "{" + f",{newline}".join(parts) + "}" + newline
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig"])
+def test_an_alias_bomb_is_refused_in_any_encoding(encoding: str) -> None:
+    """The guard counts the document as parsed: the same bomb in UTF-16 (PyYAML reads it by its BOM) is refused."""
+    text = _bomb(9)
+    data = ("\ufeff" + text).encode(encoding) if encoding.startswith("utf-16-") else text.encode(encoding)
+    assert compose_yaml(data) is not None  # PyYAML reads the encoding (composing expands no alias)
+    with pytest.raises(AliasBomb):
+        load_yaml(data)
+
+
+@pytest.mark.parametrize("newline", ["\u2028", "\x85", "\u2029", "\r"])
+def test_an_alias_bomb_is_refused_after_any_yaml_line_break(newline: str) -> None:
+    text = _bomb(9, newline)
+    with pytest.raises(AliasBomb):
+        load_yaml(text)
+    with pytest.raises(AliasBomb):
+        load_yaml(text.encode("utf-8"))
+
+
+def test_a_small_bomb_within_a_million_values_is_refused_too() -> None:
+    """Six levels (9**6 = 531,441 values from 237 bytes) cost hundreds of MiB once walked: refused."""
+    bomb = _bomb(6)
+    assert len(bomb) < 320
+    with pytest.raises(AliasBomb):
+        load_yaml(bomb)
+    assert len(load_yaml(_bomb(5))["e"]) == 9  # 9**5 values: within the bound, loaded
 
 
 def test_bundled_yaml_files_load_as_pyyaml_loads_them() -> None:

@@ -11,7 +11,6 @@ PyYAML's.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import yaml
@@ -24,12 +23,20 @@ except ImportError:  # pragma: no cover
 
 __all__ = ["MAX_EXPANDED", "AliasBomb", "compose_yaml", "load_yaml", "load_yaml_reference"]
 
-#: the most values a document's aliases may expand to (a document without aliases may be larger)
-MAX_EXPANDED = 1_000_000
+#: the most values a document's aliases may add to what it writes out (a document without aliases may be
+#: of any size: its values cost the bytes they take). Counted on the document as parsed, whatever its
+#: encoding or line breaks: a few hundred bytes of nested aliases cannot make a walk over billions.
+MAX_EXPANDED = 100_000
 
 
 class AliasBomb(yaml.YAMLError):
     """A document whose aliases expand beyond ``MAX_EXPANDED`` values, or refer to themselves."""
+
+
+def _bomb(node: Node) -> AliasBomb:
+    return AliasBomb(f"its aliases expand to more than {MAX_EXPANDED:,} values beyond what it writes out (at "
+                     f"line {node.start_mark.line + 1}); write the values out or use fewer aliases")
+
 
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 #: keys PyYAML's mapping constructor rewrites before it builds (flatten_mapping): ``<<`` merges, ``=`` becomes text
@@ -49,7 +56,8 @@ def _children(node: Node) -> list[Node]:
 
 
 def _check_expansion(root: Node) -> None:
-    """Refuse a document whose aliases expand beyond ``MAX_EXPANDED`` values or into themselves.
+    """Refuse a document whose aliases expand beyond ``MAX_EXPANDED`` values or into themselves (before
+    PyYAML's own constructor builds it).
 
     Counted on PyYAML's node graph, where an alias is the anchored node itself: each distinct node is
     visited once, so a few hundred bytes that would expand to billions of values cost what they are.
@@ -63,9 +71,8 @@ def _check_expansion(root: Node) -> None:
         if finished:
             open_.discard(key)
             size = sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
-            if size > MAX_EXPANDED and size > len(sizes) * 2:
-                raise AliasBomb(f"its aliases expand to more than {MAX_EXPANDED:,} values (at line "
-                                f"{node.start_mark.line + 1}); write the values out or use fewer aliases")
+            if size - len(sizes) > MAX_EXPANDED:
+                raise _bomb(node)
             continue
         if key in sizes:
             continue
@@ -77,36 +84,38 @@ def _check_expansion(root: Node) -> None:
         stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
 
 
-#: an anchor as YAML writes one: '&' where a node may start (after a space, a line start or a flow
-#: indicator), then a name; '&' inside a plain scalar (a URL's query) is none
-_ANCHOR = re.compile(rb"(?:^|[\s\[{,:])&[^\s,\[\]{}]", re.MULTILINE)
-
-
 class _Loader(_SafeLoader):
-    _anchored = True  # whether the document may hold an anchor (load_yaml says)
-
     def construct_document(self, node: Node) -> Any:
-        if self._anchored:  # without an anchor there is no alias, and nothing to expand
-            _check_expansion(node)
         self._made: dict[int, Any] = {}
+        self._sizes: dict[int, int] = {}  # values each built mapping or sequence expands to
         self._open: set[int] = set()
+        self._expanded = self._written = 0  # values as a walk would meet them; nodes the document writes out
         try:
             return self._build(node)
         except (_Generic, RecursionError):  # RecursionError: nested deeper than direct calls go
             self.constructed_objects.clear()
+            _check_expansion(node)
             return super().construct_document(node)
 
     def _build(self, node: Node) -> Any:
         tag, cls = node.tag, node.__class__
         if cls is ScalarNode:
+            self._expanded += 1
+            self._written += 1
             return node.value if tag == _STR else self.construct_object(node, deep=True)
         key = id(node)
         made = self._made.get(key)
-        if made is not None:
-            return made  # an alias: the same object, as PyYAML gives
+        if made is not None:  # an alias: the same object, as PyYAML gives, counted as often as it is met
+            self._expanded += self._sizes[key]
+            if self._expanded - self._written > MAX_EXPANDED:
+                raise _bomb(node)
+            return made
         if key in self._open:
             raise _Generic  # an anchor inside itself
         self._open.add(key)
+        before = self._expanded
+        self._expanded += 1
+        self._written += 1
         if cls is MappingNode and tag == _MAP:
             out: Any = {}
             for key_node, value_node in node.value:
@@ -119,6 +128,7 @@ class _Loader(_SafeLoader):
             raise _Generic
         self._open.discard(key)
         self._made[key] = out
+        self._sizes[key] = self._expanded - before
         return out
 
 
@@ -138,8 +148,6 @@ def load_yaml(text: str | bytes) -> Any:
     """One YAML document as PyYAML's safe loader reads it (errors are ``yaml.YAMLError``; an alias bomb
     or an anchor inside itself is ``AliasBomb``)."""
     loader = _Loader(text)
-    loader._anchored = _ANCHOR.search(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text) \
-        is not None
     try:
         return loader.get_single_data()
     finally:

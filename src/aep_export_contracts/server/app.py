@@ -108,7 +108,7 @@ class ThreadedServer:
         self._server = server
         self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="aec-server", daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # a busy machine may take a while; a server that never starts is an error
         while not server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 self.stop()
