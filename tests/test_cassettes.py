@@ -280,6 +280,10 @@ def test_an_unreadable_cassette_is_named_once(tmp_path: Path, capsys: pytest.Cap
         assert main(["replay", "--no-playback", str(tmp_path / name)]) == 2
         errors = [line for line in capsys.readouterr().out.splitlines() if "error:" in line]
         assert len(errors) == 1 and errors[0].count(name) == 1, errors
+        # coverage measures nothing of it: an error of the run too, not a pass
+        assert main(["coverage", str(tmp_path / name)]) == 2
+        errors = [line for line in capsys.readouterr().out.splitlines() if "error:" in line]
+        assert len(errors) == 1 and errors[0].count(name) == 1, errors
 
 
 @pytest.mark.parametrize(("where", "value", "says"), [

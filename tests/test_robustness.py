@@ -254,3 +254,92 @@ def test_the_reference_server_exports_rows_for_any_stored_request(request: dict[
 
     rows = export_rows("O@AdobeOrg", "dev", request, segment)
     assert isinstance(rows, list) and all(isinstance(r, dict) for r in rows)
+
+
+# ---- hostile recordings through every reader of traffic: replay, the traffic rules, coverage, scan ----------
+
+def _cli(*argv: str) -> tuple[int, str, str]:
+    """Run the CLI in this process; a traceback would escape as an exception and fail the test."""
+    import contextlib
+    import io
+
+    from aep_export_contracts.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+def _with_urls(urls: list[str]) -> dict[str, Any]:
+    """The reference recording's first interactions, each sent to a hostile URL; a listing whose link.next is one too."""
+    interactions = []
+    for i, url in enumerate(urls):
+        item = json.loads(json.dumps(_REFERENCE["interactions"][i % 3]))
+        item["request"]["uri"] = url
+        interactions.append(item)
+    listing = {"records": [], "page": {"pageSize": 2, "count": 0}, "link": {"next": urls[0]}}
+    page = json.loads(json.dumps(_REFERENCE["interactions"][0]))
+    page["request"].update({"method": "GET", "uri": "http://127.0.0.1:1/data/core/ups/export/jobs?limit=2"})
+    page["response"]["body"] = {"string": json.dumps(listing)}
+    page["response"]["status"] = {"code": 200, "message": "OK"}
+    return {"version": 1, "interactions": [*interactions, page, page]}
+
+
+@pytest.mark.parametrize("form", ["json", "har"])
+@pytest.mark.parametrize("url", ["http://[::1/data/core/ups/export/jobs", "http://h//[::1/data/core/ups/export/jobs",
+                                 "http://[::1/data/core/ups/export/jobs/12?offset=[", "http://[/x?limit=2&offset=2"])
+def test_a_recording_with_a_malformed_url_is_read_by_every_command(form: str, url: str, tmp_path: Path) -> None:
+    data = _with_urls([url, url.replace("/jobs", "/jobs/1"), url])
+    path = tmp_path / f"bad.{form}"
+    path.write_text(json.dumps(to_har(data["interactions"]) if form == "har" else data))
+    for argv in (["replay", "--no-playback", str(path)], ["coverage", str(path)], ["coverage", "--format", "json", str(path)],
+                 ["scan", str(path)]):
+        code, out, err = _cli(*argv)
+        assert code in (0, 1) and "Traceback" not in out + err, (argv, code, err)
+
+
+def _nested_list(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [1000, 5000])
+@pytest.mark.parametrize("where", ["header", "post-data", "response-text", "anywhere"])
+def test_a_har_nested_deeper_than_python_recurses_is_read_by_every_command(where: str, depth: int, tmp_path: Path) -> None:
+    har = to_har(_REFERENCE["interactions"][:2])
+    entry = har["log"]["entries"][0]
+    deep: Any = "x"
+    for _ in range(depth):
+        deep = [deep]
+    if where == "header":
+        entry["request"]["headers"][0]["value"] = deep
+    elif where == "post-data":
+        entry["request"]["postData"] = {"mimeType": "application/json", "text": _nested_list(depth)}
+    elif where == "response-text":
+        entry["response"]["content"]["text"] = _nested_list(depth)
+    else:
+        entry["comment"] = deep
+    path = tmp_path / "deep.har"
+    import sys
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit + 20_000)  # json.dumps needs it to write the file; every reader runs at the usual limit
+    try:
+        text = json.dumps(har)
+    finally:
+        sys.setrecursionlimit(limit)
+    path.write_text(text)
+    for argv in (["replay", "--no-playback", str(path)], ["coverage", str(path)], ["scan", str(path)]):
+        code, out, err = _cli(*argv)
+        assert code in (0, 1, 2) and "Traceback" not in out + err, (argv, code, err)
+        if code == 2:  # the file could not be read: said once, in one line
+            assert [line for line in (out + err).splitlines() if "deep.har" in line], (argv, out, err)
+
+
+def test_a_yaml_cassette_nested_a_hundred_thousand_deep_is_scanned(tmp_path: Path) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text("interactions: " + _nested_list(100_000) + "\n")
+    code, out, err = _cli("scan", str(path))
+    assert code in (0, 2) and "Traceback" not in out + err, (code, err)
+    code, out, err = _cli("replay", "--no-playback", str(path))
+    assert code == 2 and "error: " in out + err and "deep.yaml" in out + err, (code, out, err)

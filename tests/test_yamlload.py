@@ -193,3 +193,19 @@ def test_an_alias_bomb_is_refused_in_every_layout(layout: str) -> None:
 def test_an_ampersand_in_a_url_is_no_anchor() -> None:
     text = "uri: https://h/x?limit=2&offset=1_2\nbody: 'a & b'\n"
     assert load_yaml(text) == load_yaml_reference(text)
+
+
+@pytest.mark.parametrize(("written", "valid"), [("2018-10-25 13:22:04-07:00", False), ("2018-10-25T13:22:04-07:00", True),
+                                                ("2018-10-25", False)])
+def test_an_unquoted_timestamp_in_a_yaml_payload_is_judged_as_the_text_it_is(written: str, valid: bool,
+                                                                              tmp_path: Path) -> None:
+    """YAML reads an unquoted timestamp as a date; JSON has none, so a payload keeps the text, and the
+    contract is still detected: a finding (exit 1), not a file that could not be read (exit 2)."""
+    from aep_export_contracts.engine.payload import validate_file
+
+    text = (f"destination: {{datasetId: 5b020a27e7040801dedba61b}}\nschema: {{name: _xdm.context.profile}}\n"
+            f"filter: {{fromIngestTimestamp: {written}}}\n")
+    report = validate_file(text.encode(), "job.yaml")
+    assert report.contract == "export-job-request" and report.valid is valid, report.findings
+    assert valid or [(f.rule, f.pointer) for f in report.errors] == [("AEC101", "/filter/fromIngestTimestamp")]
+    assert load_yaml(text)["filter"]["fromIngestTimestamp"] != written  # a cassette is read as PyYAML reads it

@@ -39,7 +39,9 @@ def _header_value(value: Any) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _split(url: str) -> SplitResult:
+def split_url(url: str) -> SplitResult:
+    """``urlsplit``, for any text: a URL whose host cannot be read (``http://[::1/x``) keeps its path and
+    query, with no scheme or host, instead of raising."""
     try:
         return urlsplit(url)
     except ValueError:  # a malformed host ("http://[::1/..."): no host can be read, so the path is unknown
@@ -71,11 +73,11 @@ class Exchange:
 
     @property
     def path(self) -> str:
-        return _split(self.url).path
+        return split_url(self.url).path
 
     @property
     def query(self) -> list[tuple[str, str]]:
-        return parse_qsl(_split(self.url).query, keep_blank_values=True)
+        return parse_qsl(split_url(self.url).query, keep_blank_values=True)
 
 
 @dataclass

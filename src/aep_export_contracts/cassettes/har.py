@@ -31,7 +31,10 @@ def _headers(raw: Any, where: str) -> dict[str, list[str]]:
     for h in raw:
         if not isinstance(h, dict) or not isinstance(h.get("name"), str):
             raise HarError(f"a {where} header has no name")
-        out.setdefault(h["name"], []).append(str(h.get("value", "")))
+        value = h.get("value", "")
+        if not isinstance(value, str | int | float):  # a number is read as its text; a list or object is no value
+            raise HarError(f"the {where} header {h['name'][:60]!r} has a value that is not text")
+        out.setdefault(h["name"], []).append(str(value))
     return out
 
 

@@ -83,13 +83,23 @@ def _settings() -> dict[str, Any]:
 
 
 def _detect_secrets(files: list[Path]) -> Iterator[Hit]:
+    from detect_secrets.core.scan import scan_line
     from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import transient_settings
 
     with transient_settings(_settings()):
         found = SecretsCollection()
         for f in files:
-            found.scan_file(str(f))
+            try:
+                found.scan_file(str(f))
+            except RecursionError:  # its YAML or JSON reading of a deeply nested file: read its lines as text
+                try:
+                    lines = f.read_text(encoding="utf-8").splitlines()
+                except (UnicodeDecodeError, OSError):
+                    continue
+                for n, line in enumerate(lines, 1):
+                    for secret in scan_line(line):
+                        yield Hit(str(f), n, secret.type)
         for filename, secret in found:
             yield Hit(filename, int(secret.line_number), secret.type)
 
@@ -115,25 +125,29 @@ _NOT_A_PLACEHOLDER = re.compile(_SPARED)  # matches (empty) where no placeholder
 def _har_headers(path: Path, text: str, lines: list[str]) -> Iterator[Hit]:
     """A HAR holds headers as {"name": ..., "value": ...}, often on lines of their own: a credential
     header's value is found by the name beside it, wherever the value's line is."""
+    import bisect
     import json
 
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than a HAR file is
         return
     entries = data.get("log", {}).get("entries", []) if isinstance(data, dict) else []
     secret_names = {name.lower() for name in HEADERS.secret}
+    starts = [0, *(i + 1 for i, c in enumerate(text) if c == "\n")] if "\n" in text else [0]
     for entry in entries if isinstance(entries, list) else []:
         for part in ("request", "response"):
-            headers = entry.get(part, {}).get("headers", []) if isinstance(entry, dict) else []
+            section = entry.get(part) if isinstance(entry, dict) else None
+            headers = section.get("headers", []) if isinstance(section, dict) else []
             for h in headers if isinstance(headers, list) else []:
-                if not isinstance(h, dict) or str(h.get("name", "")).lower() not in secret_names:
+                if not isinstance(h, dict) or not isinstance(h.get("value"), str) \
+                        or str(h.get("name", "")).lower() not in secret_names:
                     continue
-                value = str(h.get("value", "")).removeprefix(HEADERS.bearer_prefix)
+                value = h["value"].removeprefix(HEADERS.bearer_prefix)
                 if len(value) < 6 or _NOT_A_PLACEHOLDER.match(value) is None:
                     continue
-                needle = json.dumps(value)[1:-1]
-                line = next((n for n, text_line in enumerate(lines, 1) if needle in text_line), 0)
+                at = text.find(json.dumps(value)[1:-1])
+                line = bisect.bisect_right(starts, at) if at >= 0 else 0
                 yield Hit(str(path), line, f"{h['name']} header in a HAR file")
 
 

@@ -6,12 +6,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 import httpx
 
 from ..findings import Finding, RunReport
 from ..generation.strategies import generate
+from ..http import split_url
 from ..rules import Rule
 from ..rules import workflow as W
 from ..rules.dataset import PROFILE_UNION_IDS, XED_CONTENT_TYPE
@@ -168,7 +169,7 @@ def list_all(ctx: Context, limit: int, label: str, credentials: Credentials | No
         nxt = link.get("next") if isinstance(link, dict) else None
         if not isinstance(nxt, str) or not nxt:
             break
-        params = dict(parse_qsl(urlsplit(nxt).query))
+        params = dict(parse_qsl(split_url(nxt).query))
         if "limit" not in params:
             params["limit"] = str(limit)
     return records, pages

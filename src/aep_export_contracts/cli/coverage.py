@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .common import EXIT_OK, EXIT_VIOLATIONS, UsageError, add_coverage_option, apply_coverage_gate, console
+from .common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, UsageError, add_coverage_option, apply_coverage_gate, console
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,4 +46,6 @@ def run(args: argparse.Namespace) -> int:
         for line in report.below_coverage:
             out.print(Text(line, style="bold red"))
         out.print(Text(f"{report.exchanges} exchanges read", style="dim"))
-    return EXIT_VIOLATIONS if report.below_coverage else EXIT_OK
+    if report.below_coverage:
+        return EXIT_VIOLATIONS
+    return EXIT_USAGE if report.errors else EXIT_OK  # a recording that could not be read is not measured

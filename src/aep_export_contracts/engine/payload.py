@@ -399,7 +399,7 @@ def validate_file(data: bytes, source: str, contract: str | None = None, *, poli
     """Validate a payload file's bytes: YAML by its name's ending (.yaml, .yml), JSON otherwise."""
     if source.endswith((".yaml", ".yml")):
         try:
-            payload: Any = load_yaml(data)
+            payload: Any = load_yaml(data, payload=True)
         except AliasBomb as exc:
             finding = S.NOT_JSON.finding("", f"refused: {exc}", "")
             return Report.build(contract, [finding], policy, source)

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from ..findings import Finding
-from ..http import Exchange
+from ..http import Exchange, split_url
 from ..rules import get_rule
 from ..rules import workflow as W
 from ..rules.util import dig
@@ -165,7 +165,7 @@ class Traffic:
                 walk.last_key = k  # type: ignore[assignment]
         nxt = dig(body, "link", "next")
         if isinstance(nxt, str) and nxt:
-            walk.next_cursor = dict(parse_qsl(urlsplit(nxt).query)).get("offset")
+            walk.next_cursor = dict(parse_qsl(split_url(nxt).query)).get("offset")
             return out
         # the walk ended: every job created in this scope before it began must have been on some page
         missing = [job_id for (s, job_id), job in self.jobs.items() if s == scope and job.order < walk.started

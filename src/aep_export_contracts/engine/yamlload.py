@@ -132,6 +132,18 @@ class _Loader(_SafeLoader):
         return out
 
 
+class _PayloadLoader(_Loader):
+    """A payload file's YAML: a timestamp written without quotes stays the text it is, since JSON has no
+    date type and the contract judges the text (RFC 3339 or not)."""
+
+
+def _text(loader: _PayloadLoader, node: Node) -> str:
+    return str(node.value)
+
+
+_PayloadLoader.add_constructor("tag:yaml.org,2002:timestamp", _text)
+
+
 def compose_yaml(text: str | bytes) -> Node | None:
     """The node tree of one YAML (or JSON) document, with the line and column of every node; nothing is
     constructed, so aliases cost nothing (errors are ``yaml.YAMLError``)."""
@@ -144,10 +156,10 @@ def load_yaml_reference(text: str | bytes) -> Any:
     return yaml.load(text, Loader=_SafeLoader)
 
 
-def load_yaml(text: str | bytes) -> Any:
+def load_yaml(text: str | bytes, *, payload: bool = False) -> Any:
     """One YAML document as PyYAML's safe loader reads it (errors are ``yaml.YAMLError``; an alias bomb
-    or an anchor inside itself is ``AliasBomb``)."""
-    loader = _Loader(text)
+    or an anchor inside itself is ``AliasBomb``); for a ``payload``, an unquoted timestamp stays text."""
+    loader = (_PayloadLoader if payload else _Loader)(text)
     try:
         return loader.get_single_data()
     finally:

@@ -13,6 +13,7 @@ HAR file that ``replay`` reads. Credentials pass through to the upstream and app
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,6 +74,8 @@ class ProxyOptions(PolicyOptions):
                 raise OptionError("faults are injected into the embedded upstream: leave out upstream")
         if not 0 <= self.port <= 65535:
             raise OptionError(f"a port is 0 to 65535, not {self.port}")
+        if not (math.isfinite(self.job_seconds) and self.job_seconds >= 0):
+            raise OptionError("job_seconds is a finite number of seconds, not negative")
 
 
 def _problem(status: int, title: str, detail: str, **more: Any) -> Response:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
+from ..http import split_url
 from ..spec.api import PAGING
 from . import Hit, rule
 from .util import as_int, as_list, dig, ptr
@@ -84,7 +85,7 @@ def page_cursor(listing: Any) -> Iterator[Hit]:
                   "set pageOffset to '{creationTime}_{id}' of the last record")
     nxt = dig(listing, "link", "next")
     if isinstance(nxt, str) and nxt:
-        parts = urlsplit(nxt)
+        parts = split_url(nxt)
         if parts.scheme or parts.netloc or not nxt.startswith("/"):
             yield Hit(ptr("link", "next"), f"link.next {nxt[:120]!r} is not a relative reference",
                       f"send a path such as '{PAGING.link('limit=2&offset={creationTime}_{id}')}'")

@@ -9,6 +9,7 @@ the description's ``x-job-lifecycle``.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -216,7 +217,8 @@ def find_operation(method: str, path: str) -> tuple[Operation | None, list[Opera
 
 @lru_cache(maxsize=4096)
 def _find(method: str, path: str) -> tuple[Operation | None, tuple[Operation, ...]]:
-    path = urlsplit(path).path or path
+    with contextlib.suppress(ValueError):  # '//[' reads as a host that never closes: the text is the path
+        path = urlsplit(path).path or path
     candidates = [op for op in operations() if op.pattern.fullmatch(path)]
     # the most specific template wins (a job id path over the collection)
     candidates.sort(key=lambda op: -len(op.template))
