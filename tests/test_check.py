@@ -27,7 +27,7 @@ def test_clean_server_has_no_violation(seed: int) -> None:
     report = run_check(CheckOptions(seed=seed, strict=True, **FAST))
     assert report.ok, report.to_json()
     assert report.errors == [] and report.unstable == []
-    assert {r.layer for r in report.results} == {"schema", "lifecycle", "negative"}
+    assert {r.layer for r in report.results} == {"contract", "schema", "lifecycle", "negative"}
     assert report.methods["POST"] and report.methods["DELETE"] and report.methods["GET"]
 
 

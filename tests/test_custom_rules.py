@@ -97,8 +97,12 @@ def test_lint_reports_a_custom_rule_in_every_format(site: Path, tmp_path: Path) 
 
 def test_replay_runs_custom_payload_and_exchange_rules(site: Path, tmp_path: Path) -> None:
     report = tmp_path / "replay.json"
-    done = cli(site, "replay", "--no-playback", "--strict", "--report", f"json:{report}",
-               str(ROOT / "cassettes" / "reference" / "lifecycle.json"))
+    # a team's own recording (no metadata of the check's workflows): both sides are judged, requests too
+    recording = json.loads((ROOT / "cassettes" / "reference" / "lifecycle.json").read_text(encoding="utf-8"))
+    recording.pop("aec", None)
+    team = tmp_path / "team.json"
+    team.write_text(json.dumps(recording), encoding="utf-8")
+    done = cli(site, "replay", "--no-playback", "--strict", "--report", f"json:{report}", str(team))
     assert done.returncode == 1, done.stderr
     data = json.loads(report.read_text(encoding="utf-8"))
     fired = {v["rule"] for v in data["violations"]}

@@ -63,7 +63,7 @@ def test_a_violation_is_named_in_a_header_and_logged_without_credentials() -> No
     assert answer.status_code == 201 and answer.headers[VIOLATIONS_HEADER] == "AEC504"
     assert answer.json()["status"] == "NEW"  # the upstream's answer, unchanged
     assert VIOLATIONS_HEADER not in listed.headers and listed.status_code == 200
-    assert lines and all(line.startswith("AEC504 createExportJob /response/status: ") for line in lines)
+    assert lines and all(line.startswith("(server) AEC504 createExportJob /response/status: ") for line in lines)
     report = session.report.to_json()
     assert TOKEN not in report and TOKEN not in "\n".join(lines) and "ACME@AdobeOrg" not in report
     upstream.state.api.close()
@@ -127,7 +127,7 @@ def test_the_proxy_command_serves_logs_records_and_reports_on_ctrl_c(tmp_path: P
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=300)  # a safety net for a hang, not a measure
     assert proc.returncode == 1, (out, err)
-    assert "violation: AEC504 createExportJob /response/status" in err and "aec-local-token" not in out + err
+    assert "violation (server) AEC504 createExportJob /response/status" in err and "aec-local-token" not in out + err
     assert "recorded 1 exchanges" in out and "Traceback" not in out + err
     assert json.loads(report.read_text())["by_rule"] == {"AEC504": 1}
     assert replay([record]).by_rule() == {"AEC504": 1}

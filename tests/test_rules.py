@@ -252,15 +252,18 @@ def test_clean_payloads_have_no_findings_at_all() -> None:
     assert validate_exchange(create_exchange()()).findings == []
 
 
-def test_a_refused_request_is_not_judged() -> None:
-    # the same broken request: answered 200 it is the server's violation, answered 400 it is nobody's
+def test_a_refused_request_is_the_clients_fault_and_an_accepted_one_the_servers_too() -> None:
+    # the same broken request: its findings are the client's whatever the answer; answered 200 the server
+    # is at fault too (AEC507), answered 400 it is not
     headers = {k: v for k, v in HEADERS.items() if k != "x-api-key"}
     error = {"error_code": "400103", "message": "the request body is invalid"}
     accepted = create_exchange(change_request=_del("/schema"), headers=headers)()
     refused = Exchange.make("POST", JOBS_URL, request_headers=headers, request_body=accepted.request_body,
                             status=400, response_body=error)
-    assert {"AEC001", "AEC502", "AEC507"} <= validate_exchange(accepted).rules()
-    assert validate_exchange(refused).findings == []
+    client = {("AEC001", "/request/body/schema", "client"), ("AEC502", "/request/headers/x-api-key", "client")}
+    assert client | {("AEC507", "/response/status", "server")} <= {(f.rule, f.pointer, f.side)
+                                                                   for f in validate_exchange(accepted).findings}
+    assert {(f.rule, f.pointer, f.side) for f in validate_exchange(refused).findings} == client
 
 
 @pytest.mark.parametrize(("start", "end", "fires"), [

@@ -12,7 +12,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Baseline", "Finding", "Policy", "Report", "Result", "RunReport", "Severity"]
+__all__ = ["CLIENT", "SERVER", "SIDES", "Baseline", "Finding", "Policy", "Report", "Result", "RunReport", "Severity",
+           "side_of"]
 
 
 class Severity(StrEnum):
@@ -30,18 +31,42 @@ class Finding:
     message: str
     hint: str = ""
 
+    @property
+    def side(self) -> str | None:
+        """Whose fault it is, in an exchange: ``client`` (the request breaks the contract, whatever the answer)
+        or ``server`` (the answer does); None for a payload on its own."""
+        return side_of(self.pointer)
+
     def to_dict(self) -> dict[str, str]:
-        return {
+        out = {
             "rule": self.rule,
             "severity": str(self.severity),
             "pointer": self.pointer,
             "message": self.message,
             "hint": self.hint,
         }
+        side = self.side
+        if side is not None:
+            out["side"] = side
+        return out
 
     def at(self, prefix: str) -> Finding:
         """The same finding, its pointer moved under ``prefix``."""
         return Finding(self.rule, self.severity, prefix + self.pointer, self.message, self.hint)
+
+
+#: the two sides of an exchange, as findings name them
+CLIENT, SERVER = "client", "server"
+SIDES = (CLIENT, SERVER)
+
+
+def side_of(pointer: str) -> str | None:
+    """The side a pointer into an exchange lands on: the request is the client's, the answer the server's."""
+    if pointer.startswith("/request"):
+        return CLIENT
+    if pointer.startswith("/response"):
+        return SERVER
+    return None
 
 
 class Baseline:
@@ -217,8 +242,13 @@ class Group:
     def key(self) -> str:
         return f"{self.rule} {self.operation} {self.pointer or '/'}"
 
+    @property
+    def side(self) -> str | None:
+        return side_of(self.pointer)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "operation": self.operation, "pointer": self.pointer, "severity": str(self.severity),
+        return {"rule": self.rule, "operation": self.operation, "pointer": self.pointer, "side": self.side,
+                "severity": str(self.severity),
                 "count": self.count, "consequences": self.consequences, "message": self.message, "hint": self.hint,
                 "checks": self.checks, "jobs": self.subjects, "reproduction": self.reproduction}
 

@@ -104,7 +104,7 @@ class ExchangeView:
 
     @property
     def rejected(self) -> bool:
-        """The server refused the request (4xx): the request is not judged, only the answer."""
+        """The server refused the request (4xx)."""
         return self.exchange.status is not None and 400 <= self.exchange.status < 500
 
     @property

@@ -86,8 +86,9 @@ def _pairs(headers: dict[str, Any]) -> list[dict[str, str]]:
     return out
 
 
-def to_har(interactions: list[dict[str, Any]]) -> dict[str, Any]:
-    """A HAR 1.2 document of cassette interactions (already scrubbed)."""
+def to_har(interactions: list[dict[str, Any]], aec: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A HAR 1.2 document of cassette interactions (already scrubbed); ``aec``, a cassette's metadata (which
+    workflow made it, its annotations), goes into the custom field ``log._aec``."""
     entries = []
     for item in interactions:
         request, response = item["request"], item.get("response") or {}
@@ -116,4 +117,4 @@ def to_har(interactions: list[dict[str, Any]]) -> dict[str, Any]:
                          "bodySize": len(text.encode()) if isinstance(text, str) else 0},
         })
     return {"log": {"version": "1.2", "creator": {"name": "aep-export-contracts", "version": __version__},
-                    "entries": entries}}
+                    "entries": entries, **({"_aec": aec} if aec else {})}}

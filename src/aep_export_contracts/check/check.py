@@ -11,14 +11,11 @@ from typing import Any, NamedTuple
 
 import httpx
 
-from ..engine.coverage import Coverage
-from ..engine.exchange import facts, validate_exchange
-from ..findings import RunReport
+from ..findings import SERVER, RunReport
 from ..http import Exchange
 from ..options import OptionError, PolicyOptions, make, option
-from ..rules.exchange import INVALID_REQUEST_ACCEPTED
 from ..server.faults import FAULTS
-from ..spec.api import PATHS
+from ..session import Session
 from . import schema_layer, workflows
 from .client import Client, Credentials, TargetUnreachable, TargetUnstable
 from .reproduce import Reproducer
@@ -168,33 +165,12 @@ def run_check(opts: CheckOptions) -> RunReport:
             report.notes.append(note)
 
         report.existing_fails = opts.fail_on_existing
-        report.coverage = coverage = Coverage()
         created: set[str] = set()
-        tainted: set[str] = set()
+        # the check tests the server: what it sent (invalid on purpose, at times) is not judged, only the answers
+        session = Session(report, sides=frozenset({SERVER}), layer="contract", created=created)
 
         def on_exchange(exchange: Exchange) -> None:
-            report.exchanges += 1
-            report.methods[exchange.method] += 1
-            if not PATHS.is_contract_path(exchange.path):
-                return
-            # what the check itself sent is not the target's fault: only the answer is judged
-            findings = [f for f in validate_exchange(exchange, policy=policy).findings
-                        if f.pointer.startswith("/response")]
-            coverage.see(exchange, findings)
-            if findings:
-                subjects = _subjects(exchange, findings)
-                # an answer about jobs this run did not create (someone's data, already there) is reported apart
-                existing = exchange.method == "GET" and bool(subjects) and not (set(subjects) & created)
-                # a job made from a request the target should have refused carries that request's faults into
-                # every answer about it: those findings are consequences of the one violation, not new causes
-                caused_by = None
-                if any(f.rule == INVALID_REQUEST_ACCEPTED for f in findings):
-                    tainted.update(subjects)
-                    caused_by = INVALID_REQUEST_ACCEPTED  # the answer's other findings echo the invalid request
-                elif subjects and set(subjects) <= tainted:
-                    caused_by = INVALID_REQUEST_ACCEPTED
-                report.add("contract", exchange.name or f"{exchange.method} {exchange.path}", _operation(exchange),
-                           findings, exchange, subjects=subjects, existing=existing, caused_by=caused_by)
+            session.see(exchange)  # what it finds goes into the report
 
         client = Client(url, creds, on_exchange=on_exchange, unstable=report.unstable, sleep=where.wait,
                         transport=where.transport)
@@ -232,33 +208,6 @@ def run_check(opts: CheckOptions) -> RunReport:
                 workflows.cleanup(ctx)
             client.close()
         return report
-
-
-def _subjects(exchange: Exchange, findings: list[Any]) -> list[str]:
-    """The ids of the jobs an answer's findings are about: the job of the path, the job in the body, or
-    the records the pointers land in."""
-    ids: list[str] = []
-    match = PATHS.job_id(exchange.path)
-    if match is not None:
-        ids.append(match)
-    body = facts(exchange).response  # as validate_exchange parsed it
-    if isinstance(body, dict):
-        records = body.get("records")
-        if isinstance(records, list):
-            for f in findings:
-                parts = f.pointer.split("/")
-                if len(parts) > 4 and parts[3] == "records" and parts[4].isdigit() and int(parts[4]) < len(records):
-                    record = records[int(parts[4])]
-                    if isinstance(record, dict) and isinstance(record.get("id"), int | str):
-                        ids.append(str(record["id"]))
-        elif isinstance(body.get("id"), int | str):
-            ids.append(str(body["id"]))
-    return list(dict.fromkeys(ids))
-
-
-def _operation(exchange: Exchange) -> str:
-    op = facts(exchange).operation
-    return op.operation_id if op else f"{exchange.method} {exchange.path}"
 
 
 class FaultRow(NamedTuple):

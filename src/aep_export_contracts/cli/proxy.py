@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     err = console(stderr=True)
 
     def log(line: str) -> None:  # one line per violation, as it happens (no header, no body: no secret)
-        err.print(f"violation: {line}", markup=False, highlight=False)
+        err.print(f"violation {line}", markup=False, highlight=False)
 
     session = ProxySession(options, log=log)
     app = create_proxy_app(options, session)

@@ -97,19 +97,19 @@ def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) ->
         return Report.build(None, _run(view, NO_OPERATION), policy, exchange.name)
     out: list[Finding] = []
     view = ExchangeView(exchange, op)
-    # a request the server refused (4xx) is not the server's violation: it is not judged at all
-    if not view.rejected:
-        request, problem, present, checked = _parse_body(exchange.request_body)
-        view.request, view.request_present = request, present
-        if problem is not None:
-            body = [problem.at("/request/body")]
-        elif op.request_contract and present:
-            body = _body_findings(exchange.request_body, request, op.request_contract, "/request/body", checked)
-        else:
-            body = []
-        out.extend(body)
-        view.request_body_errors = tuple(f for f in body if f.severity == "error")
-        view.request_ok = present and not view.request_body_errors
+    # the request is judged whatever the answer: its findings are the client's (``Finding.side``), and a
+    # source that tests only the server (the check, whose requests may be invalid on purpose) leaves them out
+    request, problem, present, checked = _parse_body(exchange.request_body)
+    view.request, view.request_present = request, present
+    if problem is not None:
+        body = [problem.at("/request/body")]
+    elif op.request_contract and present:
+        body = _body_findings(exchange.request_body, request, op.request_contract, "/request/body", checked)
+    else:
+        body = []
+    out.extend(body)
+    view.request_body_errors = tuple(f for f in body if f.severity == "error")
+    view.request_ok = present and not view.request_body_errors
     status = exchange.status
     if status is not None:
         view.documented, view.response_contract = op.response_contract(status)
@@ -122,7 +122,7 @@ def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) ->
             out.extend(body)
             view.response_ok = not any(f.severity == "error" and f.rule in _SCHEMA_IDS for f in body)
     out.extend(_run(view, op.operation_id))
-    if status is not None and not view.rejected:  # both bodies were parsed: the rules across exchanges reuse them
+    if status is not None:  # both bodies were parsed: the rules across exchanges reuse them
         exchange.__dict__["_aec_facts"] = (_fingerprint(exchange), Facts(op, view.request, view.response, exchange.url))
     return Report.build(op.operation_id, out, policy, exchange.name)
 

@@ -9,7 +9,8 @@ answers, for each, the findings it reveals given what came before, scoped by org
 - per walk through the list (a first page, then the pages reached through each page's cursor):
   a job appears once and the order stays newest first across pages (AEC603), a walk that ends has
   found every job created in its scope before it began (AEC602), and a walk filtered by status holds
-  only that status (AEC610).
+  only that status and, for a terminal status (one that cannot change during the walk), every job
+  known to have it (AEC610).
 
 A finding points into the exchange that revealed it.
 """
@@ -173,5 +174,9 @@ class Traffic:
         if missing and not walk.status and walk.from_start:
             out.append(W.JOB_NOT_LISTED.finding("/response/body/records", f"jobs {missing[:5]} were created but "
                                                 "are on no page of the list", "follow link.next until it is empty"))
+        elif missing and walk.status in S.terminal and walk.from_start:  # a terminal status stays: no race
+            out.append(W.STATUS_FILTER.finding("/response/body/records", f"jobs {missing[:5]} are {walk.status} but "
+                                               f"not in the list of {walk.status} jobs", "filter on the job's current "
+                                               "status"))
         del self.walks[key]
         return out

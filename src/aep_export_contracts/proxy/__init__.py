@@ -29,14 +29,12 @@ from starlette.routing import Route
 from ..cassettes import Scrubber, to_har
 from ..check.reproduce import Reproducer
 from ..check.safety import is_http_url, is_loopback
-from ..engine.coverage import Coverage
-from ..engine.exchange import facts, validate_exchange
-from ..engine.traffic import Traffic
-from ..findings import Finding, RunReport
+from ..findings import CLIENT, SERVER, Finding, RunReport
 from ..http import Exchange
 from ..options import OptionError, PolicyOptions, option
 from ..server.faults import FAULTS
-from ..spec.api import HEADERS, JSON_MEDIA_TYPE, PATHS
+from ..session import Session
+from ..spec.api import HEADERS, JSON_MEDIA_TYPE
 
 __all__ = ["VIOLATIONS_HEADER", "ProxyOptions", "ProxySession", "create_proxy_app"]
 
@@ -91,7 +89,7 @@ class ProxySession:
     options: ProxyOptions
     log: Callable[[str], None] = lambda _line: None
     report: RunReport = field(init=False)
-    traffic: Traffic = field(default_factory=Traffic)
+    session: Session = field(init=False)  # the judge: both sides, the client's request and the upstream's answer
     interactions: list[dict[str, Any]] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)  # every credential seen, so that none leaves the process
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -99,7 +97,7 @@ class ProxySession:
     def __post_init__(self) -> None:
         self.report = RunReport(self.options.upstream or "embedded reference server", 0, self.options.policy(),
                                 reproduce=Reproducer([]))
-        self.report.coverage = Coverage()
+        self.session = Session(self.report, layer="proxy", log=self.log)
 
     def _learn(self, headers: dict[str, str]) -> None:
         token = headers.get(HEADERS.authorization.lower(), "").removeprefix(HEADERS.bearer_prefix)
@@ -113,23 +111,8 @@ class ProxySession:
         """The exchange's findings (on its own and across the traffic), recorded in the report; the failing ones."""
         with self._lock:
             self._learn(dict(exchange.request_headers))
-            self.report.exchanges += 1
-            self.report.methods[exchange.method] += 1
-            if not PATHS.is_contract_path(exchange.path):
-                self._keep(exchange)
-                return []
-            policy = self.report.policy
-            findings = validate_exchange(exchange, policy=policy).findings
-            findings = findings + [f for f in self.traffic.see(exchange) if policy.reports(f)]
-            self.report.coverage.see(exchange, findings)
-            op = facts(exchange).operation  # as validate_exchange found it
-            operation = op.operation_id if op else f"{exchange.method} {exchange.path}"
-            self.report.add("proxy", f"#{self.report.exchanges} {exchange.method} {exchange.path}", operation,
-                            findings, exchange)
+            failing = self.session.see(exchange).failing
             self._keep(exchange)
-            failing = [f for f in findings if policy.fails(f)]
-            for f in failing:
-                self.log(f"{f.rule} {operation} {f.pointer or '/'}: {f.message}")
             return failing
 
     def _keep(self, exchange: Exchange) -> None:
@@ -219,9 +202,12 @@ def create_proxy_app(options: ProxyOptions, session: ProxySession | None = None,
                                  response_headers=dict(answer.headers.items()), response_body=content or None)
         failing = session.judge(exchange)
         if failing and options.fail_on_violation:
-            return _problem(502, "ContractViolation", f"the upstream's answer ({answer.status_code}) breaks the "
-                            "contract", violations=[{"rule": f.rule, "pointer": f.pointer, "message": f.message}
-                                                    for f in failing])
+            sides = sorted({f.side or SERVER for f in failing})
+            said = {CLIENT: "the request breaks the contract", SERVER: f"the upstream's answer ({answer.status_code}) "
+                    "breaks the contract"}
+            return _problem(502, "ContractViolation", "; ".join(said[s] for s in sides), sides=sides,
+                            violations=[{"rule": f.rule, "side": f.side, "pointer": f.pointer, "message": f.message}
+                                        for f in failing])
         out_headers = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP}
         if failing:
             out_headers[VIOLATIONS_HEADER] = ",".join(dict.fromkeys(f.rule for f in failing))

@@ -53,8 +53,6 @@ def missing_headers(view: ExchangeView) -> list[Hit]:
     POST adds Content-Type: application/json. Translated header names (the tutorial's 'Behörighet',
     'Innehållstyp') are not headers the platform reads.
     """
-    if view.rejected:
-        return _EMPTY
     sent = view.exchange.request_headers
     out: list[Hit] = []
     for name in view.operation.required_headers:
@@ -97,8 +95,6 @@ def query_parameters(view: ExchangeView) -> list[Hit]:
     'status' one of NEW, PROCESSING, SUCCEEDED, FAILED; on dataset creation 'requestDataSource' is true
     or false.
     """
-    if view.rejected:
-        return _EMPTY
     out: list[Hit] = []
     for key, value in view.exchange.query:
         problem = view.operation.query_problem(key, value)
@@ -144,7 +140,7 @@ def body_presence(view: ExchangeView) -> list[Hit]:
     """
     op, status = view.operation, view.exchange.status
     out: list[Hit] = []
-    if not view.rejected and op.request_contract and not view.request_present:
+    if op.request_contract and not view.request_present:
         out.append(Hit("/request/body", f"{op.operation_id} needs a JSON body"))
     if status is not None and view.response_present and view.documented and view.response_contract is None:
         out.append(Hit("/response/body", f"a {status} answer carries no body, but this one has one", "send an empty body"))

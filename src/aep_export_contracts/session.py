@@ -1,0 +1,122 @@
+"""The one judge of traffic: every source of exchanges (the check, the proxy, a recording, the pytest
+plugin) feeds a ``Session``, and the session does the rest the same way for each of them:
+
+1. validates the exchange on its own (``validate_exchange``);
+2. applies the rules across exchanges (``Traffic``: a job's history, a walk through the list);
+3. measures coverage;
+4. keeps what it judged in the ``RunReport`` every writer reads.
+
+A source says which sides it tests. The proxy and a team's recordings judge both: the client's request
+and the server's answer. The check judges the server only: its requests may be invalid on purpose, and
+what it tests is how the server answers them. Every finding names its side (``Finding.side``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from .engine.coverage import Coverage
+from .engine.exchange import facts, validate_exchange
+from .engine.traffic import Traffic
+from .findings import SIDES, Finding, RunReport
+from .http import Exchange
+from .rules.exchange import INVALID_REQUEST_ACCEPTED
+from .spec.api import PATHS
+
+__all__ = ["Session", "Verdict"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the session said of one exchange: the findings that fail the run, and which of the findings
+    annotated as expected it found."""
+
+    failing: list[Finding]
+    expected_found: frozenset[tuple[str, str]] = frozenset()
+
+
+@dataclass
+class Session:
+    """What one run judged of a stream of exchanges, fed in the order they happened."""
+
+    report: RunReport
+    sides: frozenset[str] = frozenset(SIDES)  # the sides under test: a finding of another side is left out
+    layer: str = "traffic"  # the layer its results are reported under
+    #: the jobs the source made itself, where it knows (the check): an answer about other jobs is
+    #: about data already on the target, reported apart; None: every job counts as the run's own
+    created: set[str] | None = None
+    #: told one line per failing finding, as it is found: '(side) RULE operation pointer: message'
+    log: Callable[[str], None] | None = None
+    traffic: Traffic = field(default_factory=Traffic)
+    _tainted: set[str] = field(default_factory=set)  # jobs made from a request that should have been refused
+
+    def __post_init__(self) -> None:
+        unknown = set(self.sides) - set(SIDES)
+        if unknown or not self.sides:
+            raise ValueError(f"sides are some of {', '.join(SIDES)}, not {sorted(unknown)}")
+        if self.report.coverage is None:
+            self.report.coverage = Coverage()
+
+    def see(self, exchange: Exchange, *, name: str | None = None,
+            annotated: Iterable[tuple[str, str]] = ()) -> Verdict:
+        """Judge one exchange: its findings go into the report (those ``annotated`` as expected, by rule and
+        pointer, are counted by coverage but not reported)."""
+        report = self.report
+        report.exchanges += 1
+        report.methods[exchange.method] += 1
+        if not PATHS.is_contract_path(exchange.path):
+            return Verdict([])  # Data Access and other services are outside the contract
+        policy = report.policy
+        found = validate_exchange(exchange, policy=policy).findings
+        found = found + [f for f in self.traffic.see(exchange) if policy.reports(f)]
+        found = [f for f in found if f.side is None or f.side in self.sides]
+        report.coverage.see(exchange, found)
+        expected = set(annotated)
+        matched: frozenset[tuple[str, str]] = frozenset()
+        if expected:
+            matched = frozenset((f.rule, f.pointer) for f in found) & expected
+            found = [f for f in found if (f.rule, f.pointer) not in expected]
+        op = facts(exchange).operation
+        operation = op.operation_id if op else f"{exchange.method} {exchange.path}"
+        subjects = _subjects(exchange, found) if found else []
+        existing = self.created is not None and exchange.method == "GET" and bool(subjects) \
+            and not (set(subjects) & self.created)
+        # a job made from a request the server should have refused carries that request's faults into every
+        # answer about it: those findings are consequences of the one violation, not new causes
+        caused_by = None
+        if any(f.rule == INVALID_REQUEST_ACCEPTED for f in found):
+            self._tainted.update(subjects)
+            caused_by = INVALID_REQUEST_ACCEPTED
+        elif subjects and set(subjects) <= self._tainted:
+            caused_by = INVALID_REQUEST_ACCEPTED
+        title = name or exchange.name or f"#{report.exchanges} {exchange.method} {exchange.path}"
+        result = report.add(self.layer, title, operation, found, exchange, subjects=subjects, existing=existing,
+                            caused_by=caused_by)
+        failing = [f for f in result.findings if policy.fails(f)]
+        if self.log is not None:
+            for f in failing:
+                self.log(f"({f.side or 'payload'}) {f.rule} {operation} {f.pointer or '/'}: {f.message}")
+        return Verdict(failing, matched)
+
+
+def _subjects(exchange: Exchange, findings: list[Finding]) -> list[str]:
+    """The ids of the jobs an answer's findings are about: the job of the path, the job in the body, or
+    the records the pointers land in."""
+    ids: list[str] = []
+    match = PATHS.job_id(exchange.path)
+    if match is not None:
+        ids.append(match)
+    body = facts(exchange).response  # as validate_exchange parsed it
+    if isinstance(body, dict):
+        records = body.get("records")
+        if isinstance(records, list):
+            for f in findings:
+                parts = f.pointer.split("/")
+                if len(parts) > 4 and parts[3] == "records" and parts[4].isdigit() and int(parts[4]) < len(records):
+                    record = records[int(parts[4])]
+                    if isinstance(record, dict) and isinstance(record.get("id"), int | str):
+                        ids.append(str(record["id"]))
+        elif isinstance(body.get("id"), int | str):
+            ids.append(str(body["id"]))
+    return list(dict.fromkeys(ids))
