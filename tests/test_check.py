@@ -133,17 +133,19 @@ def test_created_jobs_are_cancelled_at_the_end_and_budget_holds() -> None:
     assert report.ok
 
 
-def test_interrupted_run_still_cancels(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_run_still_cancels_and_reports_what_it_saw(monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupt(message: str) -> None:
         if message.startswith("waiting for"):
             raise KeyboardInterrupt
 
     with running_server(job_seconds=3600) as server:
-        with pytest.raises(KeyboardInterrupt):
-            run_check(CheckOptions(base_url=server.url, token="aec-local-token", api_key="aec-local-key",
-                                   org="O@AdobeOrg", sandbox="dev", layer=("lifecycle",), progress=interrupt))
+        report = run_check(CheckOptions(base_url=server.url, token="aec-local-token", api_key="aec-local-key",
+                                        org="O@AdobeOrg", sandbox="dev", layer=("lifecycle", "negative"),
+                                        progress=interrupt))
         jobs = _jobs(server.url)
     assert jobs and all(j["status"] == "FAILED" for j in jobs)
+    assert report.interrupted and report.exchanges > 0
+    assert {r.layer for r in report.results} <= {"contract", "lifecycle"}  # no layer ran after the stop
 
 
 def test_rate_limited_target_is_unstable_not_broken() -> None:

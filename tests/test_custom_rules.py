@@ -198,3 +198,24 @@ def test_a_rule_registered_in_process_runs_at_once() -> None:
     finally:
         unregister("INPROC001")
     assert validate(REQUEST, "export-job-request").findings == []
+
+
+def test_installed_rules_leave_the_reference_server_as_the_api_is(site: Path) -> None:
+    """ACME001 refuses a create without mergePolicy; the API accepts one, and so does the reference server
+    with ACME's rules installed: the server embodies the contract, not a user's policy."""
+    code = textwrap.dedent('''
+        import json
+        from aep_export_contracts.rules import get_rule
+        from aep_export_contracts.server import in_process_client
+        assert get_rule("ACME001")  # installed, and loaded
+        headers = {"Authorization": "Bearer aec-local-token", "x-api-key": "aec-local-key",
+                   "x-gw-ims-org-id": "AEC0000000000000000000000@AdobeOrg", "x-sandbox-name": "dev"}
+        with in_process_client(job_seconds=0) as client:
+            answer = client.post("/data/core/ups/export/jobs", headers=headers, json=REQUEST)
+        print(json.dumps({"status": answer.status_code, "body": answer.json()}))
+    ''').replace("REQUEST", json.dumps(REQUEST))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer["status"] == 200 and "ACME001" not in json.dumps(answer["body"]), answer

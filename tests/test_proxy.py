@@ -81,6 +81,55 @@ def test_fail_on_violation_answers_502_with_the_violations() -> None:
     upstream.state.api.close()
 
 
+def _through_proxy(faults: frozenset[str] = frozenset(), **options: object) -> tuple[httpx.Client, object, object]:
+    upstream = create_app(job_seconds=10, faults=faults, token=TOKEN)
+    app = create_proxy_app(make(ProxyOptions, dict(options)), upstream_app=upstream)
+    client = httpx.Client(base_url=IN_PROCESS_URL, transport=InProcessTransport(app), headers=HEADERS)
+    return client, app, upstream
+
+
+def test_the_clients_mistakes_are_client_findings_though_the_server_refused_them() -> None:
+    client, app, upstream = _through_proxy()
+    with client:
+        without = {k: v for k, v in HEADERS.items() if k != "x-sandbox-name"}
+        # send() sends the request as built: the client's default headers are not added
+        no_sandbox = client.send(httpx.Request("GET", f"{IN_PROCESS_URL}/data/core/ups/export/jobs", headers=without))
+        empty = client.get("/data/core/ups/export/jobs", headers={"x-sandbox-name": ""})
+        paged = client.get("/data/core/ups/export/jobs", params={"offset": "2"})
+    assert no_sandbox.status_code == empty.status_code == paged.status_code == 400  # the server refused each, rightly
+    assert no_sandbox.headers[VIOLATIONS_HEADER] == empty.headers[VIOLATIONS_HEADER] == "AEC502"
+    assert paged.headers[VIOLATIONS_HEADER] == "AEC503"
+    data = app.state.session.report.to_dict()
+    assert not data["ok"]
+    assert {(v["rule"], v["side"], v["pointer"]) for v in data["violations"]} == {
+        ("AEC502", "client", "/request/headers/x-sandbox-name"), ("AEC503", "client", "/request/query/offset")}
+    assert {g["side"] for g in data["groups"]} == {"client"}
+    upstream.state.api.close()
+
+
+def test_an_invalid_request_answered_with_success_is_the_servers_fault_too() -> None:
+    client, _app, upstream = _through_proxy(frozenset({"accept-invalid"}), fail_on_violation=True)
+    with client:
+        answer = client.post("/data/core/ups/export/jobs", json={"destination": {"datasetId": "0" * 24}})
+    body = answer.json()
+    assert answer.status_code == 502 and body["sides"] == ["client", "server"]
+    assert body["detail"].startswith("the request breaks the contract; the upstream's answer (200) breaks")
+    sides = {(v["rule"], v["side"]) for v in body["violations"]}
+    assert ("AEC001", "client") in sides and ("AEC507", "server") in sides
+    upstream.state.api.close()
+
+
+def test_fail_on_violation_never_blames_the_upstream_for_the_clients_mistake() -> None:
+    client, _app, upstream = _through_proxy(fail_on_violation=True)
+    with client:
+        answer = client.post("/data/core/ups/export/jobs/12")  # cancel is DELETE: the upstream's 405 is right
+    body = answer.json()
+    assert answer.status_code == 502 and body["sides"] == ["client"], body
+    assert body["detail"] == "the request breaks the contract" and "upstream" not in body["detail"]
+    assert [(v["rule"], v["pointer"]) for v in body["violations"]] == [("AEC501", "/request/method")]
+    upstream.state.api.close()
+
+
 @pytest.mark.parametrize("name", ["session.json", "session.yaml", "session.har"])
 def test_a_recorded_session_replays_with_the_sessions_findings(name: str, tmp_path: Path) -> None:
     path = tmp_path / name

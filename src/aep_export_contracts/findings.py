@@ -304,6 +304,7 @@ class RunReport:
     coverage: Any = None  # what the run exercised (the engine's Coverage: merge(), to_dict(), gate())
     below_coverage: list[str] = field(default_factory=list)  # a --min-coverage the run fell short of: what is missing
     unreachable: str | None = None  # no connection could be made to the target: why (the run checked nothing after)
+    interrupted: bool = False  # stopped (SIGINT, SIGTERM) before it finished: it holds what it saw until then
     exchanges: int = 0
     methods: Counter[str] = field(default_factory=Counter)
     reproduce: Callable[[Any], dict[str, Any]] | None = None
@@ -321,6 +322,7 @@ class RunReport:
     def merge(self, other: RunReport) -> None:
         """Take another run's checks, problems and counts (a part of this run, e.g. one cassette)."""
         self.unreachable = self.unreachable or other.unreachable
+        self.interrupted = self.interrupted or other.interrupted
         if other.coverage is not None:
             self.coverage = other.coverage if self.coverage is None else self.coverage.merge(other.coverage)
         self.notes.extend(n for n in other.notes if n not in self.notes)
@@ -384,6 +386,7 @@ class RunReport:
             "unstable": self.unstable,
             "errors": self.errors,
             "unreachable": self.unreachable,
+            "interrupted": self.interrupted,
             "notes": self.notes,
             "coverage": self.coverage.to_dict() if self.coverage is not None else None,
             "below_coverage": self.below_coverage,

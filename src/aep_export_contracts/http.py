@@ -50,6 +50,15 @@ def split_url(url: str) -> SplitResult:
         return SplitResult("", "", "/" + path if path and not path.startswith("/") else path, query, "")
 
 
+def without_userinfo(url: str) -> str:
+    """The URL without the user name and password it may carry (``http://user:pw@host`` → ``http://host``)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, tail = rest.partition("/")
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{tail}"
+
+
 @dataclass
 class Exchange:
     """One request and (optionally) its response. Bodies are bytes, text or parsed JSON values."""

@@ -162,19 +162,24 @@ def record(out: str | Path, options: CheckOptions | None = None, **named: Any) -
         with _vcr("all", scrubber).use_cassette(str(path), serializer=_serializer(path)):
             client = Client(url, creds, sleep=where.wait)
             ctx = Context(client, report, writes, max_jobs, opts.deadline, seed, now=where.now)
+            interrupted = False
             try:
                 lifecycle(ctx)
                 negative(ctx)
+            except KeyboardInterrupt:  # SIGINT or SIGTERM: what was recorded is kept, the jobs are cancelled
+                interrupted = True
             finally:
                 cleanup(ctx)
                 client.close()
     data = _load(path)
     data["aec"] = {"workflow": "lifecycle+negative", "seed": seed, "base_url": scrubber.text(url),
-                   "writes": writes, "max_jobs": max_jobs}
+                   "writes": writes, "max_jobs": max_jobs, **({"interrupted": True} if interrupted else {})}
     if _serializer(path) == "json":
         path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     else:
         path.write_text(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    if interrupted:
+        raise KeyboardInterrupt  # the recording is complete for what was seen; the command ends as stopped
     return len(data.get("interactions", []))
 
 
@@ -272,7 +277,8 @@ def load_exchanges(paths: Iterable[str | Path], *, contract_only: bool = True) -
 
 
 _META_TYPES: dict[str, tuple[type, ...]] = {"workflow": (str,), "seed": (int,), "base_url": (str,), "writes": (bool,),
-                                            "max_jobs": (int,), "expected": (list,)}
+                                            "max_jobs": (int,), "expected": (list,),
+                                            "interrupted": (bool,)}
 
 
 def _meta(data: dict[str, Any]) -> dict[str, Any]:
@@ -352,7 +358,8 @@ def _replay_file(path: Path, policy: Policy, playback: bool) -> RunReport:
                    [CASSETTE.finding(pointer,
                             f"the cassette expects {rule} at {pointer or '/'} in interaction {i}, "
                             "and replay no longer reports it", "update the annotation or the contract")])
-    if playback and meta.get("workflow") and path.suffix != ".har":  # vcrpy plays back cassettes only
+    # vcrpy plays back cassettes only, and only a workflow recorded to its end
+    if playback and meta.get("workflow") and path.suffix != ".har" and not meta.get("interrupted"):
         problem = None if report.errors else _unplayable(data)
         if problem:
             report.errors.append(f"{path}: cannot be played back: {problem} (replay with --no-playback)")

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import httpx
 
 from ..findings import SERVER, RunReport
-from ..http import Exchange
+from ..http import Exchange, without_userinfo
 from ..options import OptionError, PolicyOptions, make, option
 from ..server.faults import FAULTS
 from ..session import Session
@@ -186,7 +186,7 @@ def run_check(opts: CheckOptions) -> RunReport:
                     elif layer == "schema":
                         schema_layer.run(ctx, opts.examples)
                 except TargetUnreachable as exc:
-                    report.unreachable = f"cannot reach {url}: {exc}"
+                    report.unreachable = f"cannot reach {without_userinfo(url)}: {exc}"
                     break
                 except TargetUnstable as exc:
                     report.unstable.append(f"{layer}: {exc}")
@@ -195,6 +195,9 @@ def run_check(opts: CheckOptions) -> RunReport:
                         raise
                     report.errors.append(f"{layer}: the schema layer needs schemathesis (not installed): "
                                          "pip install 'aep-export-contracts[live]', or run the other layers (--layer)")
+                except KeyboardInterrupt:  # SIGINT or SIGTERM: the jobs are cancelled, the report keeps what was seen
+                    report.interrupted = True
+                    break
                 except Exception as exc:  # connection refused, DNS, TLS: the target, not the contract
                     import httpx
 

@@ -7,9 +7,12 @@ cannot be loaded as ``RuleError``); ``main`` alone turns it into one line and ex
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
 from ..about import __version__
@@ -39,6 +42,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _stopped_as_interrupted() -> Iterator[None]:
+    """SIGTERM (what timeout, docker, systemd and CI runners send) ends a command as Ctrl-C does: each command
+    finishes its recording and reports with what it saw. It works where SIGINT is ignored (a job started in
+    the background from a script)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -49,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return int(args.func(args))
+        with _stopped_as_interrupted():
+            return int(args.func(args))
     except (UsageError, OptionError, RuleError) as exc:
         print(f"aep-export-contracts: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

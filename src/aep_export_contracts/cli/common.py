@@ -103,9 +103,11 @@ def apply_coverage_gate(report: Any, minimums: Sequence[tuple[str, float]]) -> N
 
 def run_exit(report: Any) -> int:
     """The exit code of a run: 1 for a violation or coverage below its gate, 2 when the target could not
-    be checked, else 0."""
+    be checked, 130 when the run was stopped (SIGINT or SIGTERM) before it finished, else 0."""
     if getattr(report, "unreachable", None):
         return EXIT_USAGE
+    if getattr(report, "interrupted", False):  # stopped before the end: not a verdict
+        return EXIT_INTERRUPTED
     if not report.ok or getattr(report, "below_coverage", None):
         return EXIT_VIOLATIONS
     return EXIT_USAGE if report.errors else EXIT_OK

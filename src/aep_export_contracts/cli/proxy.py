@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..http import without_userinfo
 from ..options import add_arguments, from_namespace
 from .common import UsageError, add_coverage_option, add_report_option, apply_coverage_gate, console, run_exit, write_reports
 
@@ -32,15 +33,18 @@ def run(args: argparse.Namespace) -> int:
     def log(line: str) -> None:  # one line per violation, as it happens (no header, no body: no secret)
         err.print(f"violation {line}", markup=False, highlight=False)
 
-    session = ProxySession(options, log=log)
+    def alert(line: str) -> None:
+        err.print(f"error: {line}", markup=False, highlight=False)
+
+    session = ProxySession(options, log=log, alert=alert)
     app = create_proxy_app(options, session)
     served = ThreadedServer(app, options.host, options.port)
     try:
         served.start()
     except OSError as exc:
         raise UsageError(f"cannot listen on {options.host}:{options.port}: {exc.strerror or exc}") from exc
-    upstream = options.upstream or "an embedded reference server" + (f" (faults: {', '.join(options.fault)})"
-                                                                      if options.fault else "")
+    faults = f" (faults: {', '.join(options.fault)})" if options.fault else ""
+    upstream = without_userinfo(options.upstream) if options.upstream else "an embedded reference server" + faults
     print(f"proxy at {served.url} → {upstream}")
     print("  point your application's base URL here; Ctrl-C stops and reports")
     sys.stdout.flush()
@@ -57,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     if written is not None:
         print(f"recorded {len(session.interactions)} exchanges into {written} (secrets scrubbed)")
     out = console()
+    if session.report.unreachable:  # said first, in one line: the run could not see, whatever it saw before
+        print(f"aep-export-contracts: error: {session.report.unreachable}", file=sys.stderr)
     apply_coverage_gate(session.report, args.min_coverage)
     render_check(session.report, out)
     write_reports(session.report, args.report)

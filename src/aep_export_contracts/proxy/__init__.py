@@ -30,7 +30,7 @@ from ..cassettes import Scrubber, to_har
 from ..check.reproduce import Reproducer
 from ..check.safety import is_http_url, is_loopback
 from ..findings import CLIENT, SERVER, Finding, RunReport
-from ..http import Exchange
+from ..http import Exchange, without_userinfo
 from ..options import OptionError, PolicyOptions, option
 from ..server.faults import FAULTS
 from ..session import Session
@@ -87,7 +87,8 @@ class ProxySession:
     """What one proxy run saw: the report, the rules across its traffic and what it will record."""
 
     options: ProxyOptions
-    log: Callable[[str], None] = lambda _line: None
+    log: Callable[[str], None] = lambda _line: None  # one line per violation, as it happens
+    alert: Callable[[str], None] = lambda _line: None  # one line when the upstream cannot be reached, the first time
     report: RunReport = field(init=False)
     session: Session = field(init=False)  # the judge: both sides, the client's request and the upstream's answer
     interactions: list[dict[str, Any]] = field(default_factory=list)
@@ -95,7 +96,7 @@ class ProxySession:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.report = RunReport(self.options.upstream or "embedded reference server", 0, self.options.policy(),
+        self.report = RunReport(without_userinfo(self.options.upstream or "embedded reference server"), 0, self.options.policy(),
                                 reproduce=Reproducer([]))
         self.session = Session(self.report, layer="proxy", log=self.log)
 
@@ -114,6 +115,13 @@ class ProxySession:
             failing = self.session.see(exchange).failing
             self._keep(exchange)
             return failing
+
+    def unreachable(self, why: str) -> None:
+        """The upstream could not be reached: an error of the run (said once), never a pass."""
+        with self._lock:
+            if self.report.unreachable is None:
+                self.report.unreachable = why
+                self.alert(why)
 
     def _keep(self, exchange: Exchange) -> None:
         if self.options.record is None:
@@ -176,12 +184,13 @@ def create_proxy_app(options: ProxyOptions, session: ProxySession | None = None,
     session = session or ProxySession(options)
     base, transport, embedded = _upstream(options, upstream_app)
     writes_allowed = options.allow_writes or options.upstream is None or is_loopback(base)
+    shown = without_userinfo(base)  # a password in the upstream's URL is never shown
     client = httpx.AsyncClient(base_url=base, transport=transport, timeout=60.0, follow_redirects=False)
 
     async def forward(request: Request) -> Response:
         method = request.method
         if method not in ("GET", "HEAD") and not writes_allowed:
-            return _problem(403, "WritesNotAllowed", f"the proxy forwards only GET to {base} (a non-loopback "
+            return _problem(403, "WritesNotAllowed", f"the proxy forwards only GET to {shown} (a non-loopback "
                             "upstream) unless it runs with --allow-writes")
         body = b""
         async for chunk in request.stream():
@@ -195,9 +204,11 @@ def create_proxy_app(options: ProxyOptions, session: ProxySession | None = None,
         except httpx.HTTPError as exc:
             from ..check.client import unreachable_cause
 
-            return _problem(502, "UpstreamUnreachable", f"cannot reach {base}: {unreachable_cause(exc)}")
+            why = f"cannot reach the upstream {shown}: {unreachable_cause(exc)}"
+            session.unreachable(why)
+            return _problem(502, "UpstreamUnreachable", why)
         content = answer.content
-        exchange = Exchange.make(method, f"{base}{path}", request_headers=dict(request.headers.items()),
+        exchange = Exchange.make(method, f"{shown}{path}", request_headers=dict(request.headers.items()),
                                  request_body=body or None, status=answer.status_code,
                                  response_headers=dict(answer.headers.items()), response_body=content or None)
         failing = session.judge(exchange)

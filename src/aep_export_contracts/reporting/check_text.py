@@ -61,6 +61,9 @@ def render_check(report: RunReport, console: Console) -> None:
     if report.unreachable:
         console.print(Text(f"error: {report.unreachable}", style="bold red"))
         return
+    if report.interrupted:
+        console.print(Text("interrupted: the run was stopped before it finished; this is what it saw until then",
+                           style="bold yellow"))
     for note in report.notes:
         console.print(Text(f"note: {note}", style="dim"))
     table = Table(title=f"contract check: {report.target} (seed {report.seed})", title_justify="left")

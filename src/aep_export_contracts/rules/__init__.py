@@ -21,7 +21,7 @@ from ..findings import Finding, Severity
 from ..spec.contracts import CONTRACT_NAMES
 
 __all__ = ["CLOSED", "ENTRY_POINT_GROUP", "REGISTRY", "Hit", "Rule", "RuleError", "all_of", "all_rules", "any_of",
-           "get_rule", "load_rules", "meta_rule", "on_change", "rule", "rules_for", "unregister"]
+           "get_rule", "is_builtin", "load_rules", "meta_rule", "on_change", "rule", "rules_for", "unregister"]
 
 
 class Hit(NamedTuple):
@@ -184,6 +184,12 @@ def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...] = ()
         return fn
 
     return wrap
+
+
+def is_builtin(rule_id: str) -> bool:
+    """Whether a rule is one of this package's own (not a user's, from a plugin or ``--rules``)."""
+    _load()
+    return _ORIGIN.get(rule_id, "").startswith(_PACKAGE) or _ORIGIN.get(rule_id) == _PACKAGE.rstrip(".")
 
 
 def get_rule(rule_id: str) -> Rule:

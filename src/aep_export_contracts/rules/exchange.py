@@ -64,6 +64,9 @@ def missing_headers(view: ExchangeView) -> list[Hit]:
             if proper in translated:
                 hint = f"'{translated[proper]}' is a translated header name: send '{proper}'"
             out.append(Hit(ptr("request", "headers", name), f"required header {proper!r} is not sent", hint))
+        elif not value.strip():
+            out.append(Hit(ptr("request", "headers", name), f"required header {SPELLING.get(name, name)!r} is empty",
+                           "send its value"))
         elif name == _AUTHORIZATION and not value.startswith(HEADERS.bearer_prefix):
             out.append(Hit(ptr("request", "headers", name),
                            f"{HEADERS.authorization} is not a {HEADERS.bearer_prefix.strip()} token",
