@@ -19,7 +19,7 @@ from aep_export_contracts.reporting.check_text import render_plain
 from aep_export_contracts.server import running_server
 
 #: the rule that must name each fault (others may fire too)
-FAST = {"examples": 2, "job_seconds": 0.1, "virtual_time": True}
+FAST = {"examples": 2, "job_seconds": 0.1}
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -218,20 +218,20 @@ def test_pytest_plugin_under_xdist(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=4)
 
 
-def test_with_virtual_time_the_check_waits_on_the_servers_clock() -> None:
+def test_the_check_waits_on_the_embedded_servers_clock() -> None:
     """Jobs that take two minutes finish within a deadline of three: each wait advances the server's clock,
     and the deadline is measured on that clock, however long the machine takes."""
     report = run_check(CheckOptions(layer=("lifecycle",), examples=1, job_seconds=120, deadline=180,
-                                    virtual_time=True, strict=True))
+                                    strict=True))
     assert report.ok and report.unstable == [], (report.unstable, report.to_json())
     finished = [r.name for r in report.results if r.name.startswith("job reaches a terminal status")]
     assert finished and all("SUCCEEDED" in name or "FAILED" in name for name in finished)
 
 
-def test_with_virtual_time_a_deadline_shorter_than_the_jobs_is_missed_on_the_servers_clock() -> None:
+def test_a_deadline_shorter_than_the_jobs_is_missed_on_the_embedded_servers_clock() -> None:
     """The same two-minute jobs miss a one-minute deadline: the server's clock, not the machine's, decides."""
     report = run_check(CheckOptions(layer=("lifecycle",), examples=1, job_seconds=120, deadline=60,
-                                    virtual_time=True, strict=True))
+                                    strict=True))
     missed = [u for u in report.unstable if "not finished within 60s" in u]
     assert missed and all("(last: PROCESSING)" in u or "(last: NEW)" in u for u in missed), report.unstable
 
@@ -241,7 +241,7 @@ def test_the_check_runs_the_embedded_server_in_process_without_a_socket() -> Non
 
     pytest_socket.disable_socket(allow_unix_socket=True)  # the in-process portal's event loop may use a socketpair
     try:
-        report = run_check(CheckOptions(layer=("lifecycle", "negative"), examples=1, virtual_time=True, strict=True))
+        report = run_check(CheckOptions(layer=("lifecycle", "negative"), examples=1, strict=True))
     finally:
         pytest_socket.enable_socket()
     assert report.ok and report.errors == [] and report.exchanges > 20, report.to_json()
@@ -257,7 +257,7 @@ def test_the_fault_matrix_writes_each_row_when_its_run_is_done(monkeypatch: pyte
 
     def spy(opts: CheckOptions) -> Any:
         printed_before_each_run.append(capsys.readouterr().out)
-        return real(make(CheckOptions, {**opts.__dict__, "virtual_time": True}))
+        return real(make(CheckOptions, {**opts.__dict__}))
 
     monkeypatch.setattr(check_module, "run_check", spy)
     assert main(["check", "--fault-matrix", "--markdown", "--examples", "1",
@@ -271,7 +271,7 @@ def test_the_fault_matrix_writes_each_row_when_its_run_is_done(monkeypatch: pyte
 def test_a_job_whose_status_is_no_status_is_not_waited_for() -> None:
     """Lower-case statuses: the first read shows the value is not a status; each job is read once more at most."""
     report = run_check(CheckOptions(fault=("lower-case-status",), layer=("lifecycle",), examples=1,
-                                    virtual_time=True, deadline=3600))
+                                    deadline=3600))
     polls = [r for r in report.results if r.name.startswith("poll ")]
     assert not [line for line in report.unstable if "not finished" in line]
     jobs = {s for r in polls for s in r.subjects}

@@ -33,7 +33,7 @@ def test_the_tutorials_five_exchanges() -> None:
 
 
 def test_the_check_against_the_reference_server_exercises_every_operation_status_and_transition() -> None:
-    report = run_check(CheckOptions(examples=1, virtual_time=True))
+    report = run_check(CheckOptions(examples=1))
     figures = _figures(report)
     for dimension in ("operations", "job-statuses", "transitions", "listing", "request-shapes"):
         assert figures[dimension] == 100.0, (dimension, report.coverage.missing(dimension))

@@ -20,7 +20,7 @@ Row = FaultRow
 @pytest.fixture(scope="module")
 def matrix() -> list[Row]:
     # the documented command: strict, two examples an operation, seed 0; jobs run on the virtual clock
-    return fault_matrix(sorted(FAULTS), examples=2, virtual_time=True)
+    return fault_matrix(sorted(FAULTS), examples=2)
 
 
 def test_every_fault_is_run_and_caught_by_its_named_rules(matrix: list[Row]) -> None:
@@ -70,7 +70,7 @@ def test_the_clean_server_fires_no_rule() -> None:
     from aep_export_contracts.check.check import CheckOptions, run_check
     from aep_export_contracts.options import make
 
-    report = run_check(make(CheckOptions, {"examples": 2, "virtual_time": True, "strict": True}))
+    report = run_check(make(CheckOptions, {"examples": 2, "strict": True}))
     assert report.ok and report.by_rule() == {}
 
 

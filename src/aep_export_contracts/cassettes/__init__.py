@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -147,7 +147,7 @@ def record(out: str | Path, options: CheckOptions | None = None, **named: Any) -
 
     if options is None:
         options = make(CheckOptions, {"max_jobs": 10, **named})
-    opts = replace(options, job_seconds=0.2)
+    opts = options
     base_url, seed, allow_writes, max_jobs = opts.base_url, opts.seed, opts.allow_writes, opts.max_jobs
     creds = credentials(opts, base_url is None)
     path = Path(out)

@@ -14,6 +14,7 @@ import httpx
 from ..findings import SERVER, RunReport
 from ..http import Exchange, without_userinfo
 from ..options import OptionError, PolicyOptions, make, option
+from ..server.api import JOB_SECONDS
 from ..server.faults import FAULTS
 from ..session import Session
 from . import schema_layer, workflows
@@ -43,16 +44,14 @@ class CheckOptions(PolicyOptions):
     max_jobs: int = option(20, "most jobs this run may create")
     seed: int = option(0, "the seed of every generated request")
     examples: int = option(5, "schemathesis examples per operation and mode")
-    deadline: float = option(60.0, "seconds a job may take to finish, on the clock its jobs run on "
-                                                  "(the virtual one with --virtual-time)")
+    deadline: float = option(60.0, "seconds a job may take to finish, on the clock its jobs run on (the "
+                             "embedded server's own clock, which the check's waits move on: nothing waits for real)")
     layer: tuple[str, ...] = option(LAYERS, "run only these layers (repeatable)", choices=LAYERS)
     fault: tuple[str, ...] = option((), "with the embedded server: inject this fault (repeatable)",
                                     choices=sorted(FAULTS), metavar="NAME")
-    job_seconds: float = option(0.3, "how long a job of the embedded server runs", cli=False)
+    job_seconds: float = option(JOB_SECONDS, "how long a job of the embedded server runs", cli=False)
     fail_on_existing: bool = option(False, "fail the run on findings about jobs it did not create (data "
                                     "already on the target); by default they are reported apart")
-    virtual_time: bool = option(False, "with the embedded server: its jobs run on a clock that the check's "
-                                "waits advance, so nothing waits for real (tests)")
     progress: Callable[[str], None] = field(default=_quiet, metadata={"help": "called with a line on each step"})
 
     def check(self) -> None:
@@ -121,19 +120,17 @@ def target(opts: CheckOptions, *, on_socket: bool = False) -> Iterator[Target]:
         yield Target(opts.base_url.rstrip("/"), time.sleep)
         return
     from ..server import IN_PROCESS_URL, InProcessTransport, ReferenceServer, ServerConfig, create_app
-    from ..server.clock import Clock, ManualClock
+    from ..server.clock import ManualClock
 
-    clock = ManualClock(int(time.time() * 1000)) if opts.virtual_time else Clock()
-    wait: Callable[[float], None] = time.sleep
-    now: Callable[[], float] = time.monotonic
-    if isinstance(clock, ManualClock):
-        manual = clock
+    # the embedded server's jobs run on a clock of their own that each of the check's waits moves on: a job
+    # takes its documented-looking seconds, and no run waits for them for real
+    clock = ManualClock(int(time.time() * 1000))
 
-        def wait(seconds: float) -> None:
-            manual.advance(max(1, int(seconds * 1000)))
+    def wait(seconds: float) -> None:
+        clock.advance(max(1, int(seconds * 1000)))
 
-        def now() -> float:
-            return manual.current / 1000
+    def now() -> float:
+        return clock.current / 1000
 
     config = ServerConfig(faults=frozenset(opts.fault), job_seconds=opts.job_seconds, clock=clock)
     if on_socket:

@@ -7,7 +7,7 @@ import math
 import sys
 from collections.abc import Callable
 
-from ..server.api import DEFAULT_API_KEY, DEFAULT_TOKEN
+from ..server.api import DEFAULT_API_KEY, DEFAULT_TOKEN, JOB_SECONDS
 from ..server.faults import FAULTS
 from .common import EXIT_OK, UsageError
 
@@ -62,7 +62,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="misbehave on purpose (repeatable): " + ", ".join(sorted(FAULTS)))
     p.add_argument("--state", metavar="PATH", help="keep state in this SQLite file (default: memory)")
     p.add_argument("--delete-status", type=int, choices=(200, 204), default=200)
-    p.add_argument("--job-seconds", type=_non_negative(float), default=5.0, help="how long a job runs (0 for tests)")
+    p.add_argument("--job-seconds", type=_non_negative(float), default=JOB_SECONDS,
+                   help="how long a job runs, in seconds (0 for tests)")
     p.add_argument("--token", default=DEFAULT_TOKEN)
     p.add_argument("--api-key", default=DEFAULT_API_KEY)
     p.add_argument("--rate-limit", type=_rate, metavar="N/s", help="answer 429 above N requests per second")

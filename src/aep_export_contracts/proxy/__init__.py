@@ -32,6 +32,7 @@ from ..check.safety import is_http_url, is_loopback
 from ..findings import CLIENT, SERVER, Finding, RunReport
 from ..http import Exchange, without_userinfo
 from ..options import OptionError, PolicyOptions, option
+from ..server.api import JOB_SECONDS
 from ..server.faults import FAULTS
 from ..session import Session
 from ..spec.api import HEADERS, JSON_MEDIA_TYPE
@@ -61,7 +62,7 @@ class ProxyOptions(PolicyOptions):
     allow_writes: bool = option(False, "forward requests other than GET to a non-loopback upstream")
     fault: tuple[str, ...] = option((), "with the embedded upstream: inject this fault (repeatable)",
                                     choices=sorted(FAULTS), metavar="NAME")
-    job_seconds: float = option(5.0, "with the embedded upstream: how long a job runs")
+    job_seconds: float = option(JOB_SECONDS, "with the embedded upstream: how long a job runs, in seconds")
 
     def check(self) -> None:
         """Raise ``OptionError`` for values no session can use."""

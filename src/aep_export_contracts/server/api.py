@@ -27,6 +27,9 @@ from .faults import FAULTS
 from .profiles import export_rows
 from .store import JobRow, Store
 
+#: how long a job of the reference server runs, from NEW to its end, unless told otherwise: the one default
+#: of serve, the proxy's embedded upstream, and the check's and record's embedded server
+JOB_SECONDS = 5.0
 DEFAULT_TOKEN = "aec-local-token"
 DEFAULT_API_KEY = "aec-local-key"
 S = JOB_STATUSES
@@ -41,7 +44,7 @@ class ServerConfig:
     faults: frozenset[str] = frozenset()
     state: str | None = None
     delete_status: int = 200
-    job_seconds: float = 0.0
+    job_seconds: float = JOB_SECONDS
     rate_limit: float | None = None
     max_body: int = 1 << 20
     clock: Clock = field(default_factory=Clock)
