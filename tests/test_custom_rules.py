@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -219,3 +221,80 @@ def test_installed_rules_leave_the_reference_server_as_the_api_is(site: Path) ->
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     assert answer["status"] == 200 and "ACME001" not in json.dumps(answer["body"]), answer
+
+
+ACROSS = '''
+    """A rule across exchanges: a job is read again (as every source's traffic does while it polls)."""
+    from aep_export_contracts import Hit, rule
+
+
+    @rule("ACME601", "job-read-again", "error", scope="traffic", operations=("getExportJob",))
+    def job_read_again(view):
+        """A job is read once in a scope: a second read is a finding (a rule a test can see fire)."""
+        here = view.current
+        if any(seen.exchange.path == here.exchange.path and seen.scope == here.scope for seen in view.history):
+            yield Hit("/response/body/id", f"{here.exchange.path} is read again")
+
+
+    @rule("ACME011", "every-answer", "warning", scope="exchange", on="any")
+    def every_answer(view):
+        """Every answer is seen (an exchange rule a test can see fire)."""
+        yield Hit("/response/status", "seen")
+'''
+
+
+def test_a_users_rules_across_and_of_exchanges_fire_in_every_source(tmp_path: Path) -> None:
+    rules = tmp_path / "across.py"
+    rules.write_text(textwrap.dedent(ACROSS), encoding="utf-8")
+
+    def by_rule(path: Path) -> dict[str, int]:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        fired: dict[str, int] = {}
+        for row in data["violations"] + data["warnings"]:
+            fired[row["rule"]] = fired.get(row["rule"], 0) + 1
+        return fired
+
+    # check
+    done = cli(None, "check", "--layer", "lifecycle", "--rules", str(rules), "--report", f"json:{tmp_path / 'check.json'}")
+    assert done.returncode == 1, done.stdout + done.stderr
+    fired = by_rule(tmp_path / "check.json")
+    assert fired.get("ACME601", 0) > 0 and fired.get("ACME011", 0) > 0, fired
+    # replay
+    done = cli(None, "replay", "--no-playback", "--rules", str(rules), "--report", f"json:{tmp_path / 'replay.json'}",
+               str(ROOT / "cassettes" / "reference" / "lifecycle.json"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    fired = by_rule(tmp_path / "replay.json")
+    assert fired.get("ACME601", 0) > 0 and fired.get("ACME011", 0) > 0, fired
+    # proxy: a job created, then read twice
+    proc = subprocess.Popen([sys.executable, "-m", "aep_export_contracts", "proxy", "--port", "0", "--rules", str(rules),
+                             "--report", f"json:{tmp_path / 'proxy.json'}"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().split()[2]
+        headers = {"Authorization": "Bearer aec-local-token", "x-api-key": "aec-local-key",
+                   "x-gw-ims-org-id": "ACME@AdobeOrg", "x-sandbox-name": "dev"}
+        job = httpx.post(f"{url}/data/core/ups/export/jobs", headers=headers, json=REQUEST, timeout=300).json()
+        for _ in range(2):
+            httpx.get(f"{url}/data/core/ups/export/jobs/{job['id']}", headers=headers, timeout=300)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1, out + err
+    assert by_rule(tmp_path / "proxy.json") == {"ACME601": 1, "ACME011": 3}  # three exchanges, one read again
+
+
+def test_a_users_rule_across_exchanges_fires_in_the_pytest_plugin(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    rules = tmp_path / "across.py"
+    rules.write_text(textwrap.dedent(ACROSS), encoding="utf-8")
+    pytester.makepyfile(
+        """
+        def test_recorded(aec_exchange, aec_findings):
+            assert "ACME601" not in {f.rule for f in aec_findings}
+        """
+    )
+    # in a subprocess: the rules it loads stay out of this process's registry
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--aep-cassettes={ROOT / 'cassettes' / 'reference'}",
+                                           f"--aep-rules={rules}")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) > 0 and outcomes.get("passed", 0) > 0, outcomes  # the re-reads, and only they

@@ -9,16 +9,17 @@ No validation happens here. Findings point into an exchange document::
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from .findings import Finding
-from .spec.api import Operation
+from .spec.api import HEADERS, Operation
 
-__all__ = ["Exchange", "ExchangeView", "Headers", "from_curl"]
+__all__ = ["HISTORY", "Exchange", "ExchangeView", "Headers", "Seen", "TrafficView", "from_curl", "split_url",
+           "without_userinfo"]
 
 
 class Headers(dict[str, str]):
@@ -119,6 +120,36 @@ class ExchangeView:
     @property
     def succeeded(self) -> bool:
         return self.exchange.status is not None and 200 <= self.exchange.status < 300
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One exchange of a stream of traffic, as a rule across exchanges reads it."""
+
+    exchange: Exchange
+    operation_id: str | None  # None: no operation of the API
+    request: Any  # the parsed bodies
+    response: Any
+
+    @property
+    def scope(self) -> tuple[str, str]:
+        """(org, sandbox) the request was sent for: resources of one scope are invisible from another."""
+        headers = self.exchange.request_headers
+        return headers.get(HEADERS.org.lower(), ""), headers.get(HEADERS.sandbox.lower(), "")
+
+
+@dataclass(frozen=True)
+class TrafficView:
+    """What a rule across exchanges (``scope="traffic"``) reads: the exchange just seen and the traffic
+    before it, oldest first, as the session that judges the stream keeps it (its most recent
+    ``HISTORY`` exchanges). A finding points into the current exchange."""
+
+    current: Seen
+    history: Sequence[Seen]
+
+
+#: how many earlier exchanges a session keeps for the rules across exchanges that users write
+HISTORY = 10_000
 
 
 def _first_command(text: str) -> str:

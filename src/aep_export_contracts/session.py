@@ -2,7 +2,8 @@
 plugin) feeds a ``Session``, and the session does the rest the same way for each of them:
 
 1. validates the exchange on its own (``validate_exchange``);
-2. applies the rules across exchanges (``Traffic``: a job's history, a walk through the list);
+2. applies the rules across exchanges (``Traffic``: a job's history, a walk through the list; and any
+   rule registered with ``scope="traffic"``, which reads the exchange and the traffic before it);
 3. measures coverage;
 4. keeps what it judged in the ``RunReport`` every writer reads.
 
@@ -13,14 +14,15 @@ what it tests is how the server answers them. Every finding names its side (``Fi
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .engine.coverage import Coverage
 from .engine.exchange import facts, validate_exchange
-from .engine.traffic import Traffic
+from .engine.traffic import Traffic, has_traffic_rules, traffic_findings
 from .findings import SIDES, Finding, RunReport
-from .http import Exchange
+from .http import HISTORY, Exchange, Seen, TrafficView
 from .rules.exchange import INVALID_REQUEST_ACCEPTED
 from .spec.api import PATHS
 
@@ -50,6 +52,7 @@ class Session:
     log: Callable[[str], None] | None = None
     traffic: Traffic = field(default_factory=Traffic)
     _tainted: set[str] = field(default_factory=set)  # jobs made from a request that should have been refused
+    _history: deque[Seen] = field(default_factory=lambda: deque(maxlen=HISTORY))  # for the rules across exchanges
 
     def __post_init__(self) -> None:
         unknown = set(self.sides) - set(SIDES)
@@ -70,6 +73,8 @@ class Session:
         policy = report.policy
         found = validate_exchange(exchange, policy=policy).findings
         found = found + [f for f in self.traffic.see(exchange) if policy.reports(f)]
+        if has_traffic_rules():
+            found = found + [f for f in self._across(exchange) if policy.reports(f)]
         found = [f for f in found if f.side is None or f.side in self.sides]
         report.coverage.see(exchange, found)
         expected = set(annotated)
@@ -98,6 +103,15 @@ class Session:
             for f in failing:
                 self.log(f"({f.side or 'payload'}) {f.rule} {operation} {f.pointer or '/'}: {f.message}")
         return Verdict(failing, matched)
+
+
+    def _across(self, exchange: Exchange) -> list[Finding]:
+        """The findings of the rules across exchanges written as functions, then the exchange joins the history."""
+        known = facts(exchange)
+        seen = Seen(exchange, known.operation.operation_id if known.operation else None, known.request, known.response)
+        found = traffic_findings(TrafficView(seen, tuple(self._history)))
+        self._history.append(seen)
+        return found
 
 
 def _subjects(exchange: Exchange, findings: list[Finding]) -> list[str]:

@@ -18,18 +18,19 @@ A finding points into the exchange that revealed it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl
 
 from ..findings import Finding
-from ..http import Exchange, split_url
-from ..rules import get_rule
+from ..http import Exchange, TrafficView, split_url
+from ..rules import Rule, all_rules, get_rule, on_change
 from ..rules import workflow as W
 from ..rules.util import dig
 from ..spec.api import HEADERS, JOB_STATUSES, PATHS
 from .exchange import facts
 
-__all__ = ["Traffic"]
+__all__ = ["Traffic", "has_traffic_rules", "traffic_findings"]
 
 S = JOB_STATUSES
 Scope = tuple[str, str]
@@ -180,3 +181,33 @@ class Traffic:
                                                "status"))
         del self.walks[key]
         return out
+
+
+@cache
+def _user_traffic_rules() -> tuple[Rule, ...]:
+    """The rules across exchanges written as functions (``@rule(..., scope="traffic")``): a user's own."""
+    return tuple(r for r in all_rules() if r.scope == "traffic" and r.check is not None)
+
+
+on_change(_user_traffic_rules.cache_clear)
+
+
+def has_traffic_rules() -> bool:
+    """Whether any rule reads the traffic's history (a session keeps one only then)."""
+    return bool(_user_traffic_rules())
+
+
+def traffic_findings(view: TrafficView) -> list[Finding]:
+    """The findings of every rule across exchanges written as a function, on the current exchange: each
+    runs where it names the exchange's operation (or names none) and, unless ``on="any"``, on success."""
+    current = view.current
+    status = current.exchange.status
+    succeeded = status is not None and 200 <= status < 300
+    out: list[Finding] = []
+    for r in _user_traffic_rules():
+        if r.operations and current.operation_id not in r.operations:
+            continue
+        if r.on != "any" and not succeeded:
+            continue
+        out.extend(r.run(view))
+    return out

@@ -61,7 +61,7 @@ class Rule:
     id: str
     name: str
     severity: Severity
-    scope: str  # "schema", "payload" or "exchange"
+    scope: str  # "schema", "payload", "exchange", "traffic" (across exchanges), or the layer that makes its findings
     contracts: tuple[str, ...]
     summary: str
     description: str
@@ -94,7 +94,7 @@ _ORIGIN: dict[str, str] = {}
 _LISTENERS: list[Callable[[], None]] = []
 
 RULE_ID = re.compile(r"[A-Z][A-Z0-9]*[0-9]{3,}")
-SCOPES = ("payload", "exchange")
+SCOPES = ("payload", "exchange", "traffic")
 _CONTRACTS = (*CONTRACT_NAMES, "exchange")
 
 
@@ -143,9 +143,10 @@ def schema_rule(rule_id: str, name: str, severity: str, summary: str, descriptio
 def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...] = (), *,
          scope: str = "payload", operations: tuple[str, ...] = (), on: str = "success", gate: Gate | None = None,
          screen: dict[str, Any] | None = None) -> Callable[[Check], Check]:
-    """Register a rule: a function of a payload (or, with ``scope="exchange"``, of an ExchangeView)
-    that returns or yields ``Hit(pointer, message, hint)``; its docstring's first line is the rule's
-    summary and the whole docstring its description.
+    """Register a rule: a function of a payload (or, with ``scope="exchange"``, of an ExchangeView; with
+    ``scope="traffic"``, of a TrafficView: one exchange and the traffic before it) that returns or yields
+    ``Hit(pointer, message, hint)``; its docstring's first line is the rule's summary and the whole
+    docstring its description.
 
     ``contracts`` names the payloads a payload rule reads (``validate`` runs it on those); an exchange
     rule names the ``operations`` (operation ids) it has something to say about, or none for every
@@ -157,7 +158,7 @@ def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...] = ()
     """
     if scope not in SCOPES:
         raise RuleError(f"rule {rule_id}: scope is one of {', '.join(SCOPES)}, not {scope!r}")
-    if scope == "exchange":
+    if scope in ("exchange", "traffic"):
         contracts = contracts or ("exchange",)
     if on not in ("success", "any"):
         raise RuleError(f"rule {rule_id}: on is 'success' or 'any', not {on!r}")
