@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.fault_matrix:
         return _fault_matrix(args, out)
+    if args.markdown:
+        raise UsageError("--markdown prints the fault matrix as a table: it goes with --fault-matrix")
     opts = from_namespace(CheckOptions, args, progress=progress)
     try:
         if status is not None:
@@ -80,6 +82,14 @@ def _fault_matrix(args: argparse.Namespace, out: Any) -> int:
 
     if args.base_url:
         raise UsageError("--fault-matrix runs against the embedded server only")
+    # the matrix is one strict run per fault and prints one table: a single run's policy and reports do not apply
+    single = {"--report": args.report, "--min-coverage": args.min_coverage, "--select": args.select,
+              "--ignore": args.ignore, "--baseline": args.baseline, "--strict": args.strict, "--rules": args.rules,
+              "--read-only": args.read_only, "--fail-on-existing": args.fail_on_existing}
+    given = [flag for flag, value in single.items() if value]
+    if given:
+        raise UsageError(f"--fault-matrix runs each fault strictly and prints one table: {', '.join(given)} "
+                         f"{'is' if len(given) == 1 else 'are'} for a single run (leave out --fault-matrix)")
     breaks = {name: f.breaks for name, f in FAULTS.items()}
 
     def row_done(row: FaultRow) -> None:  # each row as soon as its run is done: the matrix takes a while
