@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .engine.coverage import Coverage
-from .engine.exchange import facts, validate_exchange
+from .engine.exchange import Facts, judge_exchange
 from .engine.traffic import Traffic, has_traffic_rules, traffic_findings
 from .findings import SIDES, Finding, RunReport
 from .http import HISTORY, Exchange, Seen, TrafficView
@@ -71,20 +72,20 @@ class Session:
         if not PATHS.is_contract_path(exchange.path):
             return Verdict([])  # Data Access and other services are outside the contract
         policy = report.policy
-        found = validate_exchange(exchange, policy=policy).findings
-        found = found + [f for f in self.traffic.see(exchange) if policy.reports(f)]
+        judged, known = judge_exchange(exchange, policy=policy)
+        found = judged.findings + [f for f in self.traffic.see(exchange, known) if policy.reports(f)]
         if has_traffic_rules():
-            found = found + [f for f in self._across(exchange) if policy.reports(f)]
+            found = found + [f for f in self._across(exchange, known) if policy.reports(f)]
         found = [f for f in found if f.side is None or f.side in self.sides]
-        report.coverage.see(exchange, found)
+        report.coverage.see(exchange, found, known)
         expected = set(annotated)
         matched: frozenset[tuple[str, str]] = frozenset()
         if expected:
             matched = frozenset((f.rule, f.pointer) for f in found) & expected
             found = [f for f in found if (f.rule, f.pointer) not in expected]
-        op = facts(exchange).operation
+        op = known.operation
         operation = op.operation_id if op else f"{exchange.method} {exchange.path}"
-        subjects = _subjects(exchange, found) if found else []
+        subjects = _subjects(exchange, known.response, found) if found else []
         existing = self.created is not None and exchange.method == "GET" and bool(subjects) \
             and not (set(subjects) & self.created)
         # a job made from a request the server should have refused carries that request's faults into every
@@ -105,23 +106,21 @@ class Session:
         return Verdict(failing, matched)
 
 
-    def _across(self, exchange: Exchange) -> list[Finding]:
+    def _across(self, exchange: Exchange, known: Facts) -> list[Finding]:
         """The findings of the rules across exchanges written as functions, then the exchange joins the history."""
-        known = facts(exchange)
         seen = Seen(exchange, known.operation.operation_id if known.operation else None, known.request, known.response)
         found = traffic_findings(TrafficView(seen, tuple(self._history)))
         self._history.append(seen)
         return found
 
 
-def _subjects(exchange: Exchange, findings: list[Finding]) -> list[str]:
+def _subjects(exchange: Exchange, body: Any, findings: list[Finding]) -> list[str]:
     """The ids of the jobs an answer's findings are about: the job of the path, the job in the body, or
     the records the pointers land in."""
     ids: list[str] = []
     match = PATHS.job_id(exchange.path)
     if match is not None:
         ids.append(match)
-    body = facts(exchange).response  # as validate_exchange parsed it
     if isinstance(body, dict):
         records = body.get("records")
         if isinstance(records, list):

@@ -32,7 +32,7 @@ from ..rules import all_rules, on_change
 from ..rules.exchange import NO_OPERATION
 from ..rules.util import dig
 from ..spec.api import HEADERS, JOB_STATUSES, operations
-from .exchange import facts
+from .exchange import Facts, facts
 
 __all__ = ["DIMENSIONS", "Coverage", "parse_minimums"]
 
@@ -116,10 +116,11 @@ class Coverage:
     _last_status: dict[tuple[str, str, str], str] = field(default_factory=dict)
     _counted: set[str] = field(default_factory=set)  # operations and contracts whose rules are counted already
 
-    def see(self, exchange: Exchange, findings: Iterable[Finding] = ()) -> None:
+    def see(self, exchange: Exchange, findings: Iterable[Finding] = (), known: Facts | None = None) -> None:
+        """Count what the exchange covers; ``known``: what validation worked out of it (anew if not given)."""
         if findings:
             self.fired.update(f.rule for f in findings)
-        known = facts(exchange)
+        known = known or facts(exchange)
         op = known.operation
         rules = _rules()
         if op is None:  # the rules about a request no operation answers (a wrong method, an unknown path)
@@ -149,7 +150,7 @@ class Coverage:
         body = known.response
         scope = (headers.get(HEADERS.org.lower(), ""), headers.get(HEADERS.sandbox.lower(), ""))
         if name == "listExportJobs" and isinstance(body, dict):
-            self._listing(exchange, body)
+            self._listing(known, body)
             self._payload_rules("export-job-list")
             for record in body.get("records") or []:
                 self._job(scope, record)
@@ -184,8 +185,8 @@ class Coverage:
                 self.covered["transitions"].add(move)
         self._last_status[key] = status
 
-    def _listing(self, exchange: Exchange, body: dict[str, Any]) -> None:
-        query = facts(exchange).query
+    def _listing(self, known: Facts, body: dict[str, Any]) -> None:
+        query = known.query
         c = self.covered["listing"]
         if "limit" in query:
             c.add("limit")

@@ -15,7 +15,7 @@ from ..spec.api import Operation, find_operation
 from .payload import findings as payload_findings
 from .payload import parse_json
 
-__all__ = ["validate_exchange"]
+__all__ = ["Facts", "facts", "judge_exchange", "validate_exchange"]
 
 _ABSENT: Any = object()
 
@@ -39,21 +39,11 @@ class Facts:
         return cached
 
 
-def _fingerprint(exchange: Exchange) -> tuple[Any, ...]:
-    """What the facts depend on: an exchange edited after they were worked out gets them anew."""
-    return exchange.method, exchange.url, id(exchange.request_body), id(exchange.response_body)
-
-
 def facts(exchange: Exchange) -> Facts:
-    """The exchange's operation and parsed bodies, worked out once however many readers ask
-    (validate_exchange leaves what it parsed)."""
-    kept = exchange.__dict__.get("_aec_facts")
-    if kept is not None and kept[0] == _fingerprint(exchange):
-        return kept[1]  # type: ignore[no-any-return]
+    """The exchange's operation and parsed bodies (``judge_exchange`` hands back what it parsed: read that
+    where you have it; nothing is kept on the exchange)."""
     op, _ = find_operation(exchange.method, exchange.path)
-    known = Facts(op, parse_body(exchange.request_body)[0], parse_body(exchange.response_body)[0], exchange.url)
-    exchange.__dict__["_aec_facts"] = (_fingerprint(exchange), known)
-    return known
+    return Facts(op, parse_body(exchange.request_body)[0], parse_body(exchange.response_body)[0], exchange.url)
 
 
 def parse_body(value: Any) -> tuple[Any, Finding | None, bool]:
@@ -91,10 +81,16 @@ def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) ->
     The engine parses and validates both bodies against their contracts; everything else is said by
     the registered exchange rules, which read an ``ExchangeView`` of what it found.
     """
+    return judge_exchange(exchange, policy=policy)[0]
+
+
+def judge_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) -> tuple[Report, Facts]:
+    """``validate_exchange``'s report, and the facts it worked out on the way (the operation and both
+    parsed bodies: None for an exchange no operation matches), for the rules across exchanges."""
     op, candidates = find_operation(exchange.method, exchange.path)
     if op is None:
         view = ExchangeView(exchange, None, candidates=tuple(candidates))  # type: ignore[arg-type]
-        return Report.build(None, _run(view, NO_OPERATION), policy, exchange.name)
+        return Report.build(None, _run(view, NO_OPERATION), policy, exchange.name), Facts(None, None, None, exchange.url)
     out: list[Finding] = []
     view = ExchangeView(exchange, op)
     # the request is judged whatever the answer: its findings are the client's (``Finding.side``), and a
@@ -122,9 +118,7 @@ def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) ->
             out.extend(body)
             view.response_ok = not any(f.severity == "error" and f.rule in _SCHEMA_IDS for f in body)
     out.extend(_run(view, op.operation_id))
-    if status is not None:  # both bodies were parsed: the rules across exchanges reuse them
-        exchange.__dict__["_aec_facts"] = (_fingerprint(exchange), Facts(op, view.request, view.response, exchange.url))
-    return Report.build(op.operation_id, out, policy, exchange.name)
+    return Report.build(op.operation_id, out, policy, exchange.name), Facts(op, view.request, view.response, exchange.url)
 
 
 def _run(view: ExchangeView, operation_id: str) -> list[Finding]:

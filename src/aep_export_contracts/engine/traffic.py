@@ -28,7 +28,7 @@ from ..rules import Rule, all_rules, get_rule, on_change
 from ..rules import workflow as W
 from ..rules.util import dig
 from ..spec.api import HEADERS, JOB_STATUSES, PATHS
-from .exchange import facts
+from .exchange import Facts, facts
 
 __all__ = ["Traffic", "has_traffic_rules", "traffic_findings"]
 
@@ -63,12 +63,14 @@ class Traffic:
         self.walks: dict[tuple[Scope, str], _Walk] = {}
         self.clock = 0
 
-    def see(self, exchange: Exchange) -> list[Finding]:
+    def see(self, exchange: Exchange, known: Facts | None = None) -> list[Finding]:
+        """The findings the exchange reveals given the traffic before it; ``known``: what validation
+        worked out of it (worked out anew if not given)."""
         self.clock += 1
         status = exchange.status
         if status is None or not 200 <= status < 300:
             return []
-        known = facts(exchange)
+        known = known or facts(exchange)
         op = known.operation
         if op is None:
             return []
@@ -77,20 +79,20 @@ class Traffic:
         body = known.response
         name = op.operation_id
         if name == "createExportJob":
-            return self._created(scope, exchange, body)
+            return self._created(scope, known, body)
         if name == "getExportJob":
             return self._read(scope, body, "/response/body")
         if name == "cancelExportJob":
             return self._cancelled(scope, exchange, body)
         if name == "listExportJobs":
-            return self._listed(scope, exchange, body)
+            return self._listed(scope, known, body)
         return []
 
     # jobs
-    def _created(self, scope: Scope, exchange: Exchange, body: Any) -> list[Finding]:
+    def _created(self, scope: Scope, known: Facts, body: Any) -> list[Finding]:
         if not isinstance(body, dict) or not isinstance(body.get("id"), int | str):
             return []
-        request = facts(exchange).request
+        request = known.request
         wanted = {"dataset": dig(request, "destination", "datasetId"), "schema": dig(request, "schema", "name")}
         self.jobs[scope, str(body["id"])] = _Job(wanted, body.get("status") if isinstance(body.get("status"), str)
                                                  else None, order=self.clock)
@@ -135,10 +137,10 @@ class Traffic:
         return []
 
     # the list
-    def _listed(self, scope: Scope, exchange: Exchange, body: Any) -> list[Finding]:
+    def _listed(self, scope: Scope, known: Facts, body: Any) -> list[Finding]:
         if not isinstance(body, dict) or not isinstance(body.get("records"), list):
             return []
-        query = facts(exchange).query
+        query = known.query
         wanted = query.get("status", "")
         key = (scope, wanted)
         walk = self.walks.get(key)
