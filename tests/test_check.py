@@ -11,12 +11,12 @@ import pytest
 
 from aep_export_contracts.check.check import CheckOptions, run_check
 from aep_export_contracts.check.client import Client, Credentials
-from aep_export_contracts.check.safety import UnsafeTarget, check_writes
 from aep_export_contracts.cli import main
 from aep_export_contracts.findings import group
 from aep_export_contracts.options import make
 from aep_export_contracts.reporting.check_text import render_plain
 from aep_export_contracts.server import running_server
+from aep_export_contracts.target import UnsafeTarget, check_writes
 
 #: the rule that must name each fault (others may fire too)
 FAST = {"examples": 2, "job_seconds": 0.1}

@@ -1,6 +1,7 @@
 """The layers are visible in the folder names, and each module imports only from the layers below.
 
-spec facts → findings → HTTP exchange model → rules → validation engine → options → the session → generation and
+spec facts → findings → HTTP exchange model → rules → validation engine → options → target and reproduction
+helpers → the session → generation and
 server → check → cassettes → reporting → CLI and pytest plugin. Lazy imports inside functions count
 too: a layer that reaches up, even late, is a cycle waiting to happen.
 """
@@ -16,7 +17,8 @@ import aep_export_contracts
 
 PACKAGE = Path(aep_export_contracts.__file__).parent
 RANKS = {
-    "about": -1, "spec": 0, "findings": 1, "http": 2, "rules": 3, "engine": 4, "options": 5, "session": 5.5,
+    "about": -1, "spec": 0, "findings": 1, "http": 2, "rules": 3, "engine": 4, "options": 5,
+    "target": 5.2, "reproduce": 5.3, "session": 5.5,
     "generation": 6, "server": 6, "check": 7, "cassettes": 8, "proxy": 8.5, "reporting": 9,
     "cli": 10, "pytest_plugin": 10, "__init__": 11, "__main__": 11,
 }

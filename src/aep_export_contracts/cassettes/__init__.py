@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import yaml
 
-from ..check.reproduce import Reproducer
 from ..engine.yamlload import load_yaml
 from ..findings import SERVER, SIDES, Policy, RunReport
 from ..http import Exchange, Headers
+from ..reproduce import Reproducer
 
 if TYPE_CHECKING:
     from ..check.check import CheckOptions
@@ -141,9 +141,9 @@ def record(out: str | Path, options: CheckOptions | None = None, **named: Any) -
     """
     from ..check.check import CheckOptions, credentials, target
     from ..check.client import Client
-    from ..check.safety import check_writes
     from ..check.workflows import Context, cleanup, lifecycle, negative
     from ..options import make
+    from ..target import check_writes
 
     if options is None:
         options = make(CheckOptions, {"max_jobs": 10, **named})

@@ -14,13 +14,13 @@ import httpx
 from ..findings import SERVER, RunReport
 from ..http import Exchange, without_userinfo
 from ..options import OptionError, PolicyOptions, make, option
+from ..reproduce import Reproducer
 from ..server.api import JOB_SECONDS
 from ..server.faults import FAULTS
 from ..session import Session
+from ..target import check_writes, is_http_url, is_loopback
 from . import schema_layer, workflows
 from .client import Client, Credentials, TargetUnreachable, TargetUnstable
-from .reproduce import Reproducer
-from .safety import check_writes, is_http_url, is_loopback
 
 
 def _quiet(_message: str) -> None:

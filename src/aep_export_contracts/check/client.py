@@ -11,6 +11,7 @@ import httpx
 
 from ..http import Exchange
 from ..spec.api import HEADERS, JSON_MEDIA_TYPE, RESPONSE_HEADERS
+from ..target import unreachable_cause
 
 RETRYABLE = (429, 503)
 
@@ -38,33 +39,6 @@ class TargetUnstable(Exception):
 
 class TargetUnreachable(Exception):
     """No connection could be made to the target; the message names the cause."""
-
-
-def unreachable_cause(exc: BaseException) -> str:
-    """Why a connection failed, in a user's words: refused, no such host, TLS, timed out."""
-    import socket
-    import ssl
-
-    chain: list[BaseException] = []
-    seen: BaseException | None = exc
-    while seen is not None and seen not in chain:
-        chain.append(seen)
-        seen = seen.__cause__ or seen.__context__
-    for e in chain:
-        if isinstance(e, ConnectionRefusedError):
-            return "connection refused (nothing listens on that port)"
-        if isinstance(e, socket.gaierror):
-            return "the host name does not resolve"
-        if isinstance(e, ssl.SSLCertVerificationError):
-            return f"TLS: the certificate is not trusted ({e.verify_message})"
-        if isinstance(e, ssl.SSLError):
-            return f"TLS handshake failed ({e.reason or e})"
-        if isinstance(e, httpx.ConnectTimeout | TimeoutError):
-            return "the connection timed out"
-        if isinstance(e, httpx.UnsupportedProtocol):
-            return "the URL's scheme is not http or https"
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:200]
 
 
 @dataclass

@@ -27,15 +27,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..cassettes import Scrubber, to_har
-from ..check.reproduce import Reproducer
-from ..check.safety import is_http_url, is_loopback
 from ..findings import CLIENT, SERVER, Finding, RunReport
 from ..http import Exchange, without_userinfo
 from ..options import OptionError, PolicyOptions, option
+from ..reproduce import Reproducer
 from ..server.api import JOB_SECONDS
 from ..server.faults import FAULTS
 from ..session import Session
 from ..spec.api import HEADERS, JSON_MEDIA_TYPE
+from ..target import is_http_url, is_loopback, unreachable_cause
 
 __all__ = ["VIOLATIONS_HEADER", "ProxyOptions", "ProxySession", "create_proxy_app"]
 
@@ -203,8 +203,6 @@ def create_proxy_app(options: ProxyOptions, session: ProxySession | None = None,
         try:
             answer = await client.request(method, path, headers=headers, content=body or None)
         except httpx.HTTPError as exc:
-            from ..check.client import unreachable_cause
-
             why = f"cannot reach the upstream {shown}: {unreachable_cause(exc)}"
             session.unreachable(why)
             return _problem(502, "UpstreamUnreachable", why)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..http import Exchange
-from ..spec.api import HEADERS
-from .safety import mask
+from .http import Exchange
+from .spec.api import HEADERS
+from .target import mask
 
 SECRET_HEADERS = HEADERS.secret
 #: headers that name the account: masked in reproductions too (the org id also wherever it appears)

@@ -1,12 +1,15 @@
-"""Safety rails for a live target: who may write, and how much."""
+"""A target of traffic, as every source meets one: whether a URL is one, who may write to it, what of
+it is masked, and why it could not be reached."""
 
 from __future__ import annotations
 
 import ipaddress
 from urllib.parse import urlsplit
 
-from ..options import OptionError
-from ..spec.api import PRODUCTION_URL
+import httpx
+
+from .options import OptionError
+from .spec.api import PRODUCTION_URL
 
 PRODUCTION_HOSTS = frozenset({urlsplit(PRODUCTION_URL).hostname or ""})
 
@@ -54,3 +57,30 @@ def mask(value: str, secrets: list[str]) -> str:
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         value = value.replace(secret, "***")
     return value
+
+
+def unreachable_cause(exc: BaseException) -> str:
+    """Why a connection failed, in a user's words: refused, no such host, TLS, timed out."""
+    import socket
+    import ssl
+
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in chain:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    for e in chain:
+        if isinstance(e, ConnectionRefusedError):
+            return "connection refused (nothing listens on that port)"
+        if isinstance(e, socket.gaierror):
+            return "the host name does not resolve"
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return f"TLS: the certificate is not trusted ({e.verify_message})"
+        if isinstance(e, ssl.SSLError):
+            return f"TLS handshake failed ({e.reason or e})"
+        if isinstance(e, httpx.ConnectTimeout | TimeoutError):
+            return "the connection timed out"
+        if isinstance(e, httpx.UnsupportedProtocol):
+            return "the URL's scheme is not http or https"
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:200]
