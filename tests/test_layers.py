@@ -1,8 +1,8 @@
 """The layers are visible in the folder names, and each module imports only from the layers below.
 
-spec facts → findings → HTTP exchange model → rules → validation engine → options → target and reproduction
-helpers → the session → generation and
-server → check → cassettes → reporting → CLI and pytest plugin. Lazy imports inside functions count
+spec facts → findings → HTTP exchange model → rules → validation engine → options → target and
+reproduction helpers → the session → generation and server → check → cassettes → proxy → reporting →
+CLI and pytest plugin. Lazy imports inside functions count
 too: a layer that reaches up, even late, is a cycle waiting to happen.
 """
 
