@@ -343,3 +343,9 @@ def test_a_yaml_cassette_nested_a_hundred_thousand_deep_is_scanned(tmp_path: Pat
     assert code in (0, 2) and "Traceback" not in out + err, (code, err)
     code, out, err = _cli("replay", "--no-playback", str(path))
     assert code == 2 and "error: " in out + err and "deep.yaml" in out + err, (code, out, err)
+
+
+def test_a_recorded_answer_whose_body_is_null_is_not_played_back() -> None:
+    """vcrpy hands a null body to httpx, which fails reading it: such a cassette is named, not played."""
+    seed = _replace(_SEEDS["json"], ("interactions", 0, "response", "body", "string"), None)
+    _replays("json", _dump(seed, "json"))

@@ -1,0 +1,139 @@
+"""Reading recordings: vcrpy cassettes (YAML, JSON) and HAR files, as exchanges and their metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from ..engine.yamlload import load_yaml
+from ..http import Exchange, Headers
+from ..spec.api import PATHS
+from .har import HarError, from_har
+from .scan import files_under
+
+__all__ = ["RECORDING_SUFFIXES", "CassetteError", "cassette_files", "load_exchanges", "to_exchange"]
+
+
+def _serializer(path: Path) -> str:
+    """vcrpy's serializer for a cassette path: JSON for .json, YAML otherwise."""
+    return "json" if path.suffix == ".json" else "yaml"
+
+
+def cassette_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The recordings named, and those below the folders named."""
+    return files_under(paths, RECORDING_SUFFIXES)
+
+
+#: what the loaders read: vcrpy cassettes (YAML or JSON) and HAR files
+RECORDING_SUFFIXES = (".yaml", ".yml", ".json", ".har")
+
+
+def _load(path: Path) -> dict[str, Any]:
+    text = path.read_bytes()
+    if path.suffix == ".har":
+        try:
+            har = orjson.loads(text)
+            log = har.get("log") if isinstance(har, dict) else None
+            aec = log.get("_aec") if isinstance(log, dict) else None  # what to_har kept of a cassette's metadata
+            return {"interactions": from_har(har), **({"aec": aec} if aec is not None else {})}
+        except orjson.JSONDecodeError as exc:
+            raise CassetteError(f"not valid JSON ({exc})") from exc
+        except HarError as exc:
+            raise CassetteError(str(exc)) from exc
+    if _serializer(path) == "json":
+        try:
+            data = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise CassetteError(f"not valid JSON ({exc})") from exc
+    else:
+        try:
+            data = load_yaml(text)
+        except yaml.YAMLError as exc:
+            raise CassetteError(f"not valid YAML: {str(exc).strip().splitlines()[-1].strip()}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
+        raise CassetteError("not a vcrpy cassette (no 'interactions' list)")
+    return data
+
+
+class CassetteError(ValueError):
+    """A cassette, or one of its interactions, cannot be read (the message does not repeat the file)."""
+
+
+def _body(part: dict[str, Any]) -> Any:
+    body = part.get("body")
+    if isinstance(body, dict):
+        body = body.get("string")
+    return body
+
+
+def _headers(raw: Any, part: str) -> Headers:
+    if raw is not None and not isinstance(raw, dict):
+        raise CassetteError(f"the {part}'s headers are not a mapping")
+    return Headers.of(raw)
+
+
+def to_exchange(interaction: Any, name: str) -> Exchange:
+    """The exchange an interaction recorded; raises ``CassetteError`` for one that cannot be read."""
+    if not isinstance(interaction, dict):
+        raise CassetteError("an interaction is not a mapping")
+    request, response = interaction.get("request"), interaction.get("response", {})
+    if not isinstance(request, dict):
+        raise CassetteError("the interaction has no request")
+    if not isinstance(response, dict):
+        raise CassetteError("the interaction's response is not a mapping")
+    status = response.get("status", {})
+    code = status.get("code") if isinstance(status, dict) else status
+    integer = isinstance(code, int) and not isinstance(code, bool)
+    digits = isinstance(code, str) and code.isascii() and code.isdigit() and len(code) <= 3
+    if code is not None and not (integer or digits):
+        raise CassetteError(f"the response status {str(code)[:20]!r} is not a status code")
+    return Exchange.make(str(request.get("method", "GET")), str(request.get("uri", "")),
+                         request_headers=_headers(request.get("headers"), "request"), request_body=_body(request),
+                         status=int(code) if code is not None else None,
+                         response_headers=_headers(response.get("headers"), "response"), response_body=_body(response), name=name)
+
+
+def load_exchanges(paths: Iterable[str | Path], *, contract_only: bool = True) -> Iterator[tuple[str, Exchange]]:
+    """(id, exchange) for every interaction of every cassette under ``paths``.
+
+    ``contract_only`` leaves out calls to other services (Data Access) that the contract does not cover.
+    """
+    for path in cassette_files(paths):
+        data = _load(path)
+        for i, interaction in enumerate(data["interactions"]):
+            name = f"{path.name}#{i}"
+            exchange = to_exchange(interaction, name)
+            if not contract_only or PATHS.is_contract_path(exchange.path):
+                yield name, exchange
+
+
+_META_TYPES: dict[str, tuple[type, ...]] = {"workflow": (str,), "seed": (int,), "base_url": (str,), "writes": (bool,),
+                                            "max_jobs": (int,), "expected": (list,),
+                                            "interrupted": (bool,)}
+
+
+def _meta(data: dict[str, Any]) -> dict[str, Any]:
+    """The ``aec`` block that ``record`` and annotations write, checked before anything reads it."""
+    meta = data.get("aec") or {}
+    if not isinstance(meta, dict):
+        raise CassetteError("its 'aec' block is not a mapping")
+    for key, kinds in _META_TYPES.items():
+        value = meta.get(key)
+        if value is not None and (not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool))):
+            raise CassetteError(f"its 'aec' block's {key!r} is not a {kinds[0].__name__}")
+    for entry in meta.get("expected") or []:
+        if not (isinstance(entry, dict) and isinstance(entry.get("interaction"), int)
+                and not isinstance(entry.get("interaction"), bool)
+                and isinstance(entry.get("rule"), str) and isinstance(entry.get("pointer"), str)):
+            raise CassetteError("an 'aec' expected entry needs an integer 'interaction' and string 'rule' and 'pointer'")
+    return meta
+
+
+def _expected(meta: dict[str, Any]) -> set[tuple[int, str, str]]:
+    return {(e["interaction"], e["rule"], e["pointer"]) for e in meta.get("expected") or []}
+
+

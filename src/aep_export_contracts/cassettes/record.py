@@ -1,0 +1,89 @@
+"""``record``: the check's lifecycle and negative workflows through vcrpy, scrubbed, into a cassette."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from ..findings import Policy, RunReport
+from ..reproduce import Reproducer
+from .load import _load, _serializer
+from .scrub import Scrubber
+
+if TYPE_CHECKING:
+    from ..check.check import CheckOptions
+
+__all__ = ["record"]
+
+try:  # the C dumper is much faster where PyYAML was built with libyaml
+    from yaml import CSafeDumper as _Dumper
+except ImportError:  # pragma: no cover
+    from yaml import SafeDumper as _Dumper  # type: ignore[assignment]
+
+
+def _vcr(mode: str, scrubber: Scrubber | None = None) -> Any:
+    import vcr
+
+    return vcr.VCR(
+        record_mode=mode,
+        before_record_request=scrubber.request if scrubber else None,
+        before_record_response=scrubber.response if scrubber else None,
+        decode_compressed_response=True,
+        match_on=("method", "scheme", "host", "port", "path", "query", "body"),
+    )
+
+
+def record(out: str | Path, options: CheckOptions | None = None, **named: Any) -> int:
+    """Record the lifecycle and negative workflows into one scrubbed cassette; returns the interaction count.
+
+    The check's options say the target, credentials, seed, writes and job budget: as ``options`` or
+    by their names (``base_url=``, ``token=``, ...; ``max_jobs`` is 10 unless given). Raises
+    ``OptionError`` for a bad option or a target that may not be written to.
+    """
+    from ..check.check import CheckOptions, credentials, target
+    from ..check.client import Client
+    from ..check.workflows import Context, cleanup, lifecycle, negative
+    from ..options import make
+    from ..target import check_writes
+
+    if options is None:
+        options = make(CheckOptions, {"max_jobs": 10, **named})
+    opts = options
+    base_url, seed, allow_writes, max_jobs = opts.base_url, opts.seed, opts.allow_writes, opts.max_jobs
+    creds = credentials(opts, base_url is None)
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    scrubber = Scrubber(creds.token, creds.api_key, creds.org, creds.sandbox)
+    with target(opts, on_socket=True) as where:
+        url = where.url
+        writes = check_writes(url, read_only=False, allow_writes=allow_writes, sandbox=creds.sandbox)
+        report = RunReport(url, seed, Policy(), reproduce=Reproducer(creds.secrets()))
+        with _vcr("all", scrubber).use_cassette(str(path), serializer=_serializer(path)):
+            client = Client(url, creds, sleep=where.wait)
+            ctx = Context(client, report, writes, max_jobs, opts.deadline, seed, now=where.now)
+            interrupted = False
+            try:
+                lifecycle(ctx)
+                negative(ctx)
+            except KeyboardInterrupt:  # SIGINT or SIGTERM: what was recorded is kept, the jobs are cancelled
+                interrupted = True
+            finally:
+                cleanup(ctx)
+                client.close()
+    data = _load(path)
+    data["aec"] = {"workflow": "lifecycle+negative", "seed": seed, "base_url": scrubber.text(url),
+                   "writes": writes, "max_jobs": max_jobs, **({"interrupted": True} if interrupted else {})}
+    if _serializer(path) == "json":
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    else:
+        path.write_text(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    if interrupted:
+        raise KeyboardInterrupt  # the recording is complete for what was seen; the command ends as stopped
+    return len(data.get("interactions", []))
+
+
