@@ -104,6 +104,19 @@ def test_the_clients_mistakes_are_client_findings_though_the_server_refused_them
     assert {(v["rule"], v["side"], v["pointer"]) for v in data["violations"]} == {
         ("AEC502", "client", "/request/headers/x-sandbox-name"), ("AEC503", "client", "/request/query/offset")}
     assert {g["side"] for g in data["groups"]} == {"client"}
+    # the side in every format: a heading in text, the case and its detail in JUnit, a property in SARIF
+    from aep_export_contracts.reporting.check_text import render_plain
+    from aep_export_contracts.reporting.junit import to_junit
+    from aep_export_contracts.reporting.sarif import run_to_sarif
+
+    report = app.state.session.report
+    text = render_plain(report, width=200)
+    assert "the client's requests:" in text and "the server's answers:" not in text
+    assert text.index("the client's requests:") < text.index("AEC502 ")
+    junit = to_junit(report)
+    assert "/request/headers/x-sandbox-name [client]" in junit and "side: client (the request breaks" in junit
+    results = json.loads(run_to_sarif(report))["runs"][0]["results"]
+    assert {r["properties"]["side"] for r in results} == {"client"}
     upstream.state.api.close()
 
 

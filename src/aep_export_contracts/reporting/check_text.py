@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..findings import Group, RunReport, group
+from ..findings import CLIENT, SERVER, Group, RunReport, group
 
 MAX_GROUPS = 50  # a run with more causes than this is shown in part; the reports hold them all
 
@@ -79,7 +79,16 @@ def render_check(report: RunReport, console: Console) -> None:
     violations = sum(g.count + g.consequences for g in groups)
     if groups:
         console.print(Text(f"problems: {len(groups)} cause(s), {violations} violation(s)", style="bold red"))
-        _print_groups(groups, console, "bold red")
+        sides = {g.side for g in groups}
+        if CLIENT not in sides:  # the server's answers (what a check judges): no heading needed
+            _print_groups(groups, console, "bold red")
+        else:  # the client is at fault somewhere: a heading for each side, the client's first
+            for side, heading in ((CLIENT, "the client's requests"), (SERVER, "the server's answers"),
+                                  (None, "across the run")):
+                mine = [g for g in groups if g.side == side]
+                if mine:
+                    console.print(Text(f"{heading}:", style="bold"))
+                    _print_groups(mine, console, "bold red")
     existing = group(report.on_existing())
     if existing:
         count = sum(g.count for g in existing)

@@ -7,11 +7,15 @@ from __future__ import annotations
 import json
 from xml.etree import ElementTree as ET
 
-from ..findings import Group, RunReport, group
+from ..findings import CLIENT, SERVER, Group, RunReport, group
+
+SAID = {CLIENT: "the request breaks the contract", SERVER: "the answer breaks the contract"}
 
 
 def _detail(g: Group) -> str:
     lines = [f"{g.count} violation(s) of {g.rule} at {g.pointer or '/'} in {g.operation}", f"first: {g.message}"]
+    if g.side is not None:
+        lines.insert(1, f"side: {g.side} ({SAID[g.side]})")
     if g.consequences:
         lines.append(f"and {g.consequences} finding(s) on the jobs it let through")
     if g.hint:
@@ -48,7 +52,7 @@ def to_junit(report: RunReport) -> str:
                               failures=str(len(found) if kind == "failure" else 0), errors="0",
                               skipped=str(len(found) if kind == "skipped" else 0))
         for g in found:
-            case = ET.SubElement(suite, "testcase", classname=g.operation, name=g.key)
+            case = ET.SubElement(suite, "testcase", classname=g.operation, name=f"{g.key} [{g.side}]" if g.side else g.key)
             element = ET.SubElement(case, kind, message=f"{g.rule} ×{g.count}: {g.message}"[:500])
             if kind == "failure":
                 element.set("type", g.rule)

@@ -21,7 +21,7 @@ def _result(f: Finding, policy: Policy, index: dict[str, int], location: dict[st
     text = f.message + (f" ({f.hint})" if f.hint else "")
     return {"ruleId": f.rule, "ruleIndex": index.get(f.rule, -1), "level": "error" if policy.fails(f) else "warning",
             "message": {"text": f"{f.pointer or '/'}: {text}"}, "locations": [location],
-            "properties": {"pointer": f.pointer, **properties}}
+            "properties": {"pointer": f.pointer, **({"side": f.side} if f.side else {}), **properties}}
 
 
 def to_sarif(reports: Sequence[Report]) -> str:
