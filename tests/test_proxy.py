@@ -132,6 +132,31 @@ def test_an_invalid_request_answered_with_success_is_the_servers_fault_too() -> 
     upstream.state.api.close()
 
 
+def test_fail_on_violation_answers_502_for_a_violating_answer_that_is_no_success() -> None:
+    """An upstream that answers a valid request with an undocumented 418: the 502 names the server's answer."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def teapot(_request: object) -> JSONResponse:
+        return JSONResponse({"title": "I'm a teapot"}, status_code=418)
+
+    upstream = Starlette(routes=[Route("/data/core/ups/export/jobs", teapot)])
+    app = create_proxy_app(make(ProxyOptions, {"fail_on_violation": True}), upstream_app=upstream)
+    with httpx.Client(base_url=IN_PROCESS_URL, transport=InProcessTransport(app), headers=HEADERS) as client:
+        answer = client.get("/data/core/ups/export/jobs")
+        passed = make(ProxyOptions, {})  # without the option the upstream's answer goes through, named
+        plain = httpx.Client(base_url=IN_PROCESS_URL, headers=HEADERS,
+                             transport=InProcessTransport(create_proxy_app(passed, upstream_app=upstream)))
+        through = plain.get("/data/core/ups/export/jobs")
+        plain.close()
+    body = answer.json()
+    assert answer.status_code == 502 and body["sides"] == ["server"], body
+    assert body["detail"] == "the upstream's answer (418) breaks the contract"
+    assert ("AEC504", "/response/status") in {(v["rule"], v["pointer"]) for v in body["violations"]}
+    assert through.status_code == 418 and "AEC504" in through.headers[VIOLATIONS_HEADER]
+
+
 def test_fail_on_violation_never_blames_the_upstream_for_the_clients_mistake() -> None:
     client, _app, upstream = _through_proxy(fail_on_violation=True)
     with client:

@@ -329,3 +329,25 @@ def test_a_malformed_uuid_names_its_wrong_characters() -> None:
                "filter": {"segments": [{"segmentId": "1rfe8422-334d-12f4-3sd4-12cf6g990g51"}]}}
     [finding] = [f for f in validate(request, "export-job-request").findings if f.rule == "AEC106"]
     assert "has the characters 'g', 'r', 's', which no UUID has" in finding.message
+
+
+def test_a_batch_for_a_segment_the_filter_does_not_name_is_reported() -> None:
+    named = "52c26d0d-45f2-47a2-ab30-ed06abc981ff"
+    stray = "4edc8488-2c35-4f6d-b4c6-9075c68d2df4"
+    batch = "da5cfb4de32c4b93a09f7e37fa53ad52"
+    job = mutate(P.job, _chain(_set("/destination/segmentPerBatch", True), _del("/destination/batchId"),
+                               _set("/destination/batches", [{"segmentId": named, "batchId": batch},
+                                                             {"segmentId": stray, "batchId": batch[::-1]}])))()
+    found = [(f.pointer, f.message) for f in validate(job, "export-job").findings if f.rule == "AEC214"]
+    assert found == [("/destination/batches/1/segmentId",
+                      f"batch for segment {stray!r}, which the job's filter does not name")]
+
+
+@pytest.mark.parametrize(("content_type", "fires"), [
+    ("application/json; charset=utf-8", False), ("Application/JSON ;charset=UTF-8", False),
+    ("application/json", False), ("text/plain; charset=utf-8", True), ("application/jsonx", True),
+])
+def test_a_json_media_type_with_parameters_is_json(content_type: str, fires: bool) -> None:
+    exchange = create_exchange(headers={**HEADERS, "Content-Type": content_type})()
+    pointers = [f.pointer for f in validate_exchange(exchange).findings if f.rule == "AEC502"]
+    assert pointers == (["/request/headers/content-type"] if fires else [])

@@ -123,6 +123,22 @@ def test_lifecycle_new_processing_succeeded(api: Api, clock: ManualClock) -> Non
     assert counted == done["metrics"]["totalExportedProfileCounter"]
 
 
+def test_exported_batches_and_files_are_invisible_from_another_sandbox_or_org(api: Api, clock: ManualClock) -> None:
+    dataset = api.dataset()
+    job = api.create(dataset).body
+    clock.advance(10_000)
+    batch = api.get(job["id"]).body["destination"]["batchId"]
+    files = api.client.request("GET", f"/data/foundation/export/batches/{batch}/files").body["data"]
+    assert files
+    file_path = f"/data/foundation/export/files/{files[0]['dataSetFileId']}"
+    assert api.client.request("GET", file_path).status == 200
+    for other in (Credentials(CREDS.token, CREDS.api_key, "ORG2@AdobeOrg", CREDS.sandbox),
+                  Credentials(CREDS.token, CREDS.api_key, CREDS.org, "prod")):
+        listed = api.client.request("GET", f"/data/foundation/export/batches/{batch}/files", credentials=other)
+        read = api.client.request("GET", file_path, credentials=other)
+        assert (listed.status, read.status) == (404, 404), (other.org, other.sandbox)
+
+
 def test_export_honours_fields_and_events(api: Api, clock: ManualClock) -> None:
     dataset = api.dataset()
     job = api.create(dataset, fields="identities.id", filter={"emptyProfiles": True},
@@ -617,6 +633,28 @@ def test_paging_with_a_status_filter_walks_only_that_status(api: Api, clock: Man
         assert params["status"] == "SUCCEEDED"
     assert seen == done[::-1]
     assert [r["id"] for r in api.list(status="NEW").body["records"]] == fresh[::-1]
+
+
+def _walk(api: Api, **params: str) -> list[int]:
+    seen: list[int] = []
+    while True:
+        page = api.list(**params).body
+        seen.extend(r["id"] for r in page["records"])
+        if not page["link"]["next"]:
+            return seen
+        params = dict(httpx.URL(page["link"]["next"]).params)
+
+
+def test_listing_walks_past_what_the_store_reads_at_once(api: Api, clock: ManualClock) -> None:
+    """70 finished jobs behind 70 newer ones: more than one read of the store (64 rows) on each side, so
+    a filtered page finds its matches behind a full read of others, and the whole list spans reads."""
+    dataset = api.dataset()
+    done = [api.create(dataset).body["id"] for _ in range(70)]
+    clock.advance(10_000)
+    fresh = [api.create(dataset).body["id"] for _ in range(70)]
+    assert _walk(api, limit="30") == (done + fresh)[::-1]
+    assert _walk(api, limit="50", status="SUCCEEDED") == done[::-1]
+    assert _walk(api, limit="100", status="NEW") == fresh[::-1]
 
 
 # ---- query parameters: the server refuses what rule AEC503 flags, by the description ----------------
