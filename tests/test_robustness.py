@@ -349,3 +349,47 @@ def test_a_recorded_answer_whose_body_is_null_is_not_played_back() -> None:
     """vcrpy hands a null body to httpx, which fails reading it: such a cassette is named, not played."""
     seed = _replace(_SEEDS["json"], ("interactions", 0, "response", "body", "string"), None)
     _replays("json", _dump(seed, "json"))
+
+
+# ---- the session (the rules across exchanges, coverage) and scan, fuzzed -------------------------------------
+
+_PATHS = st.sampled_from(["/data/core/ups/export/jobs", "/data/core/ups/export/jobs/1", "/data/core/ups/export/jobs/2",
+                          "/data/core/ups/export/jobs/" + "9" * 30, "/data/foundation/catalog/dataSets", "/x"])
+_QUERIES = st.sampled_from(["", "?limit=2", "?status=NEW", "?offset=1_1&limit=1", "?offset=[", "?status=", "?limit=a"])
+_HOSTS = st.sampled_from(["https://platform.adobe.io", "http://[::1", "http://h/", "", "http://[::1]:1"])
+_BODIES = st.none() | shaped | st.binary(max_size=30) | st.builds(
+    lambda ids, nxt: {"records": [{"id": i, "status": "NEW", "creationTime": i} for i in ids],
+                      "link": {"next": nxt}, "page": {"count": len(ids)}},
+    st.lists(st.integers(-2, 5) | st.text(max_size=3), max_size=4), st.none() | st.text(max_size=30))
+_SCOPES = st.sampled_from([{}, {"x-gw-ims-org-id": "A@AdobeOrg", "x-sandbox-name": "dev"},
+                           {"x-gw-ims-org-id": "B@AdobeOrg", "x-sandbox-name": ""}])
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["GET", "POST", "DELETE", "PUT"]), _HOSTS, _PATHS, _QUERIES, _SCOPES,
+                          st.none() | st.sampled_from([200, 201, 204, 400, 404, 500]), _BODIES, _BODIES),
+                min_size=1, max_size=12))
+def test_any_sequence_of_exchanges_gives_the_session_a_report(traffic: list[tuple[Any, ...]]) -> None:
+    """The rules across exchanges and coverage read any traffic, in any order, without raising."""
+    from aep_export_contracts.findings import Policy, RunReport
+    from aep_export_contracts.session import Session
+
+    session = Session(RunReport("fuzz", 0, Policy.make(strict=True)))
+    for method, host, path, query, headers, status, request, response in traffic:
+        session.see(Exchange.make(method, host + path + query, request_headers=headers, request_body=request,
+                                  status=status, response_body=response))
+    assert session.report.exchanges == len(traffic)
+    session.report.to_dict()  # coverage and groups render
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(max_size=200), encoding=st.sampled_from(["utf-8", "utf-16", "latin-1"]),
+       suffix=st.sampled_from([".har", ".yaml", ".json", ".txt"]), depth=st.integers(0, 3000))
+def test_scan_reads_any_file_without_raising(text: str, encoding: str, suffix: str, depth: int) -> None:
+    from aep_export_contracts.cassettes import scan
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"any{suffix}"
+        body = "[" * depth + json.dumps(text) + "]" * depth
+        path.write_bytes(body.encode(encoding, "replace"))
+        assert all(hit.path == str(path) for hit in scan([path]))
