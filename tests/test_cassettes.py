@@ -174,6 +174,50 @@ def test_scan_finds_each_kind_of_secret(line: str, tmp_path: Path) -> None:
     assert LEAKS[line] in hits[0].kind.split(", "), hits
 
 
+# what a scan used to miss: a secret without its name, a value on the line after its name (vcrpy's YAML),
+# a secret inside a recorded body string (escaped quotes), base64 of a credential, other URL parameters
+_B64 = __import__("base64").b64encode
+MISSED = {
+    "adobe secret": ("note: p8e-Xy3kQ9vB2nR7tL5mW1zC8dF4gH6jK0aS\n", "Adobe client secret"),
+    "basic in yaml": ("    headers:\n      Authorization:\n      - Basic dXNlcjpwYXNzd29yZDEyMw==\n", "basic credentials"),
+    "api key in yaml": ("    headers:\n      x-api-key:\n      - 0123456789abcdef0123456789abcdef\n", "API key"),
+    "escaped client secret": ('{"body": "{\\"client_secret\\": \\"p8e-Xy3kQ9vB2nR7tL5mW1zC8dF4gH6jK0aS\\"}"}\n',
+                              "API key"),
+    "escaped aws secret": ('{"body": "{\\"aws_secret_access_key\\": \\"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\\"}"}\n',
+                           "AWS secret access key"),
+    "base64 body field": ('{"payload": "' + _B64(b'{"client_secret": "p8e-Xy3kQ9vB2nR7tL5mW1zC8dF4gH6jK0aS"}').decode()
+                          + '"}\n', "API key (base64)"),
+    "base64 bearer": ('{"auth": "' + _B64(b"Bearer abcDEF1234567890xyz").decode() + '"}\n', "bearer token (base64)"),
+    "oauth code": ("uri: https://example.com/callback?code=AbCdEf1234567890&state=x\n", "credential in a URL"),
+    "authorization query": ("uri: https://example.com/x?authorization=Bearer%20abcDEF1234567890\n", "credential in a URL"),
+    "escaped space": ('{"h": "Bearer\\u0020abcDEF1234567890xyz"}\n', "bearer token"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MISSED))
+def test_scan_finds_what_it_used_to_miss(case: str, tmp_path: Path) -> None:
+    text, kind = MISSED[case]
+    path = tmp_path / "leak.yaml"
+    path.write_text("safe: value\n" + text, encoding="utf-8")
+    hits = scan([path])
+    assert hits and all(h.line > 1 for h in hits), hits
+    assert any(kind in h.kind.split(", ") for h in hits), hits
+
+
+def test_scan_finds_secrets_in_a_single_line_har_of_many_entries(tmp_path: Path) -> None:
+    """A HAR on one line (as tools export it): detect-secrets reads it in pieces, the project's patterns whole."""
+    entries = [{"request": {"method": "GET", "url": f"https://h/x?limit={i}", "headers": []},
+                "response": {"status": 200, "content": {"text": "{}"}}} for i in range(2000)]
+    entries[1500]["request"]["headers"] = [{"name": "x-note", "value": "ghp_abcdefghijklmnopqrstuvwxyz0123456789"}]
+    entries[1700]["response"]["content"]["text"] = '{"token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghijklmnop"}'
+    entries[1900]["request"]["url"] = "https://h/x?softlayer_api_key=" + "a1" * 32  # a plugin read in the pieces that name a key
+    path = tmp_path / "one-line.har"
+    path.write_text(json.dumps({"log": {"version": "1.2", "entries": entries}}), encoding="utf-8")
+    assert len(path.read_text().splitlines()) == 1
+    kinds = {k for h in scan([path]) for k in h.kind.split(", ")}
+    assert {"GitHub Token", "JSON Web Token", "SoftLayer Credentials"} <= kinds, kinds
+
+
 def test_scan_spares_ids_and_placeholders(tmp_path: Path) -> None:
     """Ids are random by design: a scanner that flags entropy would fail every recording."""
     (tmp_path / "ids.yaml").write_text("\n".join([
@@ -304,3 +348,14 @@ def test_a_cassette_vcrpy_cannot_play_is_an_error_not_a_crash(
     assert [e for e in report.errors if "cannot be played back" in e] == [
         f"{broken}: cannot be played back: interaction 1: {says} (replay with --no-playback)"]
     assert replay([broken], playback=False).errors == []
+
+
+def test_a_large_recording_is_scanned_by_every_detector_with_its_lines(tmp_path: Path) -> None:
+    """Past 512 KiB, detect-secrets' pattern plugins read the file in pieces; the lines stay right."""
+    lines = [f"  - uri: https://h/x?limit={i}" for i in range(30_000)]
+    lines[20_000] = "  password: hunter2hunter2"
+    lines[25_000] = "  note: AKIAIOSFODNN7EXAMPLE"
+    path = tmp_path / "large.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert path.stat().st_size > 512 << 10
+    assert [(h.line, h.kind) for h in scan([path])] == [(20_001, "password"), (25_001, "AWS Access Key")]
