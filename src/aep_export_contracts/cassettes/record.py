@@ -9,14 +9,16 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ..findings import Policy, RunReport
+from ..http import Exchange
 from ..reproduce import Reproducer
+from .har import to_har
 from .load import _load, _serializer
 from .scrub import Scrubber
 
 if TYPE_CHECKING:
     from ..check.check import CheckOptions
 
-__all__ = ["record"]
+__all__ = ["record", "to_interaction", "write_recording"]
 
 try:  # the C dumper is much faster where PyYAML was built with libyaml
     from yaml import CSafeDumper as _Dumper
@@ -78,12 +80,39 @@ def record(out: str | Path, options: CheckOptions | None = None, **named: Any) -
     data = _load(path)
     data["aec"] = {"workflow": "lifecycle+negative", "seed": seed, "base_url": scrubber.text(url),
                    "writes": writes, "max_jobs": max_jobs, **({"interrupted": True} if interrupted else {})}
-    if _serializer(path) == "json":
-        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    else:
-        path.write_text(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    write_recording(path, data)
     if interrupted:
         raise KeyboardInterrupt  # the recording is complete for what was seen; the command ends as stopped
     return len(data.get("interactions", []))
 
 
+
+
+def write_recording(path: Path, data: dict[str, Any]) -> None:
+    """Write a recording (``interactions``, already scrubbed, and its ``aec`` block) in the format its name
+    says: HAR (.har), a JSON cassette (.json), else a YAML cassette. The one writer of every recording."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".har":
+        text = json.dumps(to_har(data["interactions"], data.get("aec")), indent=1, ensure_ascii=False)
+    elif _serializer(path) == "json":
+        text = json.dumps(data, indent=2, ensure_ascii=False)
+    else:
+        text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def to_interaction(exchange: Exchange) -> dict[str, Any]:
+    """An exchange as vcrpy writes an interaction (what ``to_exchange`` reads back)."""
+
+    def text(body: Any) -> str | None:
+        if body is None or body == b"":
+            return None
+        return body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+
+    return {
+        "request": {"method": exchange.method, "uri": exchange.url, "body": text(exchange.request_body),
+                    "headers": {k: [v] for k, v in exchange.request_headers.items()}},
+        "response": {"status": {"code": exchange.status, "message": ""},
+                     "headers": {k: [v] for k, v in exchange.response_headers.items()},
+                     "body": {"string": text(exchange.response_body) or ""}},
+    }

@@ -26,7 +26,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..cassettes import Scrubber, to_har
+from ..cassettes import Scrubber
+from ..cassettes.record import to_interaction, write_recording
 from ..findings import CLIENT, SERVER, Finding, RunReport
 from ..http import Exchange, without_userinfo
 from ..options import OptionError, PolicyOptions, option
@@ -125,21 +126,8 @@ class ProxySession:
                 self.alert(why)
 
     def _keep(self, exchange: Exchange) -> None:
-        if self.options.record is None:
-            return
-
-        def text(body: Any) -> str | None:
-            if body is None or body == b"":
-                return None
-            return body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
-
-        self.interactions.append({
-            "request": {"method": exchange.method, "uri": exchange.url, "body": text(exchange.request_body),
-                        "headers": {k: [v] for k, v in exchange.request_headers.items()}},
-            "response": {"status": {"code": exchange.status, "message": ""},
-                         "headers": {k: [v] for k, v in exchange.response_headers.items()},
-                         "body": {"string": text(exchange.response_body) or ""}},
-        })
+        if self.options.record is not None:
+            self.interactions.append(to_interaction(exchange))
 
     def write_recording(self) -> Path | None:
         """Write the session, scrubbed, where ``record`` says (a cassette, or HAR by the ending)."""
@@ -154,16 +142,7 @@ class ProxySession:
         scrubber = Scrubber(one(HEADERS.authorization.lower()).removeprefix(HEADERS.bearer_prefix),
                             one(HEADERS.api_key.lower()), one(HEADERS.org.lower()), one(HEADERS.sandbox.lower()),
                             extra=list(self.secrets))
-        clean = [scrubber.interaction(item) for item in self.interactions]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.suffix == ".har":
-            path.write_text(json.dumps(to_har(clean), indent=1), encoding="utf-8")
-        elif path.suffix == ".json":
-            path.write_text(json.dumps({"version": 1, "interactions": clean}, indent=1), encoding="utf-8")
-        else:
-            import yaml
-
-            path.write_text(yaml.safe_dump({"version": 1, "interactions": clean}, sort_keys=False), encoding="utf-8")
+        write_recording(path, {"version": 1, "interactions": [scrubber.interaction(item) for item in self.interactions]})
         return path
 
 
