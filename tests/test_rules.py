@@ -99,6 +99,13 @@ def create_exchange(change_request: Callable[[Any], None] | None = None,
     return build
 
 
+def _dataset_exchange(request_data_source: str) -> Exchange:
+    return Exchange.make("POST", f"https://platform.adobe.io/data/foundation/catalog/dataSets?requestDataSource="
+                         f"{request_data_source}", request_headers=HEADERS, request_body=P.dataset_request(), status=201,
+                         response_headers={"location": "/dataSets/5b020a27e7040801dedba61b"},
+                         response_body=["@/dataSets/5b020a27e7040801dedba61b"])
+
+
 def get_exchange(job_id: int = 726, query: str = "", body: Any = None, op: str = "get",
                  status: int = 200) -> Callable[[], Exchange]:
     headers = {k: v for k, v in HEADERS.items() if k != "Content-Type"}
@@ -199,6 +206,8 @@ CASES: dict[str, tuple[str, Callable[[], Any], Callable[[], Any], str]] = {
     "AEC511": ("exchange", get_exchange(), get_exchange(job_id=727), "/response/body/id"),
     "AEC512": ("exchange", get_exchange(op="list", query="?limit=2"), get_exchange(op="list", query="?limit=1"),
                "/response/body/records"),
+    "AEC513": ("exchange", lambda: _dataset_exchange("true"), lambda: _dataset_exchange("False"),
+               "/request/query/requestDataSource"),
 }
 
 

@@ -677,3 +677,23 @@ def test_the_server_and_rule_aec503_agree_on_query_parameters(path: str, query: 
                          request_body=body if method == "POST" else None)
     flagged = [f.pointer for f in validate_exchange(sent).findings if f.rule == "AEC503"]
     assert flagged == ([f"/request/query/{query.split('=')[0]}"] if refused else [])
+
+
+def test_a_boolean_query_as_python_clients_write_it_is_accepted_and_warned_about(either: httpx.Client) -> None:
+    """aepp's createDataSet sends requestDataSource=False (requests writes a bool so): the API accepts it."""
+    from aep_export_contracts import Exchange, validate_exchange
+
+    body = {"name": "from aepp", "schemaRef": UNION, "fileDescription": {"persisted": True, "format": "parquet"}}
+    for spelling in ("False", "True", "false"):
+        answer = either.post("/data/foundation/catalog/dataSets", params={"requestDataSource": spelling},
+                             headers=CREDS.headers(), json=body)
+        assert answer.status_code == 201, (spelling, answer.text)
+        sent = Exchange.make("POST", f"https://platform.adobe.io/data/foundation/catalog/dataSets?requestDataSource={spelling}",
+                             request_headers={**CREDS.headers(), "Content-Type": "application/json"}, request_body=body,
+                             status=201, response_body=answer.json(),
+                             response_headers={"location": answer.headers.get("location", "x")})
+        rules = {(f.rule, f.severity.value) for f in validate_exchange(sent).findings}
+        assert ("AEC513", "warning") in rules if spelling != "false" else not rules, (spelling, rules)
+    refused = either.post("/data/foundation/catalog/dataSets", params={"requestDataSource": "no"},
+                          headers=CREDS.headers(), json=body)
+    assert refused.status_code == 400

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..spec.api import HEADERS, JOB_STATUSES, JSON_MEDIA_TYPE, operations
+from ..spec.api import HEADERS, JOB_STATUSES, JSON_MEDIA_TYPE, client_spelling, operations
 from . import Hit, rule
 from .util import as_int, as_list, dig, ptr
 
@@ -270,3 +270,17 @@ def page_over_limit(view: ExchangeView) -> Iterator[Hit]:
     if limits and isinstance(records, list) and len(records) > int(limits[0]):
         yield Hit("/response/body/records", f"{len(records)} records for limit={limits[0]}",
                   "return at most 'limit' records")
+
+
+@rule("AEC513", "query-spelling", "warning", scope="exchange", on="any", operations=tuple(
+    op.operation_id for op in operations() if any(p.get("in") == "query" for p in op.parameters)))
+def query_spelling(view: ExchangeView) -> list[Hit]:
+    """A query parameter is written as clients write it, not as the description does.
+
+    The API accepts a boolean written 'True' or 'False' (Python's requests writes a bool so, and the
+    public client aepp sends requestDataSource=False), but the description's spelling is 'true' and
+    'false': send that, and the request reads the same everywhere.
+    """
+    return [Hit(ptr("request", "query", key), f"{key} {value!r} is a client's spelling of {value.lower()}",
+                f"send {key}={value.lower()}")
+            for key, value in view.exchange.query if client_spelling(view.operation.query_parameter(key), value)]

@@ -83,6 +83,11 @@ class Operation:
         return _query_problem(self.query_parameter(name), value)
 
 
+def client_spelling(schema: Mapping[str, Any], value: str) -> bool:
+    """Whether a query value is accepted only as a spelling real clients send (``x-client-spellings``)."""
+    return value in schema.get("x-client-spellings", ())
+
+
 def _query_problem(schema: Mapping[str, Any], value: str) -> str | None:
     """The subset of JSON Schema a query parameter here uses: integer (minimum), boolean, pattern, enum."""
     kind = schema.get("type")
@@ -91,7 +96,7 @@ def _query_problem(schema: Mapping[str, Any], value: str) -> str | None:
             return "is not a whole number"
         if "minimum" in schema and (len(value.lstrip("0")) <= 18 and int(value) < schema["minimum"]):
             return f"is below {schema['minimum']}"
-    elif kind == "boolean" and value not in ("true", "false"):
+    elif kind == "boolean" and value not in ("true", "false") and value not in schema.get("x-client-spellings", ()):
         return "is not true or false"
     if "pattern" in schema and re.search(schema["pattern"], value) is None:
         return f"does not match {schema['pattern']}"
