@@ -697,3 +697,30 @@ def test_a_boolean_query_as_python_clients_write_it_is_accepted_and_warned_about
     refused = either.post("/data/foundation/catalog/dataSets", params={"requestDataSource": "no"},
                           headers=CREDS.headers(), json=body)
     assert refused.status_code == 400
+
+
+class _TickingClock(ManualClock):
+    """A clock that moves on 700 ms at every reading: two readings in one request would see two instants."""
+
+    def _raw(self) -> int:
+        self.current += 700
+        return self.current
+
+
+def test_a_filtered_list_sees_one_instant() -> None:
+    from aep_export_contracts.server import in_process_client
+
+    with in_process_client(job_seconds=2, clock=_TickingClock()) as client:
+        made = client.post("/data/foundation/catalog/dataSets", headers=CREDS.headers(), json={
+            "name": "t", "schemaRef": UNION, "fileDescription": {"persisted": True, "format": "parquet"}})
+        dataset = made.json()[0].rsplit("/", 1)[-1]
+        for _ in range(12):
+            client.post(JOBS, headers=CREDS.headers(), json={"destination": {"datasetId": dataset},
+                                                             "schema": {"name": "_xdm.context.profile"}})
+        listed = 0
+        for _ in range(5):
+            for status in ("NEW", "PROCESSING", "SUCCEEDED"):
+                records = client.get(JOBS, headers=CREDS.headers(), params={"status": status, "limit": "50"}).json()["records"]
+                assert {r["status"] for r in records} <= {status}, (status, [r["status"] for r in records])
+                listed += len(records)
+    assert listed > 0

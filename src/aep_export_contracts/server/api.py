@@ -199,8 +199,9 @@ class ReferenceApi:
         headers_out = {} if self.has("no-x-location") else {RESPONSE_HEADERS.job_location: PATHS.of_job(job_id)}
         return Reply(status, job, headers_out)
 
-    def job_view(self, row: JobRow, *, reading: bool = False) -> dict[str, Any]:
-        now = self.config.clock.now_ms()
+    def job_view(self, row: JobRow, *, reading: bool = False, now: int | None = None) -> dict[str, Any]:
+        """A job as an answer shows it, at ``now`` (the request's one instant; the clock's now if not given)."""
+        now = self.config.clock.now_ms() if now is None else now
         status, _ = J.status_at(row, now, self.config.job_seconds)
         exported = self.write_batches(row) if status == S.succeeded else None
         job = J.render(row, now, self.config.job_seconds, exported=exported)
@@ -298,7 +299,7 @@ class ReferenceApi:
             if status_filter:
                 params["status"] = status_filter
             link = PAGING.link(urlencode(params))
-        body = {"records": [self.job_view(r) for r in page],
+        body = {"records": [self.job_view(r, now=now) for r in page],  # the instant the page was filtered at
                 "page": {"sortField": PAGING.sort_field, "sort": "asc" if ascending else PAGING.sort,
                          "pageOffset": next_cursor, "pageSize": limit},
                 "link": {"next": link}}
