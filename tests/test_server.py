@@ -510,6 +510,15 @@ def test_a_body_over_the_limit_is_413_for_a_client_that_writes_it_whole() -> Non
             assert client.get(JOBS).status_code == 200
 
 
+def test_a_body_announced_over_the_limit_to_a_client_waiting_on_100_continue_is_413_before_it_is_sent() -> None:
+    """The head says 20 MiB and waits on Expect: 100-continue: the 413 comes from the head alone (it would
+    otherwise wait for the read timeout's 408)."""
+    with running_server(job_seconds=0, max_body=1000, read_timeout=120) as server:
+        answer = _raw(server, _head(b"", "Content-Length: 20971520", "Expect: 100-continue"))
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+        assert b"100 Continue" not in answer
+
+
 def test_a_silent_or_slow_connection_is_closed_after_the_read_timeout() -> None:
     import socket
 

@@ -8,7 +8,8 @@ requests and responses; ``api.ReferenceApi`` decides every answer.
 At the edges: a path the API does not serve is 404 JSON; a method it does not serve on a path is
 405 JSON with ``Allow`` (HEAD is answered where GET is); a body is read as a stream, chunked or not,
 and one over ``max_body`` is read to its end (up to a bound) so that the client, which writes its
-body before it reads, sees the 413; a body that takes longer than ``read_timeout`` is a 408.
+body before it reads, sees the 413 (a client that announces it and waits on ``Expect: 100-continue``
+gets the 413 at once); a body that takes longer than ``read_timeout`` is a 408.
 """
 
 from __future__ import annotations
@@ -42,7 +43,10 @@ async def _read_body(request: Request, config: ServerConfig) -> bytes:
     limit = config.max_body
     declared = request.headers.get("content-length")
     too_large = service_error(413, "PayloadTooLarge", f"the body is larger than {limit} bytes")
-    if declared is not None and declared.isdigit() and int(declared) > DRAIN_LIMIT:
+    if declared is not None and declared.isdigit() and int(declared) > limit and (
+            int(declared) > DRAIN_LIMIT or "100-continue" in request.headers.get("expect", "").lower()):
+        # known from the head: a client waiting on Expect: 100-continue gets its 413 at once, without
+        # sending the body (and so does a body too large to drain); the connection then closes
         raise _Closing(too_large.status, too_large.body)
     chunks: list[bytes] = []
     size = 0
