@@ -297,3 +297,36 @@ def test_findings_on_data_already_on_the_target_are_reported_apart() -> None:
     assert existing.subjects == [str(other)] and existing.rule == "AEC002"
     assert "data already on the target" in render_plain(passing)
     assert not failing.ok and {s for g in failing.groups() for s in g.subjects} == {str(other)}
+
+
+def test_a_target_that_answers_404_to_everything_is_an_error_of_the_run(capsys: pytest.CaptureFixture[str],
+                                                                       tmp_path: Path) -> None:
+    """A base URL with a path of its own (or another service): nothing of the API was seen, so no pass."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+
+    from aep_export_contracts.server.app import ThreadedServer
+
+    async def nothing(scope: Any, receive: Any, send: Any) -> None:
+        await JSONResponse({"message": "not here"}, status_code=404)(scope, receive, send)
+
+    app = Starlette()
+    app.mount("/", nothing)
+    served = ThreadedServer(app).start()
+    try:
+        code = main(["check", "--base-url", served.url, "--layer", "lifecycle", "--report", f"json:{tmp_path / 'r.json'}"])
+    finally:
+        served.stop()
+    err = capsys.readouterr().err
+    assert code == 2, err
+    first = next(line for line in err.splitlines() if not line.startswith("… "))
+    assert first.startswith("aep-export-contracts: error: ") and "was 404 Not Found" in first, err
+    assert "404 Not Found" in json.loads((tmp_path / "r.json").read_text())["unreachable"]
+
+
+def test_credentials_refused_everywhere_are_an_error_of_the_run(capsys: pytest.CaptureFixture[str]) -> None:
+    with running_server(job_seconds=0) as server:
+        code = main(["check", "--base-url", server.url, "--token", "not-the-token", "--api-key", "aec-local-key",
+                     "--org", "O@AdobeOrg", "--sandbox", "dev", "--layer", "lifecycle"])
+    err = capsys.readouterr().err
+    assert code == 2 and "refused the credentials (401 or 403)" in err, err

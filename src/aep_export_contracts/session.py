@@ -14,7 +14,7 @@ what it tests is how the server answers them. Every finding names its side (``Fi
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +54,7 @@ class Session:
     traffic: Traffic = field(default_factory=Traffic)
     _tainted: set[str] = field(default_factory=set)  # jobs made from a request that should have been refused
     _history: deque[Seen] = field(default_factory=lambda: deque(maxlen=HISTORY))  # for the rules across exchanges
+    _answers: Counter[int] = field(default_factory=Counter)  # the status codes of the answers it judged
 
     def __post_init__(self) -> None:
         unknown = set(self.sides) - set(SIDES)
@@ -72,6 +73,8 @@ class Session:
         if not PATHS.is_contract_path(exchange.path):
             return Verdict([])  # Data Access and other services are outside the contract
         policy = report.policy
+        if exchange.status is not None:
+            self._answers[exchange.status] += 1
         judged, known = judge_exchange(exchange, policy=policy)
         found = judged.findings + [f for f in self.traffic.see(exchange, known) if policy.reports(f)]
         if has_traffic_rules():
@@ -105,6 +108,21 @@ class Session:
                 self.log(f"({f.side or 'payload'}) {f.rule} {operation} {f.pointer or '/'}: {f.message}")
         return Verdict(failing, matched)
 
+
+    def could_not_see(self) -> str | None:
+        """Why the run saw nothing of the API although it got answers (every one 404, or every one a refusal
+        of the credentials), in one line; None when it saw something. Such a run is no pass."""
+        total = sum(self._answers.values())
+        if not total:
+            return None
+        if self._answers[404] == total:
+            return (f"every one of the {total} answers was 404 Not Found: the target serves no Export Jobs API at "
+                    "these paths (is the base URL the API's, without a path of its own?)")
+        refused = self._answers[401] + self._answers[403]
+        if refused == total:
+            return (f"every one of the {total} answers refused the credentials (401 or 403): check the access "
+                    "token, API key, org and sandbox")
+        return None
 
     def _across(self, exchange: Exchange, known: Facts) -> list[Finding]:
         """The findings of the rules across exchanges written as functions, then the exchange joins the history."""

@@ -207,6 +207,10 @@ def run_check(opts: CheckOptions) -> RunReport:
                 opts.progress("cancel the jobs this run created")
                 workflows.cleanup(ctx)
             client.close()
+        if report.unreachable is None:
+            blind = session.could_not_see()
+            if blind is not None:
+                report.unreachable = f"{without_userinfo(url)}: {blind}"
         return report
 
 

@@ -61,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
     if written is not None:
         print(f"recorded {len(session.interactions)} exchanges into {written} (secrets scrubbed)")
     out = console()
+    blind = session.session.could_not_see() if session.report.unreachable is None else None
+    if blind is not None:
+        session.report.unreachable = f"the upstream {upstream}: {blind}"
     if session.report.unreachable:  # said first, in one line: the run could not see, whatever it saw before
         print(f"aep-export-contracts: error: {session.report.unreachable}", file=sys.stderr)
     apply_coverage_gate(session.report, args.min_coverage)

@@ -329,7 +329,7 @@ _MUTATIONS_BY_OP = {
     "cancel": ("method", "header", "body"),
     "list": ("header", "query", "limit"),
     "create": ("header", "status", "location", "accepted", "echo", "org", "batches"),
-    "dataset": ("header", "location"),
+    "dataset": ("header", "location", "spelling"),
     "get": ("header", "body", "org", "id"),
 }
 
@@ -349,6 +349,9 @@ def _exchange_mutation(ex: dict[str, Any], src: Source) -> tuple[str, str, str] 
         ex["url"] = ex["url"].split("?")[0] + src.choice(("?offset=2", "?limit=ten", "?status=DONE"))
         key = ex["url"].split("?")[1].split("=")[0]
         return "AEC503", f"/request/query/{key}", "bad-query"
+    if name == "spelling" and op == "dataset":
+        ex["url"] += "?requestDataSource=" + src.choice(("True", "False"))
+        return "AEC513", "/request/query/requestDataSource", "python-bool-spelling"
     if name == "status" and op == "create":
         ex["status"] = 201
         return "AEC504", "/response/status", "created-201"
