@@ -177,7 +177,8 @@ def _in_pieces(path: Path, text: str) -> Iterator[Hit]:
         return offset - bisect.bisect_right(inserted, offset)
 
     narrowed: dict[str, tuple[str, Callable[[int], int]]] = {}  # a needle: the pieces that hold it, joined
-    for kind, plugin in sorted(get_mapping_from_secret_type_to_class().items()):
+    plugins: dict[str, type] = dict(get_mapping_from_secret_type_to_class())
+    for kind, plugin in sorted(plugins.items()):
         if plugin.__name__ in _LEFT_OUT or not issubclass(plugin, RegexBasedDetector):
             continue
         needle = _NEEDLES.get(plugin.__name__)
