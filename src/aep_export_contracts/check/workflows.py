@@ -89,13 +89,12 @@ def job_shapes(dataset: str) -> list[tuple[str, dict[str, Any]]]:
 
 @dataclass
 class Watch:
-    """What polling saw of one job: its statuses in order, its last body and answer."""
+    """What polling saw of one job: its statuses in order and its last body."""
 
     job_id: int
     label: str
     seen: list[str] = field(default_factory=list)
     last: dict[str, Any] | None = None
-    observed: Observed | None = None
     reads_after_end: int = 2  # a terminal status is read twice more: it must stay
     done: bool = False
 
@@ -131,7 +130,6 @@ def poll_all(ctx: Context, jobs: list[tuple[str, int]]) -> dict[int, Watch]:
 
 def _read(ctx: Context, w: Watch) -> None:
     r = ctx.client.request("GET", PATHS.of_job(w.job_id), name=f"poll {w.label}")
-    w.observed = r
     if r.status != 200 or not isinstance(r.body, dict):
         w.done = True
         return
