@@ -672,7 +672,8 @@ def test_listing_walks_past_what_the_store_reads_at_once(api: Api, clock: Manual
     ("/data/foundation/catalog/dataSets", "requestDataSource=abc", True),
     ("/data/foundation/catalog/dataSets", "requestDataSource=true", False),
     (JOBS, "limit=0", True), (JOBS, "limit=7", False), (JOBS, "status=", True), (JOBS, "status=NEW", False),
-    (JOBS, "offset=12_", True), (JOBS, "unknown=whatever", False),
+    (JOBS, "offset=12_", True), (JOBS, "unknown=whatever", False), (JOBS, "status=DONE", True),
+    (JOBS, "status=PROCESSING", False),
 ])
 def test_the_server_and_rule_aec503_agree_on_query_parameters(path: str, query: str, refused: bool) -> None:
     headers = {**CREDS.headers(), "Content-Type": "application/json"}
@@ -706,6 +707,22 @@ def test_a_boolean_query_as_python_clients_write_it_is_accepted_and_warned_about
     refused = either.post("/data/foundation/catalog/dataSets", params={"requestDataSource": "no"},
                           headers=CREDS.headers(), json=body)
     assert refused.status_code == 400
+
+
+def test_a_status_filter_the_docs_do_not_list_is_served_and_warned_about_on_the_client_side(
+        either: httpx.Client) -> None:
+    """The filter is documented for NEW, SUCCEEDED and FAILED; PROCESSING is served, with a client warning."""
+    from aep_export_contracts import Exchange, validate_exchange
+
+    verdicts = {}
+    for value in ("PROCESSING", "NEW"):
+        answer = either.get(JOBS, params={"status": value}, headers=CREDS.headers())
+        assert answer.status_code == 200, answer.text
+        sent = Exchange.make("GET", f"https://platform.adobe.io{JOBS}?status={value}", request_headers=CREDS.headers(),
+                             status=200, response_body=answer.json())
+        verdicts[value] = {(f.rule, f.severity.value, f.side, f.hint) for f in validate_exchange(sent).findings}
+    assert verdicts == {"NEW": set(), "PROCESSING": {
+        ("AEC513", "warning", "client", "send status=NEW or SUCCEEDED or FAILED")}}
 
 
 class _TickingClock(ManualClock):

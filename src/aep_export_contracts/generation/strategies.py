@@ -327,7 +327,7 @@ def _op(ex: dict[str, Any]) -> str:
 #: the exchange mutations that apply to each operation (chosen among these, few draws are wasted)
 _MUTATIONS_BY_OP = {
     "cancel": ("method", "header", "body"),
-    "list": ("header", "query", "limit"),
+    "list": ("header", "query", "limit", "spelling"),
     "create": ("header", "status", "location", "accepted", "echo", "org", "batches"),
     "dataset": ("header", "location", "spelling"),
     "get": ("header", "body", "org", "id"),
@@ -352,6 +352,11 @@ def _exchange_mutation(ex: dict[str, Any], src: Source) -> tuple[str, str, str] 
     if name == "spelling" and op == "dataset":
         ex["url"] += "?requestDataSource=" + src.choice(("True", "False"))
         return "AEC513", "/request/query/requestDataSource", "python-bool-spelling"
+    if name == "spelling" and op == "list" and "status=" not in ex["url"]:
+        # a filter on PROCESSING with an empty page: no record can break the filter
+        ex["url"] += ("&" if "?" in ex["url"] else "?") + "status=PROCESSING"
+        ex["response_body"] = {**ex["response_body"], "records": [], "link": {"next": ""}}
+        return "AEC513", "/request/query/status", "undocumented-filter-value"
     if name == "status" and op == "create":
         ex["status"] = 201
         return "AEC504", "/response/status", "created-201"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..spec.api import HEADERS, JOB_STATUSES, JSON_MEDIA_TYPE, client_spelling, operations
+from ..spec.api import HEADERS, JOB_STATUSES, JSON_MEDIA_TYPE, operations, tolerated
 from . import Hit, rule
 from .util import as_int, as_list, dig, ptr
 
@@ -272,15 +272,23 @@ def page_over_limit(view: ExchangeView) -> Iterator[Hit]:
                   "return at most 'limit' records")
 
 
-@rule("AEC513", "query-spelling", "warning", scope="exchange", on="any", operations=tuple(
+@rule("AEC513", "tolerated-query-value", "warning", scope="exchange", on="any", operations=tuple(
     op.operation_id for op in operations() if any(p.get("in") == "query" for p in op.parameters)))
-def query_spelling(view: ExchangeView) -> list[Hit]:
-    """A query parameter is written as clients write it, not as the description does.
+def tolerated_query_value(view: ExchangeView) -> Iterator[Hit]:
+    """A query value the API accepts although its description does not: a client's spelling, or a
+    value the docs leave out.
 
     The API accepts a boolean written 'True' or 'False' (Python's requests writes a bool so, and the
     public client aepp sends requestDataSource=False), but the description's spelling is 'true' and
-    'false': send that, and the request reads the same everywhere.
+    'false'. The list's status filter is documented for NEW, SUCCEEDED and FAILED; PROCESSING is a
+    job's status too, and the reference server filters on it, but the API does not promise to.
     """
-    return [Hit(ptr("request", "query", key), f"{key} {value!r} is a client's spelling of {value.lower()}",
-                f"send {key}={value.lower()}")
-            for key, value in view.exchange.query if client_spelling(view.operation.query_parameter(key), value)]
+    for key, value in view.exchange.query:
+        schema = view.operation.query_parameter(key)
+        why = tolerated(schema, value)
+        if why is None:
+            continue
+        documented = [v for v in ("true", "false") if v == value.lower()] if schema.get("type") == "boolean" \
+            else [str(v) for v in schema.get("enum", ())]
+        yield Hit(ptr("request", "query", key), f"{key}={value}: {why}",
+                  f"send {key}=" + " or ".join(documented) if documented else "")
