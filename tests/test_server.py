@@ -519,6 +519,30 @@ def test_a_body_announced_over_the_limit_to_a_client_waiting_on_100_continue_is_
         assert b"100 Continue" not in answer
 
 
+def test_a_body_announced_over_the_limit_is_413_from_the_head_and_the_connection_stays_usable() -> None:
+    """Headers alone announcing 20 MiB, no Expect: the 413 comes before any of the body (the server would
+    otherwise wait for the body, and answer 408 after its read timeout); a body sent after it anyway is
+    read and dropped, and the next request on the connection is answered."""
+    import socket
+
+    size = 20 << 20
+    with running_server(job_seconds=0, max_body=1000, read_timeout=5) as server:
+        host, port = server.url.removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=60) as conn:
+            conn.sendall(_head(b"", f"Content-Length: {size}").replace(b"Connection: close\r\n", b""))
+            answer = b""
+            while b"PayloadTooLarge" not in answer and (chunk := conn.recv(65536)):
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+            conn.sendall(b" " * size)
+            conn.sendall(f"GET {JOBS} HTTP/1.1\r\nHost: x\r\n".encode() + b"".join(
+                f"{k}: {v}\r\n".encode() for k, v in CREDS.headers().items()) + b"Connection: close\r\n\r\n")
+            rest = b""
+            while chunk := conn.recv(65536):
+                rest += chunk
+        assert rest.startswith(b"HTTP/1.1 200") and b'"records"' in rest, rest[:300]
+
+
 def test_a_silent_or_slow_connection_is_closed_after_the_read_timeout() -> None:
     import socket
 

@@ -5,6 +5,12 @@ headers and HTTP/0.9 lines with a 400, and closes a kept-alive connection idle f
 ``idle_timeout`` seconds. It has no deadline for a request's head, so a client that opens a
 connection and then sends nothing, or a byte at a time, would hold it forever: the protocol here
 closes a connection whose request head is not complete within ``read_timeout`` seconds.
+
+A connection closed while the client is still sending a body (a 413 answered from the head, a 408)
+lingers: the answer is sent and the sending side shut, and what the client still sends is read and
+dropped until it stops or ``read_timeout`` passes. Closed at once, the unread bytes would make the
+kernel reset the connection, and a client that writes its whole body before it reads would see the
+reset instead of the answer.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -26,15 +33,45 @@ from .asgi import create_app
 __all__ = ["ReferenceServer", "ThreadedServer", "running_server"]
 
 
+class _Lingering:
+    """The socket's transport as uvicorn sees it: a close while the client's body is still arriving
+    shuts the sending side and lets the protocol drop what follows (see the module's text)."""
+
+    def __init__(self, transport: asyncio.Transport, protocol: _Protocol) -> None:
+        self._transport, self._protocol = transport, protocol
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+    def is_closing(self) -> bool:
+        return self._protocol.lingering or self._transport.is_closing()
+
+    def close(self) -> None:
+        protocol, transport = self._protocol, self._transport
+        if protocol.lingering or transport.is_closing() or protocol.conn.their_state is not h11.SEND_BODY \
+                or not transport.can_write_eof():
+            transport.close()
+            return
+        protocol.lingering = True
+        transport.write_eof()  # the answer goes out whole, then the end of what the server sends
+        transport.resume_reading()
+        protocol.loop.call_later(protocol.head_timeout, transport.close)
+
+
 class _Protocol(H11Protocol):
-    """h11 with a deadline for each request's head (set per server by ``_protocol``)."""
+    """h11 with a deadline for each request's head (set per server by ``_protocol``) and a lingering close."""
 
     head_timeout = 30.0
     _head_timer: asyncio.TimerHandle | None = None
+    lingering = False  # the answer is out; the rest of the client's body is read and dropped
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        super().connection_made(_Lingering(transport, self))  # type: ignore[arg-type]
         self._await_head()
+
+    def data_received(self, data: bytes) -> None:
+        if not self.lingering:  # lingering: dropped, until the client's end (uvicorn's eof_received) closes
+            super().data_received(data)
 
     def _await_head(self) -> None:
         self._stop_head_timer()

@@ -7,9 +7,10 @@ requests and responses; ``api.ReferenceApi`` decides every answer.
 
 At the edges: a path the API does not serve is 404 JSON; a method it does not serve on a path is
 405 JSON with ``Allow`` (HEAD is answered where GET is); a body is read as a stream, chunked or not,
-and one over ``max_body`` is read to its end (up to a bound) so that the client, which writes its
-body before it reads, sees the 413 (a client that announces it and waits on ``Expect: 100-continue``
-gets the 413 at once); a body that takes longer than ``read_timeout`` is a 408.
+and one over ``max_body`` is answered 413 as soon as that is known (from the head when it announces its
+length), while the server goes on reading and dropping what the client sends, so that a client that
+writes its whole body before it reads sees the 413 (one waiting on ``Expect: 100-continue`` gets it
+and the connection closes); a body that takes longer than ``read_timeout`` is a 408.
 """
 
 from __future__ import annotations
@@ -30,11 +31,6 @@ from .api import ReferenceApi, Reply, ServerConfig, gateway, service_error
 
 __all__ = ["create_app"]
 
-#: a body over the limit is read and dropped up to this many bytes, so that its 413 reaches the client;
-#: beyond it the connection is closed at once
-DRAIN_LIMIT = 64 << 20
-
-
 class _Closing(Reply):
     """A reply after which the connection cannot be reused (the body was not read to its end)."""
 
@@ -43,26 +39,25 @@ async def _read_body(request: Request, config: ServerConfig) -> bytes:
     limit = config.max_body
     declared = request.headers.get("content-length")
     too_large = service_error(413, "PayloadTooLarge", f"the body is larger than {limit} bytes")
-    if declared is not None and declared.isdigit() and int(declared) > limit and (
-            int(declared) > DRAIN_LIMIT or "100-continue" in request.headers.get("expect", "").lower()):
-        # known from the head: a client waiting on Expect: 100-continue gets its 413 at once, without
-        # sending the body (and so does a body too large to drain); the connection then closes
-        raise _Closing(too_large.status, too_large.body)
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        if "100-continue" in request.headers.get("expect", "").lower():
+            # the client waits for a go-ahead it will not get: it sends no body, the connection closes
+            raise _Closing(too_large.status, too_large.body)
+        # known from the head: answered at once (uvicorn reads and drops what the client still sends,
+        # so a client that writes its whole body before it reads sees the 413, not a reset)
+        raise too_large
     chunks: list[bytes] = []
     size = 0
     try:
         with anyio.fail_after(config.read_timeout):
             async for chunk in request.stream():
                 size += len(chunk)
-                if size > DRAIN_LIMIT:
-                    raise _Closing(too_large.status, too_large.body)
-                if size <= limit:
-                    chunks.append(chunk)
+                if size > limit:
+                    raise too_large  # answered as soon as it is known; the rest is dropped as it arrives
+                chunks.append(chunk)
     except TimeoutError:
         late = service_error(408, "RequestTimeout", f"the body took longer than {config.read_timeout:g} s")
         raise _Closing(late.status, late.body) from None
-    if size > limit:
-        raise too_large  # read to its end: the connection stays usable
     return b"".join(chunks)
 
 
