@@ -330,3 +330,19 @@ def test_credentials_refused_everywhere_are_an_error_of_the_run(capsys: pytest.C
                      "--org", "O@AdobeOrg", "--sandbox", "dev", "--layer", "lifecycle"])
     err = capsys.readouterr().err
     assert code == 2 and "refused the credentials (401 or 403)" in err, err
+
+
+def test_security_and_isolation_findings_lead_the_report() -> None:
+    """A target that lets in a wrong token and shows jobs across sandboxes, and also gets timestamps wrong:
+    the credentials and isolation causes come first in the groups, the text and the JSON, whatever the
+    order the run met them in."""
+    report = run_check(CheckOptions(fault=("seconds-timestamps", "ignore-auth", "ignore-sandbox"), **FAST))
+    rules = [g.rule for g in report.groups()]
+    assert {"AEC604", "AEC605"} <= set(rules) and len(set(rules)) > 2, rules
+    lead = [r for r in rules if r in ("AEC604", "AEC605", "AEC509")]
+    assert rules[:len(lead)] == lead, rules
+    first_met = [f.rule for r in report.results for f in r.findings]
+    assert first_met.index("AEC201") < min(first_met.index("AEC604"), first_met.index("AEC605")), first_met
+    text = render_plain(report)
+    assert text.index("AEC605") < text.index("AEC201") and text.index("AEC604") < text.index("AEC201")
+    assert [g["rule"] for g in json.loads(report.to_json())["groups"]][:len(lead)] == lead

@@ -211,7 +211,8 @@ class Result:
     reproduction: dict[str, Any] | None = None  # how to send the request again (secrets masked)
     subjects: tuple[str, ...] = ()  # the ids of the jobs its findings are about, where known
     existing: bool = False  # its findings are about data the run did not create (already on the target)
-    caused_by: str | None = None  # a rule whose violation these findings follow from (jobs an invalid request made)
+    #: the violation (rule, operation) these findings follow from: answers about a job an invalid create made
+    caused_by: tuple[str, str] | None = None
 
 
 _ID_LIKE = re.compile(r"[0-9]+|[0-9a-fA-F-]{16,}|[0-9a-fA-F]{8}-[0-9a-fA-F-]+")
@@ -253,13 +254,14 @@ class Group:
                 "checks": self.checks, "jobs": self.subjects, "reproduction": self.reproduction}
 
 
-def group(pairs: Iterable[tuple[Result, Finding]]) -> list[Group]:
-    """Findings grouped by cause, in the order each cause first appeared; a finding that follows from
-    another rule's violation counts as a consequence of that rule's first group."""
+def group(pairs: Iterable[tuple[Result, Finding]], rank: Callable[[str], int] | None = None) -> list[Group]:
+    """Findings grouped by cause; a finding that follows from another violation counts as a consequence
+    of that rule's first group on that operation. In order of ``rank`` (of a rule: lower first), then
+    errors before warnings, then as each cause first appeared."""
     groups: dict[tuple[str, str, str], Group] = {}
     following: list[tuple[Result, Finding]] = []
     for result, f in pairs:
-        if result.caused_by is not None and result.caused_by != f.rule:
+        if result.caused_by is not None and result.caused_by[0] != f.rule:
             following.append((result, f))
             continue
         folded = fold_pointer(f.pointer)
@@ -271,18 +273,21 @@ def group(pairs: Iterable[tuple[Result, Finding]]) -> list[Group]:
         if result.name not in g.checks:
             g.checks.append(result.name)
         g.subjects.extend(s for s in result.subjects if s not in g.subjects)
-    by_rule: dict[str, Group] = {}
+    by_cause: dict[tuple[str, str], Group] = {}
     for g in groups.values():
-        by_rule.setdefault(g.rule, g)
+        by_cause.setdefault((g.rule, g.operation), g)
     leftover = []
     for result, f in following:
-        cause = by_rule.get(result.caused_by or "")
+        cause = by_cause.get(result.caused_by) if result.caused_by else None
         if cause is None:
             leftover.append((replace(result, caused_by=None), f))
             continue
         cause.consequences += 1
         cause.subjects.extend(s for s in result.subjects if s not in cause.subjects)
-    return list(groups.values()) + (group(leftover) if leftover else [])
+    out = list(groups.values()) + (group(leftover) if leftover else [])
+    if rank is not None:
+        out.sort(key=lambda g: (rank(g.rule), g.severity is not Severity.ERROR))
+    return out
 
 
 @dataclass
@@ -308,10 +313,11 @@ class RunReport:
     exchanges: int = 0
     methods: Counter[str] = field(default_factory=Counter)
     reproduce: Callable[[Any], dict[str, Any]] | None = None
+    rank: Callable[[str], int] | None = None  # how soon a rule's groups are read (the rules' seriousness)
 
     def add(self, layer: str, name: str, operation: str, findings: list[Finding] | None = None,
             exchange: Any = None, *, subjects: Iterable[str] = (), existing: bool = False,
-            caused_by: str | None = None) -> Result:
+            caused_by: tuple[str, str] | None = None) -> Result:
         """Record a check; the findings the policy does not report are left out."""
         kept = [f for f in findings or [] if self.policy.reports(f)]
         reproduction = self.reproduce(exchange) if exchange is not None and kept and self.reproduce else None
@@ -322,6 +328,7 @@ class RunReport:
     def merge(self, other: RunReport) -> None:
         """Take another run's checks, problems and counts (a part of this run, e.g. one cassette)."""
         self.unreachable = self.unreachable or other.unreachable
+        self.rank = self.rank or other.rank
         self.interrupted = self.interrupted or other.interrupted
         if other.coverage is not None:
             self.coverage = other.coverage if self.coverage is None else self.coverage.merge(other.coverage)
@@ -345,7 +352,7 @@ class RunReport:
 
     def groups(self) -> list[Group]:
         """The violations grouped by cause: what a user reads, one line each."""
-        return group(self.failing())
+        return group(self.failing(), self.rank)
 
     @property
     def ok(self) -> bool:

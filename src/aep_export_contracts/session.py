@@ -24,6 +24,7 @@ from .engine.exchange import Facts, judge_exchange
 from .engine.traffic import Traffic, has_traffic_rules, traffic_findings
 from .findings import SIDES, Finding, RunReport
 from .http import HISTORY, Exchange, Seen, TrafficView
+from .rules import seriousness
 from .rules.exchange import INVALID_REQUEST_ACCEPTED
 from .spec.api import PATHS
 
@@ -52,7 +53,7 @@ class Session:
     #: told one line per failing finding, as it is found: '(side) RULE operation pointer: message'
     log: Callable[[str], None] | None = None
     traffic: Traffic = field(default_factory=Traffic)
-    _tainted: set[str] = field(default_factory=set)  # jobs made from a request that should have been refused
+    _tainted: set[str] = field(default_factory=set)  # jobs made from a create that should have been refused
     _history: deque[Seen] = field(default_factory=lambda: deque(maxlen=HISTORY))  # for the rules across exchanges
     _answers: Counter[int] = field(default_factory=Counter)  # the status codes of the answers it judged
 
@@ -62,6 +63,8 @@ class Session:
             raise ValueError(f"sides are some of {', '.join(SIDES)}, not {sorted(unknown)}")
         if self.report.coverage is None:
             self.report.coverage = Coverage()
+        if self.report.rank is None:
+            self.report.rank = seriousness  # security findings lead whatever reads the report
 
     def see(self, exchange: Exchange, *, name: str | None = None,
             annotated: Iterable[tuple[str, str]] = ()) -> Verdict:
@@ -91,14 +94,7 @@ class Session:
         subjects = _subjects(exchange, known.response, found) if found else []
         existing = self.created is not None and exchange.method == "GET" and bool(subjects) \
             and not (set(subjects) & self.created)
-        # a job made from a request the server should have refused carries that request's faults into every
-        # answer about it: those findings are consequences of the one violation, not new causes
-        caused_by = None
-        if any(f.rule == INVALID_REQUEST_ACCEPTED for f in found):
-            self._tainted.update(subjects)
-            caused_by = INVALID_REQUEST_ACCEPTED
-        elif subjects and set(subjects) <= self._tainted:
-            caused_by = INVALID_REQUEST_ACCEPTED
+        caused_by = self._cause(operation, known.response, found, subjects)
         title = name or exchange.name or f"#{report.exchanges} {exchange.method} {exchange.path}"
         result = report.add(self.layer, title, operation, found, exchange, subjects=subjects, existing=existing,
                             caused_by=caused_by)
@@ -108,6 +104,24 @@ class Session:
                 self.log(f"({f.side or 'payload'}) {f.rule} {operation} {f.pointer or '/'}: {f.message}")
         return Verdict(failing, matched)
 
+
+    def _cause(self, operation: str, body: Any, found: list[Finding], subjects: list[str]) -> tuple[str, str] | None:
+        """The violation an exchange's findings follow from, as (rule, operation), or None.
+
+        An answer to a request the server should have refused, and every later answer about the job it made,
+        carry that request's faults: those findings are consequences of the one violation, not causes of
+        their own. Only a create that made a job taints it (the job its answer names), and a later create
+        that answers with the same id from a valid request clears it: a target that answers every id alike
+        must not make unrelated findings count as consequences.
+        """
+        invalid = any(f.rule == INVALID_REQUEST_ACCEPTED for f in found)
+        if operation == "createExportJob" and isinstance(body, dict) and isinstance(body.get("id"), int | str):
+            (self._tainted.add if invalid else self._tainted.discard)(str(body["id"]))
+        if invalid:
+            return INVALID_REQUEST_ACCEPTED, operation
+        if subjects and set(subjects) <= self._tainted:
+            return INVALID_REQUEST_ACCEPTED, "createExportJob"
+        return None
 
     def could_not_see(self) -> str | None:
         """Why the run saw nothing of the API although it got answers (every one 404, or every one a refusal

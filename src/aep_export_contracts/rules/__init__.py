@@ -70,6 +70,7 @@ class Rule:
     screen: dict[str, Any] | None = None
     operations: tuple[str, ...] = ()  # an exchange rule: the operations it reads (none named: every one)
     on: str = "success"  # an exchange rule: "success" runs on 2xx answers only, "any" on every exchange
+    concern: str = "contract"  # "security": its violations lead every report (credentials, isolation)
 
     def finding(self, pointer: str, message: str, hint: str = "") -> Finding:
         return Finding(self.id, self.severity, pointer, message, hint)
@@ -95,6 +96,8 @@ _LISTENERS: list[Callable[[], None]] = []
 
 RULE_ID = re.compile(r"[A-Z][A-Z0-9]*[0-9]{3,}")
 SCOPES = ("payload", "exchange", "traffic")
+#: what a rule protects: "security" (credentials, isolation between orgs and sandboxes) leads a report
+CONCERNS = ("security", "contract")
 _CONTRACTS = (*CONTRACT_NAMES, "exchange")
 
 
@@ -129,9 +132,16 @@ def unregister(rule_id: str) -> Rule:
 
 
 def meta_rule(rule_id: str, name: str, severity: str, scope: str, contracts: tuple[str, ...], summary: str,
-              description: str) -> Rule:
+              description: str, concern: str = "contract") -> Rule:
     """Register a rule whose findings another part of the suite makes (the engine, the check, replay)."""
-    return _register(Rule(rule_id, name, Severity(severity), scope, contracts, summary, description))
+    return _register(Rule(rule_id, name, Severity(severity), scope, contracts, summary, description,
+                          concern=concern))
+
+
+def seriousness(rule_id: str) -> int:
+    """How soon a rule's violations are read in a report: security first (0), then the rest (1)."""
+    found = REGISTRY.get(rule_id)
+    return 0 if found is not None and found.concern == "security" else 1
 
 
 def schema_rule(rule_id: str, name: str, severity: str, summary: str, description: str,
@@ -142,7 +152,7 @@ def schema_rule(rule_id: str, name: str, severity: str, summary: str, descriptio
 
 def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...] = (), *,
          scope: str = "payload", operations: tuple[str, ...] = (), on: str = "success", gate: Gate | None = None,
-         screen: dict[str, Any] | None = None) -> Callable[[Check], Check]:
+         screen: dict[str, Any] | None = None, concern: str = "contract") -> Callable[[Check], Check]:
     """Register a rule: a function of a payload (or, with ``scope="exchange"``, of an ExchangeView; with
     ``scope="traffic"``, of a TrafficView: one exchange and the traffic before it) that returns or yields
     ``Hit(pointer, message, hint)``; its docstring's first line is the rule's summary and the whole
@@ -151,7 +161,8 @@ def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...] = ()
     ``contracts`` names the payloads a payload rule reads (``validate`` runs it on those); an exchange
     rule names the ``operations`` (operation ids) it has something to say about, or none for every
     one, and runs on exchanges answered with success (``on="any"``: on every exchange, whatever its
-    status; the rule then decides itself). ``gate`` and ``screen`` are optional sound shortcuts for
+    status; the rule then decides itself). ``concern="security"`` puts its violations first in every
+    report (credentials, isolation between orgs and sandboxes). ``gate`` and ``screen`` are optional sound shortcuts for
     the engine: a gate reads the raw bytes, a screen is a JSON Schema that every payload on which the
     rule has nothing to say passes.
     Raises ``RuleError`` for an id that is taken or malformed, an unknown contract, scope or severity.
@@ -162,6 +173,8 @@ def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...] = ()
         contracts = contracts or ("exchange",)
     if on not in ("success", "any"):
         raise RuleError(f"rule {rule_id}: on is 'success' or 'any', not {on!r}")
+    if concern not in CONCERNS:
+        raise RuleError(f"rule {rule_id}: concern is one of {', '.join(CONCERNS)}, not {concern!r}")
     unknown = [c for c in contracts if c not in _CONTRACTS]
     if unknown or not contracts:
         raise RuleError(f"rule {rule_id}: contracts are some of {', '.join(CONTRACT_NAMES)}"
@@ -181,7 +194,7 @@ def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...] = ()
         summary, _, rest = doc.partition("\n")
         description = " ".join((summary + " " + rest).split())
         _register(Rule(rule_id, name, Severity(severity), scope, contracts, summary.strip(), description, fn, gate,
-                       screen, operations, on), origin)
+                       screen, operations, on, concern), origin)
         return fn
 
     return wrap

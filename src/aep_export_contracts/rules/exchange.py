@@ -198,7 +198,7 @@ def job_echo(view: ExchangeView) -> Iterator[Hit]:
 
 
 @rule("AEC509", "org-echo", "error", EXCHANGE, scope="exchange",
-      operations=("createExportJob", "getExportJob", "listExportJobs"))
+      operations=("createExportJob", "getExportJob", "listExportJobs"), concern="security")
 def org_echo(view: ExchangeView) -> Iterator[Hit]:
     """A job's imsOrgId is the org the request was sent for (x-gw-ims-org-id)."""
     org = view.exchange.request_headers.get(HEADERS.org.lower())

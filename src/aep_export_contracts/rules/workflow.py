@@ -5,8 +5,9 @@ from __future__ import annotations
 from . import Rule, meta_rule
 
 
-def _meta(rule_id: str, name: str, summary: str, description: str, severity: str = "error") -> Rule:
-    return meta_rule(rule_id, name, severity, "workflow", ("check",), summary, description)
+def _meta(rule_id: str, name: str, summary: str, description: str, severity: str = "error",
+          concern: str = "contract") -> Rule:
+    return meta_rule(rule_id, name, severity, "workflow", ("check",), summary, description, concern)
 
 
 ILLEGAL_TRANSITION = _meta(
@@ -24,11 +25,12 @@ PAGING_DUPLICATE = _meta(
 ISOLATION = _meta(
     "AEC604", "isolation-breach", "A job is visible from another sandbox or another org.",
     "Every resource lives in one org and one sandbox: under any other x-gw-ims-org-id or x-sandbox-name a "
-    "job cannot be read, listed or cancelled (the answer is 403 or 404, and lists leave it out).")
+    "job cannot be read, listed or cancelled (the answer is 403 or 404, and lists leave it out).",
+    concern="security")
 AUTH = _meta(
     "AEC605", "auth-not-enforced", "A request without valid credentials was not refused.",
     "A request missing any of the four required headers, or with a wrong token or API key, is answered "
-    "with 4xx, never with data.")
+    "with 4xx, never with data.", concern="security")
 INVALID_CREATED = _meta(
     "AEC606", "invalid-created-job", "An invalid create-job request created a job.",
     "A create-job body that breaks the contract is refused with 4xx and leaves the list of jobs unchanged.")
