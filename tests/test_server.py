@@ -774,3 +774,24 @@ def test_a_filtered_list_sees_one_instant() -> None:
                 assert {r["status"] for r in records} <= {status}, (status, [r["status"] for r in records])
                 listed += len(records)
     assert listed > 0
+
+
+def test_a_thousand_filtered_lists_on_the_real_clock_hold_only_their_status() -> None:
+    """Jobs of 50 ms made all along, so that some are always changing status while a list is rendered."""
+    from aep_export_contracts.server import in_process_client
+
+    with in_process_client(job_seconds=0.05) as client:
+        made = client.post("/data/foundation/catalog/dataSets", headers=CREDS.headers(), json={
+            "name": "t", "schemaRef": UNION, "fileDescription": {"persisted": True, "format": "parquet"}})
+        dataset = made.json()[0].rsplit("/", 1)[-1]
+        wrong, listed = [], 0
+        for i in range(1000):
+            if i % 4 == 0:
+                client.post(JOBS, headers=CREDS.headers(), json={"destination": {"datasetId": dataset},
+                                                                 "schema": {"name": "_xdm.context.profile"}})
+            status = ("NEW", "PROCESSING", "SUCCEEDED")[i % 3]
+            records = client.get(JOBS, headers=CREDS.headers(), params={"status": status, "limit": "20"}).json()["records"]
+            wrong.extend((status, r["status"]) for r in records if r["status"] != status)
+            listed += len(records)
+    assert wrong == [] and listed > 0, wrong[:10]
+
