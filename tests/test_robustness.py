@@ -393,3 +393,14 @@ def test_scan_reads_any_file_without_raising(text: str, encoding: str, suffix: s
         body = "[" * depth + json.dumps(text) + "]" * depth
         path.write_bytes(body.encode(encoding, "replace"))
         assert all(hit.path == str(path) for hit in scan([path]))
+
+
+def test_a_recorded_workflow_whose_metadata_lost_its_base_url_is_named_not_a_crash(tmp_path: Path) -> None:
+    """Found by the byte-edit fuzz test: playback read meta['base_url'] unchecked (a KeyError)."""
+    data = json.loads((Path(__file__).parents[1] / "cassettes" / "reference" / "lifecycle.json").read_text())
+    del data["aec"]["base_url"]
+    path = tmp_path / "lifecycle.json"
+    path.write_text(json.dumps(data))
+    report = replay([path], playback=True)
+    assert report.errors == [f"{path}: cannot be played back: its metadata names no base_url "
+                             "(replay with --no-playback)"]

@@ -394,12 +394,13 @@ def test_unknown_fault_is_refused() -> None:
 
 
 def test_the_server_refuses_the_cursors_the_description_and_rules_refuse() -> None:
-    """The description's offset pattern, rule AEC503 and the server agree, an empty offset included."""
+    """The description's offset pattern, rule AEC503 and the server agree (an empty offset is tolerated:
+    test_the_requests_of_adobes_postman_collection_are_served)."""
     from aep_export_contracts import Exchange, validate_exchange
 
     headers = CREDS.headers()
     with running_server(job_seconds=0) as server:
-        for offset in ("", "2", "1538573416687_", "x_1"):
+        for offset in ("2", "1538573416687_", "x_1", "_"):
             url = f"{server.url}/data/core/ups/export/jobs?offset={offset}"
             answer = httpx.get(url, headers=headers)
             assert answer.status_code == 400, (offset, answer.text)
@@ -695,7 +696,8 @@ def test_listing_walks_past_what_the_store_reads_at_once(api: Api, clock: Manual
 @pytest.mark.parametrize(("path", "query", "refused"), [
     ("/data/foundation/catalog/dataSets", "requestDataSource=abc", True),
     ("/data/foundation/catalog/dataSets", "requestDataSource=true", False),
-    (JOBS, "limit=0", True), (JOBS, "limit=7", False), (JOBS, "status=", True), (JOBS, "status=NEW", False),
+    (JOBS, "limit=0", True), (JOBS, "limit=7", False), (JOBS, "status=", False), (JOBS, "status=NEW", False),
+    (JOBS, "limit=%7B%7Blimit%7D%7D", True), (JOBS, "limit=&offset=&status=", False),
     (JOBS, "offset=12_", True), (JOBS, "unknown=whatever", False), (JOBS, "status=DONE", True),
     (JOBS, "status=PROCESSING", False),
 ])
@@ -747,6 +749,29 @@ def test_a_status_filter_the_docs_do_not_list_is_served_and_warned_about_on_the_
         verdicts[value] = {(f.rule, f.severity.value, f.side, f.hint) for f in validate_exchange(sent).findings}
     assert verdicts == {"NEW": set(), "PROCESSING": {
         ("AEC513", "warning", "client", "send status=NEW or SUCCEEDED or FAILED")}}
+
+
+def test_the_requests_of_adobes_postman_collection_are_served(either: httpx.Client) -> None:
+    """As the Segmentation Service collection builds them: Accept on every request, x-profile-instance-id
+    on a create, and the list's limit, offset and status sent from variables left empty."""
+    from aep_export_contracts import Exchange, validate_exchange
+
+    headers = {**CREDS.headers(), "Accept": "application/json"}
+    made = either.post("/data/foundation/catalog/dataSets", headers=headers, json={
+        "name": "t", "schemaRef": UNION, "fileDescription": {"persisted": True, "format": "parquet"}})
+    dataset = made.json()[0].rsplit("/", 1)[-1]
+    created = either.post(JOBS, headers={**headers, "x-profile-instance-id": "ups"},
+                          json={"destination": {"datasetId": dataset}, "schema": {"name": "_xdm.context.profile"}})
+    assert created.status_code == 200, created.text
+    listed = either.get(f"{JOBS}?limit=&offset=&status=", headers=headers)
+    assert listed.status_code == 200 and [r["id"] for r in listed.json()["records"]] == [created.json()["id"]]
+    cancelled = either.delete(f"{JOBS}/{created.json()['id']}", headers=headers)
+    assert cancelled.status_code == 200, cancelled.text
+    sent = Exchange.make("GET", f"https://platform.adobe.io{JOBS}?limit=&offset=&status=", request_headers=headers,
+                         status=200, response_body=listed.json())
+    found = {(f.rule, f.severity.value, f.pointer, f.hint) for f in validate_exchange(sent).findings}
+    assert found == {("AEC513", "warning", f"/request/query/{key}", f"leave {key} out")
+                     for key in ("limit", "offset", "status")}, found
 
 
 class _TickingClock(ManualClock):

@@ -71,7 +71,8 @@ def _replay_file(path: Path, policy: Policy, playback: bool) -> RunReport:
                             "and replay no longer reports it", "update the annotation or the contract")])
     # vcrpy plays back cassettes only, and only a workflow recorded to its end
     if playback and meta.get("workflow") and path.suffix != ".har" and not meta.get("interrupted"):
-        problem = None if report.errors else _unplayable(data)
+        problem = None if report.errors else _unplayable(data) if isinstance(meta.get("base_url"), str) \
+            else "its metadata names no base_url"
         if problem:
             report.errors.append(f"{path}: cannot be played back: {problem} (replay with --no-playback)")
         elif not report.errors:

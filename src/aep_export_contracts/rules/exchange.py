@@ -281,7 +281,8 @@ def tolerated_query_value(view: ExchangeView) -> Iterator[Hit]:
     The API accepts a boolean written 'True' or 'False' (Python's requests writes a bool so, and the
     public client aepp sends requestDataSource=False), but the description's spelling is 'true' and
     'false'. The list's status filter is documented for NEW, SUCCEEDED and FAILED; PROCESSING is a
-    job's status too, and the reference server filters on it, but the API does not promise to.
+    job's status too, and the reference server filters on it, but the API does not promise to. An
+    empty limit, offset or status (a Postman variable left empty) is read as absent.
     """
     for key, value in view.exchange.query:
         schema = view.operation.query_parameter(key)
@@ -289,6 +290,6 @@ def tolerated_query_value(view: ExchangeView) -> Iterator[Hit]:
         if why is None:
             continue
         documented = [v for v in ("true", "false") if v == value.lower()] if schema.get("type") == "boolean" \
-            else [str(v) for v in schema.get("enum", ())]
-        yield Hit(ptr("request", "query", key), f"{key}={value}: {why}",
-                  f"send {key}=" + " or ".join(documented) if documented else "")
+            else [str(v) for v in schema.get("enum", ()) if v not in schema.get("x-tolerated", {})]
+        fix = f"leave {key} out" if value == "" else f"send {key}=" + " or ".join(documented) if documented else ""
+        yield Hit(ptr("request", "query", key), f"{key}={value}: {why}", fix)

@@ -20,7 +20,18 @@ from ..engine.payload import validate_bytes
 from ..findings import Severity
 from ..rules import is_builtin
 from ..rules.dataset import PROFILE_UNION_IDS
-from ..spec.api import HEADERS, JOB_STATUSES, JSON_MEDIA_TYPE, PAGING, PATHS, RESPONSE_HEADERS, Operation, operation, operations
+from ..spec.api import (
+    HEADERS,
+    JOB_STATUSES,
+    JSON_MEDIA_TYPE,
+    PAGING,
+    PATHS,
+    RESPONSE_HEADERS,
+    Operation,
+    operation,
+    operations,
+    tolerated,
+)
 from . import jobs as J
 from .clock import Clock
 from .faults import FAULTS
@@ -355,6 +366,8 @@ class ReferenceApi:
             problem = op.query_problem(key, value) if op is not None else None  # as rule AEC503 judges it
             if problem is not None:
                 raise service_error(400, "BadRequestError", f"{key[:40]} {value[:40]!r} {problem}")
+            if value == "" and op is not None and tolerated(op.query_parameter(key), value) is not None:
+                continue  # an empty value the API tolerates is read as absent
             query.setdefault(key, []).append(value)
         if name == "dataset":
             return self.create_dataset(org, sandbox, self.parse_body(raw, headers, "dataset-request"))

@@ -71,10 +71,14 @@ class Operation:
         return self.success_statuses[0]
 
     def query_parameter(self, name: str) -> dict[str, Any]:
-        """The schema of a query parameter (an empty schema when the operation has none by that name)."""
+        """The schema of a query parameter (an empty schema when the operation has none by that name); a
+        parameter that allows an empty value tolerates "" (read as absent)."""
         for p in self.parameters:
             if p.get("in") == "query" and p.get("name") == name:
-                return dict(p.get("schema", {}))
+                schema = dict(p.get("schema", {}))
+                if p.get("allowEmptyValue") is True:
+                    schema["x-tolerated"] = {**schema.get("x-tolerated", {}), "": EMPTY_VALUE}
+                return schema
         return {}
 
     def query_problem(self, name: str, value: str) -> str | None:
@@ -83,8 +87,12 @@ class Operation:
         return _query_problem(self.query_parameter(name), value)
 
 
+#: why an empty query value is tolerated where the description allows it (allowEmptyValue)
+EMPTY_VALUE = "an empty value (as Adobe's Postman collection sends a variable left empty) is read as absent"
+
+
 def tolerated(schema: Mapping[str, Any], value: str) -> str | None:
-    """Why the API accepts a query value its schema does not (``x-tolerated``: a spelling real clients
+    """Why the API accepts a query value its documentation does not list (``x-tolerated``: a spelling real clients
     send, a value the docs leave out), or None for a value the schema describes or refuses."""
     why = schema.get("x-tolerated", {}).get(value)
     return str(why) if why is not None else None
@@ -360,7 +368,7 @@ def _job_statuses() -> JobStatuses:
     lifecycle = doc["x-job-lifecycle"]
     documented = tuple(lifecycle["documented"])
     filtered = operation("listExportJobs").query_parameter("status")
-    filter_values = set(filtered["enum"]) | set(filtered.get("x-tolerated", {}))
+    filter_values = set(filtered["enum"])
     stages = tuple(tuple(stage) for stage in lifecycle["stages"])
     roles = lifecycle["roles"]
     staged = [s for stage in stages for s in stage]
