@@ -27,8 +27,8 @@ from typing import Any
 import orjson
 
 ROOT = Path(__file__).resolve().parents[1]
-SIZES = {"tiny": dict(payloads=60, repeats=2, gen=20, stream=2_000, hyp=10, passes=2),
-         "full": dict(payloads=3000, repeats=5, gen=300, stream=1_000_000, hyp=200, passes=10)}
+SIZES = {"tiny": dict(payloads=60, repeats=2, gen=20, stream=2_000, hyp=10, passes=2, proxied=200),
+         "full": dict(payloads=3000, repeats=5, gen=300, stream=1_000_000, hyp=200, passes=10, proxied=5_000)}
 
 
 def interleaved(fns: dict[str, Callable[[], int]], repeats: int) -> dict[str, float]:
@@ -451,6 +451,45 @@ def listing(size: dict[str, int]) -> list[Table]:
             server.stop()
 
 
+def proxy_memory(size: dict[str, int]) -> str:
+    """Resident memory of a process running the proxy (and, in it, the reference server behind it) as
+    requests go through: after a warm-up of 1,000, then at marks up to ``proxied`` more."""
+    import gc
+
+    import httpx
+
+    from aep_export_contracts.options import make
+    from aep_export_contracts.proxy import ProxyOptions, create_proxy_app
+    from aep_export_contracts.server.app import ThreadedServer
+
+    server = _filled_server(20)
+    proxy = ThreadedServer(create_proxy_app(make(ProxyOptions, {"upstream": server.url}))).start()
+    headers = {"Authorization": "Bearer aec-local-token", "x-api-key": "aec-local-key",
+               "x-gw-ims-org-id": "ORG@AdobeOrg", "x-sandbox-name": "dev"}
+    total = size["proxied"]
+    marks = {total // 5, total // 2, total}
+    points = []
+    try:
+        with httpx.Client(base_url=proxy.url, headers=headers) as client:
+            job = client.get("/data/core/ups/export/jobs", params={"limit": "1"}).json()["records"][0]["id"]
+            paths = ["/data/core/ups/export/jobs", f"/data/core/ups/export/jobs/{job}"]
+            for i in range(1000):
+                client.get(paths[i % 2])
+            gc.collect()
+            points.append((0, rss_kib()))
+            for i in range(1, total + 1):
+                client.get(paths[i % 2])
+                if i in marks:
+                    gc.collect()
+                    points.append((i, rss_kib()))
+    finally:
+        proxy.stop()
+        server.stop()
+    rows = "\n".join(f"| {i:,} | {kib / 1024:.1f} MiB | {(kib - points[0][1]) / 1024:+.1f} MiB |" for i, kib in points)
+    return ("### Memory of the proxy under sustained traffic (GET a job and the list, alternately)\n\n"
+            "| requests after 1,000 of warm-up | resident memory | growth |\n|---:|---:|---:|\n" + rows + "\n")
+
+
 def proxy_overhead(size: dict[str, int]) -> Table:
     """Requests per second to the reference server directly and through the validating proxy (both on sockets)."""
     import httpx
@@ -518,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
         text, seconds = wall_times(size)
         sections.append("## 6. Whole commands\n\n" + text)
     if "memory" not in args.skip:
-        sections.append("## 7. Memory\n\n" + memory(size))
+        sections.append("## 7. Memory\n\n" + memory(size) + "\n" + proxy_memory(size))
     parts.append(targets(tables, seconds))
     parts.extend(sections)
     Path(args.out).write_text("\n".join(parts), encoding="utf-8")

@@ -544,6 +544,21 @@ def test_a_body_announced_over_the_limit_is_413_from_the_head_and_the_connection
         assert rest.startswith(b"HTTP/1.1 200") and b'"records"' in rest, rest[:300]
 
 
+def test_a_client_that_half_closes_after_its_request_gets_the_answer() -> None:
+    import socket
+
+    body = json.dumps({"destination": {"datasetId": "0" * 24}, "schema": {"name": "_xdm.context.profile"}}).encode()
+    with running_server(job_seconds=0) as server:
+        host, port = server.url.removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=60) as conn:
+            conn.sendall(_head(body, f"Content-Length: {len(body)}").replace(b"Connection: close\r\n", b""))
+            conn.shutdown(socket.SHUT_WR)
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200") and b'"status": "NEW"' in answer, answer[:200]
+
+
 def test_a_silent_or_slow_connection_is_closed_after_the_read_timeout() -> None:
     import socket
 

@@ -46,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
     faults = f" (faults: {', '.join(options.fault)})" if options.fault else ""
     upstream = without_userinfo(options.upstream) if options.upstream else "an embedded reference server" + faults
     print(f"proxy at {served.url} → {upstream}")
+    if options.upstream and without_userinfo(options.upstream) != options.upstream:
+        print("  the user and password in --upstream are not sent: each client's own credentials are")
     print("  point your application's base URL here; Ctrl-C stops and reports")
     sys.stdout.flush()
     try:

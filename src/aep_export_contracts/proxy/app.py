@@ -1,8 +1,9 @@
 """The validating proxy: a team points its application at it, and every exchange is judged as it passes.
 
 ``create_proxy_app(options)`` returns an ASGI application that forwards each request to the upstream
-(by default an embedded reference server, in this process) and hands the upstream's answer back
-unchanged, after validating the exchange as ``replay`` does: each exchange on its own, and the rules
+(by default an embedded reference server, in this process) as the client sent it and hands the
+upstream's answer back as it came (``upstream.py``: byte for byte, within limits, no state kept
+between clients), after validating the exchange as ``replay`` does: each exchange on its own, and the rules
 across the traffic (a job's status history, what it was created with, a cancel, a walk through the
 list) in the order the proxy saw them. A violation is logged in one line, named in the answer's
 ``x-aec-violations`` header, and kept for the end report; with ``fail_on_violation`` the client gets a
@@ -14,13 +15,16 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
+import anyio
+import httpcore
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -37,16 +41,13 @@ from ..server.faults import FAULTS
 from ..session import Session
 from ..spec.api import HEADERS, JSON_MEDIA_TYPE
 from ..target import is_http_url, is_loopback, unreachable_cause
+from .upstream import Answer, AsgiUpstream, Limits, OverLimit, RemoteUpstream, decoded, incoming
 
 __all__ = ["VIOLATIONS_HEADER", "ProxyOptions", "ProxySession", "create_proxy_app"]
 
-#: the header the proxy adds to an answer that breaks the contract: the rule ids, comma-separated
+#: the header the proxy adds to an answer that breaks the contract: the rule ids, comma-separated (one the
+#: upstream sent is dropped: only the proxy speaks through it)
 VIOLATIONS_HEADER = "x-aec-violations"
-#: largest request body the proxy reads before it answers 413 itself
-MAX_BODY = 16 << 20
-#: headers that belong to one connection, not to the message (RFC 9110), and what httpx sets itself
-_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-                  "host", "content-length", "accept-encoding", "content-encoding"})
 
 
 @dataclass(frozen=True)
@@ -64,18 +65,58 @@ class ProxyOptions(PolicyOptions):
     fault: tuple[str, ...] = option((), "with the embedded upstream: inject this fault (repeatable)",
                                     choices=sorted(FAULTS), metavar="NAME")
     job_seconds: float = option(JOB_SECONDS, "with the embedded upstream: how long a job runs, in seconds")
+    max_body: int = option(16 << 20, "largest request body the proxy reads, in bytes (413 above)", metavar="BYTES")
+    body_timeout: float = option(30.0, "longest a client may take to send its request body, in seconds (408 after)",
+                                 metavar="SECONDS")
+    answer_limit: int = option(32 << 20, "largest upstream answer the proxy reads, in bytes as sent (502 above)",
+                               metavar="BYTES")
+    decoded_limit: int = option(64 << 20, "largest upstream answer once gzip or deflate is undone, in bytes "
+                                "(502 above)", metavar="BYTES")
+    connect_timeout: float = option(10.0, "longest wait for a connection to the upstream, in seconds (504 after)",
+                                    metavar="SECONDS")
+    read_timeout: float = option(30.0, "longest the upstream may stay silent in an answer, in seconds (504 after)",
+                                 metavar="SECONDS")
+    deadline: float = option(60.0, "longest an upstream exchange may take in all, in seconds (504 after)",
+                             metavar="SECONDS")
+    connections: int = option(100, "most requests at the upstream at once; others queue", metavar="N")
+    queue_timeout: float = option(10.0, "longest a request may queue for a connection, in seconds (503 after)",
+                                  metavar="SECONDS")
+
+    def limits(self) -> Limits:
+        return Limits(self.answer_limit, self.decoded_limit, self.connect_timeout, self.read_timeout, self.deadline,
+                      self.connections, self.queue_timeout)
 
     def check(self) -> None:
-        """Raise ``OptionError`` for values no session can use."""
+        """Raise ``OptionError`` for values no session can use (every one is checked before the proxy starts)."""
         if self.upstream is not None:
             if not is_http_url(self.upstream):
                 raise OptionError(f"upstream {self.upstream[:80]!r} is not an http:// or https:// URL with a host")
             if self.fault:
                 raise OptionError("faults are injected into the embedded upstream: leave out upstream")
         if not 0 <= self.port <= 65535:
-            raise OptionError(f"a port is 0 to 65535, not {self.port}")
+            raise OptionError(f"--port is 0 to 65535, not {self.port}")
         if not (math.isfinite(self.job_seconds) and self.job_seconds >= 0):
-            raise OptionError("job_seconds is a finite number of seconds, not negative")
+            raise OptionError(f"--job-seconds is a finite number of seconds, not negative: {self.job_seconds}")
+        for name in ("body_timeout", "connect_timeout", "read_timeout", "deadline", "queue_timeout"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise OptionError(f"--{name.replace('_', '-')} is a positive number of seconds, not {value}")
+        for name in ("max_body", "answer_limit", "decoded_limit", "connections"):
+            if getattr(self, name) < 1:
+                raise OptionError(f"--{name.replace('_', '-')} is a positive whole number, not {getattr(self, name)}")
+        if self.record is not None:
+            _check_writable(Path(self.record))
+
+
+def _check_writable(path: Path) -> None:
+    """That the recording can be written where it is asked for, said before the proxy starts."""
+    if path.is_dir():
+        raise OptionError(f"--record {str(path)[:120]!r} is a folder: name a file (.json, .yaml or .har)")
+    folder = path.parent
+    if not folder.is_dir():
+        raise OptionError(f"--record {str(path)[:120]!r}: the folder {str(folder)[:120]!r} does not exist")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise OptionError(f"--record {str(path)[:120]!r} cannot be written here")
 
 
 def _problem(status: int, title: str, detail: str, **more: Any) -> Response:
@@ -118,6 +159,18 @@ class ProxySession:
             self._keep(exchange)
             return failing
 
+    def unstable(self, why: str) -> None:
+        """A limit stopped an exchange, or an answer could not be judged: said in the report, once each."""
+        with self._lock:
+            if why not in self.report.unstable:
+                self.report.unstable.append(why)
+
+    def internal_error(self, what: str) -> None:
+        """Judging an exchange failed (a fault of this tool): logged and kept as an error of the run."""
+        with self._lock:
+            self.report.errors.append(f"internal error while judging {what}")
+            self.alert(f"internal error while judging {what}")
+
     def unreachable(self, why: str) -> None:
         """The upstream could not be reached: an error of the run (said once), never a pass."""
         with self._lock:
@@ -146,14 +199,37 @@ class ProxySession:
         return path
 
 
-def _upstream(options: ProxyOptions, app: Any) -> tuple[str, httpx.AsyncBaseTransport | None, Any]:
-    """(base URL, transport, the embedded app or None) of the upstream."""
+def _upstream(options: ProxyOptions, app: Any) -> tuple[str, RemoteUpstream | AsgiUpstream, Any]:
+    """(the upstream's URL as shown, how to reach it, the embedded app or None)."""
     if options.upstream:
-        return options.upstream.rstrip("/"), None, None
+        parts = urlsplit(options.upstream)
+        scheme, host = parts.scheme.lower(), parts.hostname or ""
+        port = parts.port or (443 if scheme == "https" else 80)
+        shown = without_userinfo(options.upstream).rstrip("/")  # a password in the URL is never shown
+        return shown, RemoteUpstream(scheme, host, port, parts.path, options.limits()), None
     from ..server import IN_PROCESS_URL, ServerConfig, create_app
 
     app = app or create_app(ServerConfig(faults=frozenset(options.fault), job_seconds=options.job_seconds))
-    return IN_PROCESS_URL, httpx.ASGITransport(app=app), app
+    return IN_PROCESS_URL, AsgiUpstream(app), app
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("latin-1")
+
+
+def _exchange(method: str, url: str, request: Request, body: bytes, answer: Answer, content: bytes | None) -> Exchange:
+    """The exchange as the client sent it and the upstream answered (the body decoded for judging)."""
+    return Exchange.make(method, url, request_headers={_text(k): _text(v) for k, v in request.headers.raw},
+                         request_body=body or None, status=answer.status,
+                         response_headers=_joined(answer.headers), response_body=content or None)
+
+
+def _joined(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in headers:
+        key = _text(k).lower()
+        out[key] = f"{out[key]}, {_text(v)}" if key in out else _text(v)
+    return out
 
 
 def create_proxy_app(options: ProxyOptions, session: ProxySession | None = None, *,
@@ -162,10 +238,9 @@ def create_proxy_app(options: ProxyOptions, session: ProxySession | None = None,
     upstream URL it runs ``upstream_app`` (an ASGI application; by default a fresh reference server)."""
     options.check()
     session = session or ProxySession(options)
-    base, transport, embedded = _upstream(options, upstream_app)
-    writes_allowed = options.allow_writes or options.upstream is None or is_loopback(base)
-    shown = without_userinfo(base)  # a password in the upstream's URL is never shown
-    client = httpx.AsyncClient(base_url=base, transport=transport, timeout=60.0, follow_redirects=False)
+    shown, upstream, embedded = _upstream(options, upstream_app)
+    writes_allowed = options.allow_writes or options.upstream is None or is_loopback(shown)
+    verdict = VIOLATIONS_HEADER.encode()
 
     async def forward(request: Request) -> Response:
         method = request.method
@@ -173,38 +248,59 @@ def create_proxy_app(options: ProxyOptions, session: ProxySession | None = None,
             return _problem(403, "WritesNotAllowed", f"the proxy forwards only GET to {shown} (a non-loopback "
                             "upstream) unless it runs with --allow-writes")
         body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY:
-                return _problem(413, "PayloadTooLarge", f"the proxy reads bodies of at most {MAX_BODY} bytes")
-        headers = {k: v for k, v in request.headers.items() if k not in _HOP}
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         try:
-            answer = await client.request(method, path, headers=headers, content=body or None)
-        except httpx.HTTPError as exc:
+            with anyio.fail_after(options.body_timeout):
+                async for chunk in request.stream():
+                    body += chunk
+                    if len(body) > options.max_body:
+                        return _problem(413, "PayloadTooLarge", f"the proxy reads request bodies of at most "
+                                        f"{options.max_body} bytes (--max-body)")
+        except TimeoutError:
+            return _problem(408, "RequestTimeout", f"the request body took longer than {options.body_timeout:g} s "
+                            "(--body-timeout)")
+        # the target as the client sent it: the path undecoded, the query as written
+        raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
+        query = request.scope.get("query_string", b"")
+        target = raw_path + (b"?" + query if query else b"")
+        try:
+            answer = await upstream.send(method, target, list(request.headers.raw), body)
+            content = decoded(answer.body, _joined(answer.headers).get("content-encoding", ""), options.decoded_limit)
+        except OverLimit as over:
+            session.unstable(over.detail)
+            return _problem(over.status, over.title, over.detail)
+        except (httpcore.NetworkError, httpcore.ProtocolError, OSError) as exc:
             why = f"cannot reach the upstream {shown}: {unreachable_cause(exc)}"
             session.unreachable(why)
             return _problem(502, "UpstreamUnreachable", why)
-        content = answer.content
-        exchange = Exchange.make(method, f"{shown}{path}", request_headers=dict(request.headers.items()),
-                                 request_body=body or None, status=answer.status_code,
-                                 response_headers=dict(answer.headers.items()), response_body=content or None)
-        failing = session.judge(exchange)
+        failing: list[Finding] = []
+        if content is None:
+            session.unstable(f"an answer in an encoding the proxy cannot read "
+                             f"({_joined(answer.headers).get('content-encoding', '')[:40]}) was passed on, not judged")
+        else:
+            try:
+                failing = session.judge(_exchange(method, f"{shown}{_text(target)}", request, body, answer, content))
+            except Exception as exc:  # the judge's own fault: the client still gets the upstream's answer
+                session.internal_error(f"{method} {_text(target)[:120]}: {type(exc).__name__}: {str(exc)[:200]}")
         if failing and options.fail_on_violation:
             sides = sorted({f.side or SERVER for f in failing})
-            said = {CLIENT: "the request breaks the contract", SERVER: f"the upstream's answer ({answer.status_code}) "
+            said = {CLIENT: "the request breaks the contract", SERVER: f"the upstream's answer ({answer.status}) "
                     "breaks the contract"}
             return _problem(502, "ContractViolation", "; ".join(said[s] for s in sides), sides=sides,
                             violations=[{"rule": f.rule, "side": f.side, "pointer": f.pointer, "message": f.message}
                                         for f in failing])
-        out_headers = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP}
+        response = Response(answer.body, status_code=answer.status)
+        lines = incoming(answer.headers, drop=lambda name: name == verdict)
         if failing:
-            out_headers[VIOLATIONS_HEADER] = ",".join(dict.fromkeys(f.rule for f in failing))
-        return Response(content, status_code=answer.status_code, headers=out_headers)
+            lines.append((verdict, ",".join(dict.fromkeys(f.rule for f in failing)).encode()))
+        # the length of the body passed on; a HEAD answer keeps the length the upstream said a GET would send
+        length = [(k, v) for k, v in (answer.headers if method == "HEAD" else response.raw_headers)
+                  if k.lower() == b"content-length"]
+        response.raw_headers = [*lines, *length]
+        return response
 
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
     app = Starlette(routes=[Route("/{path:path}", forward, methods=methods)])
     app.state.session = session
-    app.state.client = client
+    app.state.upstream = upstream
     app.state.embedded = embedded
     return app

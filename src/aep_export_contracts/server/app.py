@@ -6,9 +6,11 @@ headers and HTTP/0.9 lines with a 400, and closes a kept-alive connection idle f
 connection and then sends nothing, or a byte at a time, would hold it forever: the protocol here
 closes a connection whose request head is not complete within ``read_timeout`` seconds.
 
-A connection closed while the client is still sending a body (a 413 answered from the head, a 408)
-lingers: the answer is sent and the sending side shut, and what the client still sends is read and
-dropped until it stops or ``read_timeout`` passes. Closed at once, the unread bytes would make the
+A client that shuts its sending side after a whole request (a half-close) still gets its answer;
+uvicorn alone would close the connection at once. A connection closed while the client is still
+sending a body (a 413 answered from the head, a 408) lingers: the answer is sent and the sending
+side shut, and what the client still sends is read and dropped until it stops or ``read_timeout``
+passes. Closed at once, the unread bytes would make the
 kernel reset the connection, and a client that writes its whole body before it reads would see the
 reset instead of the answer.
 """
@@ -69,9 +71,19 @@ class _Protocol(H11Protocol):
         super().connection_made(_Lingering(transport, self))  # type: ignore[arg-type]
         self._await_head()
 
+    half_closed = False  # the client shut its sending side with a request in flight: answer, then close
+
     def data_received(self, data: bytes) -> None:
-        if not self.lingering:  # lingering: dropped, until the client's end (uvicorn's eof_received) closes
+        if not self.lingering:  # lingering: dropped, until the client's end (eof_received) closes
             super().data_received(data)
+
+    def eof_received(self) -> bool | None:  # type: ignore[override]
+        """The client will send nothing more. A request it sent whole is still answered (the connection
+        stays open for the answer, then closes); otherwise the connection closes now (uvicorn's way)."""
+        if self.cycle is not None and not self.cycle.response_complete and not self.lingering:
+            self.half_closed = True
+            return True
+        return None
 
     def _await_head(self) -> None:
         self._stop_head_timer()
@@ -94,7 +106,9 @@ class _Protocol(H11Protocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing():
+        if self.half_closed:
+            self.transport.close()
+        elif not self.transport.is_closing():
             self._await_head()
 
     def connection_lost(self, exc: Exception | None) -> None:
