@@ -346,3 +346,22 @@ def test_security_and_isolation_findings_lead_the_report() -> None:
     text = render_plain(report)
     assert text.index("AEC605") < text.index("AEC201") and text.index("AEC604") < text.index("AEC201")
     assert [g["rule"] for g in json.loads(report.to_json())["groups"]][:len(lead)] == lead
+
+
+@pytest.mark.parametrize(("command", "url"), [
+    (command, url) for command in (["check", "--base-url"], ["record", "--base-url"], ["proxy", "--upstream"])
+    for url in ("http://svcuser:S3cretPW@127.0.0.1:1", "http://svcuser:S3cretPW@host:port/",
+                "http://svcuser:S3cretPW@[::1/x")
+    if command[0] != "proxy" or "127.0.0.1" not in url  # a proxy with a valid upstream starts and waits: see
+])                                                      # test_proxy_hostile for its masking
+def test_a_password_in_the_target_is_printed_nowhere(command: list[str], url: str, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    report, cassette = tmp_path / "r.json", tmp_path / "c.json"
+    extra = {"check": ["--report", f"json:{report}"], "record": ["--out", str(cassette)], "proxy": []}[command[0]]
+    assert main([*command, url, *extra]) == 2
+    said = capsys.readouterr()
+    assert "S3cretPW" not in said.out + said.err and "svcuser" not in said.out + said.err, said
+    errors = [line for line in said.err.splitlines() if "error" in line]
+    assert len(errors) == 1 and errors[0].startswith("aep-export-contracts: error: "), said.err
+    assert not report.exists() or "S3cretPW" not in report.read_text()
+    assert not cassette.exists()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ..findings import Policy, RunReport
-from ..http import Exchange
+from ..http import Exchange, without_userinfo
 from ..reproduce import Reproducer
 from .har import to_har
 from .load import _load, _serializer
@@ -43,10 +43,11 @@ def record(out: str | Path, options: CheckOptions | None = None, **named: Any) -
 
     The check's options say the target, credentials, seed, writes and job budget: as ``options`` or
     by their names (``base_url=``, ``token=``, ...; ``max_jobs`` is 10 unless given). Raises
-    ``OptionError`` for a bad option or a target that may not be written to.
+    ``OptionError`` for a bad option or a target that may not be written to, ``TargetUnreachable`` for a
+    target that cannot be reached (no cassette is left).
     """
     from ..check.check import CheckOptions, credentials, target
-    from ..check.client import Client
+    from ..check.client import Client, TargetUnreachable
     from ..check.workflows import Context, cleanup, lifecycle, negative
     from ..options import make
     from ..target import check_writes
@@ -64,21 +65,27 @@ def record(out: str | Path, options: CheckOptions | None = None, **named: Any) -
     with target(opts, on_socket=True) as where:
         url = where.url
         writes = check_writes(url, read_only=False, allow_writes=allow_writes, sandbox=creds.sandbox)
-        report = RunReport(url, seed, Policy(), reproduce=Reproducer(creds.secrets()))
+        report = RunReport(without_userinfo(url), seed, Policy(), reproduce=Reproducer(creds.secrets()))
         with _vcr("all", scrubber).use_cassette(str(path), serializer=_serializer(path)):
             client = Client(url, creds, sleep=where.wait)
             ctx = Context(client, report, writes, max_jobs, opts.deadline, seed, now=where.now)
-            interrupted = False
+            interrupted, unreachable = False, None
             try:
                 lifecycle(ctx)
                 negative(ctx)
             except KeyboardInterrupt:  # SIGINT or SIGTERM: what was recorded is kept, the jobs are cancelled
                 interrupted = True
+            except TargetUnreachable as exc:
+                unreachable = str(exc)
             finally:
-                cleanup(ctx)
+                if unreachable is None:
+                    cleanup(ctx)
                 client.close()
+    if unreachable is not None:  # nothing was recorded: no cassette is left behind
+        path.unlink(missing_ok=True)
+        raise TargetUnreachable(f"cannot reach {without_userinfo(url)}: {unreachable}")
     data = _load(path)
-    data["aec"] = {"workflow": "lifecycle+negative", "seed": seed, "base_url": scrubber.text(url),
+    data["aec"] = {"workflow": "lifecycle+negative", "seed": seed, "base_url": scrubber.text(without_userinfo(url)),
                    "writes": writes, "max_jobs": max_jobs, **({"interrupted": True} if interrupted else {})}
     write_recording(path, data)
     if interrupted:

@@ -63,9 +63,13 @@ class CheckOptions(PolicyOptions):
         if self.fault and self.base_url:
             raise OptionError("faults are injected into the embedded server: leave out base_url")
         if self.base_url is not None and not is_http_url(self.base_url):
-            raise OptionError(f"base_url {self.base_url[:80]!r} is not an http:// or https:// URL with a host")
+            raise OptionError(f"base_url {without_userinfo(self.base_url)[:80]!r} is not an http:// or https:// URL "
+                              "with a host")
 
 
+#: said when the target's URL carries a user and password
+USERINFO_NOTE = ("the user and password in --base-url are not sent: the run sends its own credentials "
+                 "(--token, --api-key, --org, --sandbox)")
 #: what a loopback target is sent when no credential is given: the reference server's defaults
 LOCAL_ORG, LOCAL_SANDBOX = "AECCHECK0000000000000000@AdobeOrg", "aec-check"
 
@@ -96,7 +100,7 @@ def default_credentials_note(opts: CheckOptions, creds: Credentials) -> str | No
 
     if opts.base_url is None or creds.token != DEFAULT_TOKEN or opts.token or os.environ.get("AEP_ACCESS_TOKEN"):
         return None
-    return (f"no credentials given for loopback {opts.base_url}: sent the reference server's defaults "
+    return (f"no credentials given for loopback {without_userinfo(opts.base_url)}: sent the reference server's defaults "
             f"(token and API key as `serve` prints them, org {LOCAL_ORG}, sandbox {LOCAL_SANDBOX})")
 
 
@@ -116,8 +120,8 @@ class Target:
 def target(opts: CheckOptions, *, on_socket: bool = False) -> Iterator[Target]:
     """The target of a run: ``base_url``, or the embedded reference server (in this process unless
     ``on_socket``, as a recording needs, since a cassette keeps the URL it was made on)."""
-    if opts.base_url:
-        yield Target(opts.base_url.rstrip("/"), time.sleep)
+    if opts.base_url:  # a user and password in the URL are never sent (nor shown): the run sends its own credentials
+        yield Target(without_userinfo(opts.base_url).rstrip("/"), time.sleep)
         return
     from ..server import IN_PROCESS_URL, InProcessTransport, ReferenceServer, ServerConfig, create_app
     from ..server.clock import ManualClock
@@ -155,11 +159,13 @@ def run_check(opts: CheckOptions) -> RunReport:
         writes = not opts.read_only if where.embedded else check_writes(
             url, read_only=opts.read_only, allow_writes=opts.allow_writes, sandbox=creds.sandbox)
         policy = opts.policy()
-        report = RunReport(url if not embedded else "embedded reference server", opts.seed, policy,
+        report = RunReport(without_userinfo(url) if not embedded else "embedded reference server", opts.seed, policy,
                            reproduce=Reproducer(creds.secrets()))
         note = default_credentials_note(opts, creds)
         if note:
             report.notes.append(note)
+        if opts.base_url and without_userinfo(opts.base_url) != opts.base_url:
+            report.notes.append(USERINFO_NOTE)
 
         report.existing_fails = opts.fail_on_existing
         created: set[str] = set()

@@ -21,11 +21,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..cassettes import record
+    from ..check.client import TargetUnreachable
 
     opts = from_namespace(CheckOptions, args)
     try:
         count = record(args.out, opts)
     except OSError as exc:
         raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
+    except TargetUnreachable as exc:  # a run that could not see: said in one line, exit 2
+        raise UsageError(str(exc)) from exc
     print(f"recorded {count} exchanges into {args.out} (secrets scrubbed)")
     return EXIT_OK

@@ -90,7 +90,8 @@ class ProxyOptions(PolicyOptions):
         """Raise ``OptionError`` for values no session can use (every one is checked before the proxy starts)."""
         if self.upstream is not None:
             if not is_http_url(self.upstream):
-                raise OptionError(f"upstream {self.upstream[:80]!r} is not an http:// or https:// URL with a host")
+                raise OptionError(f"upstream {without_userinfo(self.upstream)[:80]!r} is not an http:// or https:// "
+                                  "URL with a host")
             if self.fault:
                 raise OptionError("faults are injected into the embedded upstream: leave out upstream")
         if not 0 <= self.port <= 65535:
