@@ -272,7 +272,7 @@ def test_replay_with_jobs_keeps_the_order(recorded: Path, tmp_path: Path) -> Non
         shutil.copy(recorded, folder / f"c{i}.yaml")
     shutil.copy(CASSETTES / "docs" / "tutorial.yaml", folder / "d.yaml")
     one = replay([folder], playback=False)
-    two = replay([folder], playback=False, jobs=2)
+    two = replay([folder], playback=False, workers=2)
     assert [r.name for r in one.results] == [r.name for r in two.results]
     assert one.to_dict()["violations"] == two.to_dict()["violations"]
 

@@ -133,13 +133,13 @@ def test_rules_listing(capsys) -> None:
     assert code == 0 and "AEC105" in out and "unknown-request-key" in out
 
 
-def test_lint_with_jobs_keeps_order_and_output(capsys, tmp_path) -> None:
+def test_lint_with_workers_keeps_order_and_output(capsys, tmp_path) -> None:
     files = []
     for i in range(12):
         payload = P.job(id=i) if i % 3 else {"destination": {"datasetId": ""}, "schema": {"name": "n"}}
         files.append(write(tmp_path, f"p{i:02}.json", payload))
     one = run(capsys, "lint", "--format", "json", *files)
-    two = run(capsys, "lint", "--format", "json", "--jobs", "2", *files)
+    two = run(capsys, "lint", "--format", "json", "--workers", "2", *files)
     assert one[0] == two[0] == 1
     assert json.loads(one[1]) == json.loads(two[1])
     assert [r["file"] for r in json.loads(two[1])] == files

@@ -80,5 +80,4 @@ def test_the_documented_detection_table_is_this_run(matrix: list[Row]) -> None:
 
     table = detection_markdown(matrix, {name: f.breaks for name, f in FAULTS.items()}, proxy_matrix(sorted(FAULTS)))
     assert replace_block(text, "fault-detection", table) == text, (
-        "run: aep-export-contracts check --fault-matrix --markdown --examples 2, and paste it into "
-        "docs/commands/serve.md")
+        "run: python tools/fault_table.py (it rewrites the table in docs/commands/serve.md)")

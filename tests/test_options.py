@@ -31,7 +31,7 @@ def _recorded_get(job_file: Path, cassette: Path) -> Path:
 
 def test_the_plugin_takes_the_cli_names() -> None:
     opts = make(CheckOptions, {"fault": ["create-201"], "layer": ["lifecycle"], "examples": 1, "seed": 3,
-                               "lenient": True, "select": "AEC5", "max_jobs": 4})
+                               "strict": False, "select": "AEC5", "max_jobs": 4})
     assert (opts.fault, opts.layer, opts.examples, opts.seed, opts.max_jobs) == (("create-201",), ("lifecycle",), 1, 3, 4)
     with pytest.raises(OptionError, match=r"unknown option\(s\) faults; known: .*fault"):
         make(CheckOptions, {"faults": ["create-201"]})
@@ -63,7 +63,7 @@ def test_aec_check_fails_the_calling_test_with_the_report(pytester: pytest.Pytes
             assert not report.ok and "AEC504" in report.by_rule()
 
         def test_clean_endpoint_returns_the_report(aec_check):
-            report = aec_check(layer=["negative"], examples=1, lenient=True)
+            report = aec_check(layer=["negative"], examples=1)
             assert report.ok and report.results
         """
     )
@@ -88,7 +88,7 @@ def test_aec_check_names_a_wrong_option(pytester: pytest.Pytester) -> None:
 @pytest.mark.parametrize(("argv", "says"), [
     (["lint", "--select", "NOPE", str(WARNING_ONLY)], "--select NOPE: no rule has that id or prefix; known prefixes: "),
     (["lint", "--ignore", "XYZ1", str(WARNING_ONLY)], "--ignore XYZ1: no rule"),
-    (["lint", "--jobs", "0", str(WARNING_ONLY)], "--jobs is a positive number"),
+    (["lint", "--workers", "0", str(WARNING_ONLY)], "--workers is a positive number"),
     (["lint", "--baseline", "/nonexistent/b.json", str(WARNING_ONLY)], "cannot read baseline /nonexistent/b.json"),
     (["replay", "--select", "NOPE", "cassettes"], "--select NOPE"),
     (["check", "--select", "NOPE"], "--select NOPE"),
@@ -110,7 +110,6 @@ def test_aec_check_names_a_wrong_option(pytester: pytest.Pytester) -> None:
     (["check", "--fault-matrix", "--report", "json:x.json"], "--report is for a single run (leave out --fault-matrix)"),
     (["check", "--fault-matrix", "--strict", "--select", "AEC5", "--min-coverage", "operations=100"],
      "--min-coverage, --select, --strict are for a single run"),
-    (["check", "--markdown"], "--markdown prints the fault matrix as a table: it goes with --fault-matrix"),
     (["serve", "--fault", "nope"], "invalid choice: 'nope'"),
     (["generate", "export-job", "-n", "-1"], "-n must not be negative"),
     (["scan", "/nonexistent/folder"], "no such file or folder"),

@@ -8,7 +8,7 @@ model from keyword arguments with the same names, so that ``aec_check(fault=["cr
 Strictness is one rule everywhere (``lint``, ``replay``, ``check``, the plugin): errors fail a run and
 warnings do not, unless ``strict``. Warnings name what the sources leave open (an undocumented
 status, an unknown key in an answer, a spelling the tutorial uses): worth reading, not worth a red
-build by default. ``lenient`` says the default out loud; ``strict`` wins over it.
+build by default.
 """
 
 from __future__ import annotations
@@ -44,15 +44,16 @@ def _flag(f: Any) -> str:
     return str(f.metadata.get("flag") or "--" + f.name.replace("_", "-"))
 
 
-def add_arguments(parser: argparse.ArgumentParser, model: type[Any], *, only: Iterable[str] | None = None) -> None:
+def add_arguments(parser: argparse.ArgumentParser, model: type[Any], *, only: Iterable[str] | None = None,
+                  helps: Mapping[str, str] | None = None) -> None:
     """Add a flag for every CLI field of ``model`` (or those ``only`` names): a bool a switch, a tuple a
-    repeatable flag."""
+    repeatable flag; ``helps`` words a field's help for this command."""
     wanted = set(only) if only is not None else None
     for f in fields(model):
         meta = f.metadata
         if not meta.get("cli", False) or (wanted is not None and f.name not in wanted):
             continue
-        kwargs: dict[str, Any] = {"dest": f.name, "help": meta["help"]}
+        kwargs: dict[str, Any] = {"dest": f.name, "help": (helps or {}).get(f.name, meta["help"])}
         if meta.get("metavar"):
             kwargs["metavar"] = meta["metavar"]
         if meta.get("choices"):
@@ -109,7 +110,6 @@ class PolicyOptions:
     """Which findings are reported and which fail: the same flags on lint, replay and check."""
 
     strict: bool = option(False, "warnings fail too (by default only errors fail)")
-    lenient: bool = option(False, "only errors fail (the default; --strict wins)")
     select: tuple[str, ...] = option((), "only these rules (ids or prefixes, comma-separated; repeatable)",
                                      metavar="IDS")
     ignore: tuple[str, ...] = option((), "never these rules (ids or prefixes, comma-separated; repeatable)",

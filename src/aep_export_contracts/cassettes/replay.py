@@ -18,17 +18,17 @@ __all__ = ["replay"]
 
 
 def replay(paths: Iterable[str | Path], *, policy: Policy | None = None, playback: bool = True,
-           jobs: int = 1) -> RunReport:
+           workers: int = 1) -> RunReport:
     """Re-validate every recorded exchange; re-run recorded workflows in playback (fail closed).
 
-    With ``jobs`` > 1 the cassettes are shared out among processes; the report keeps input order.
+    With ``workers`` > 1 the cassettes are shared out among processes; the report keeps input order.
     """
     policy = policy or Policy.make(strict=True)
     files = cassette_files(paths)
-    if jobs > 1 and len(files) > 1:
+    if workers > 1 and len(files) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
             parts = list(pool.map(_replay_file, files, [policy] * len(files), [playback] * len(files)))
     else:
         parts = [_replay_file(f, policy, playback) for f in files]

@@ -35,18 +35,21 @@ class CheckOptions(PolicyOptions):
     """What a check run does: the flags of ``check`` and the keyword arguments of ``aec_check``."""
 
     base_url: str | None = option(None, "the target (default: start the embedded reference server)", metavar="URL")
-    token: str | None = option(None, "access token (default: AEP_ACCESS_TOKEN)")
-    api_key: str | None = option(None, "API key (default: AEP_API_KEY)")
-    org: str | None = option(None, "IMS org id (default: AEP_IMS_ORG)")
-    sandbox: str | None = option(None, "sandbox name (default: AEP_SANDBOX)")
+    token: str | None = option(None, "access token (default: AEP_ACCESS_TOKEN)", metavar="TOKEN")
+    api_key: str | None = option(None, "API key (default: AEP_API_KEY)", metavar="KEY")
+    org: str | None = option(None, "IMS org id (default: AEP_IMS_ORG)", metavar="ORG")
+    sandbox: str | None = option(None, "sandbox name (default: AEP_SANDBOX)", metavar="NAME")
     read_only: bool = option(False, "send only GET requests")
     allow_writes: bool = option(False, "allow creating datasets and jobs on a non-loopback host")
-    max_jobs: int = option(20, "most jobs this run may create")
-    seed: int = option(0, "the seed of every generated request")
-    examples: int = option(5, "schemathesis examples per operation and mode")
-    deadline: float = option(60.0, "seconds a job may take to finish, on the clock its jobs run on (the "
-                             "embedded server's own clock, which the check's waits move on: nothing waits for real)")
-    layer: tuple[str, ...] = option(LAYERS, "run only these layers (repeatable)", choices=LAYERS)
+    max_jobs: int = option(20, "most export jobs this run may create", metavar="N")
+    seed: int = option(0, "the seed of every generated request (same seed, same requests)", metavar="N")
+    examples: int = option(5, "generated requests per operation and mode (schema and negative layers)", metavar="N")
+    deadline: float = option(60.0, "how long a job may take to finish, in seconds on the clock its jobs run on "
+                             "(the embedded server's own clock, which the check's waits move on: nothing waits "
+                             "for real)", metavar="SECONDS")
+    layer: tuple[str, ...] = option(LAYERS, "run only this layer (repeatable): schema (generated requests), "
+                                    "lifecycle (the workflows), negative (requests the API must refuse)",
+                                    choices=LAYERS, metavar="NAME")
     fault: tuple[str, ...] = option((), "with the embedded server: inject this fault (repeatable)",
                                     choices=sorted(FAULTS), metavar="NAME")
     job_seconds: float = option(JOB_SECONDS, "how long a job of the embedded server runs", cli=False)

@@ -13,6 +13,7 @@ from .common import (
     EXIT_OK,
     EXIT_VIOLATIONS,
     UsageError,
+    add_command,
     add_coverage_option,
     add_report_option,
     apply_coverage_gate,
@@ -23,17 +24,18 @@ from .common import (
 
 PROGRESS = "… "  # how a progress line starts, so that a log reader can tell it from a result
 
-
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("check", help="run the contract check against an endpoint (default: the embedded server)")
+    p = add_command(sub, "check", "run the contract check against an endpoint (default: the embedded server)",
+                    "Generated requests, the lifecycle workflows and requests the API must refuse, each answer "
+                    "judged. Exit 0: clean; 1: a violation or coverage below a gate; 2: the target could not be "
+                    "checked (unreachable, every answer 404 or 401) or a usage mistake.")
     add_arguments(p, CheckOptions)
     add_report_option(p)
     add_coverage_option(p)
     p.add_argument("--fault-matrix", action="store_true",
-                   help="run the check once per fault of the embedded server and print what detects each")
-    p.add_argument("--markdown", action="store_true", help="with --fault-matrix: print a Markdown table")
+                   help="run the check once per fault of the embedded server (or each --fault) and print what "
+                        "detects each")
     p.set_defaults(func=run)
-
 
 def run(args: argparse.Namespace) -> int:
     from ..check.check import run_check
@@ -53,8 +55,6 @@ def run(args: argparse.Namespace) -> int:
 
     if args.fault_matrix:
         return _fault_matrix(args, out)
-    if args.markdown:
-        raise UsageError("--markdown prints the fault matrix as a table: it goes with --fault-matrix")
     opts = from_namespace(CheckOptions, args, progress=progress)
     try:
         if status is not None:
@@ -71,13 +71,11 @@ def run(args: argparse.Namespace) -> int:
     render_check(report, out)
     return run_exit(report)
 
-
 def _fault_matrix(args: argparse.Namespace, out: Any) -> int:
     from rich.text import Text
 
     from ..check.check import FaultRow, fault_matrix
     from ..proxy.workflow import proxy_matrix
-    from ..reporting.catalogue import DETECTION_HEADER, detection_line
     from ..server import FAULTS
 
     if args.base_url:
@@ -90,27 +88,19 @@ def _fault_matrix(args: argparse.Namespace, out: Any) -> int:
     if given:
         raise UsageError(f"--fault-matrix runs each fault strictly and prints one table: {', '.join(given)} "
                          f"{'is' if len(given) == 1 else 'are'} for a single run (leave out --fault-matrix)")
-    breaks = {name: f.breaks for name, f in FAULTS.items()}
 
     def row_done(row: FaultRow) -> None:  # each row as soon as its run is done: the matrix takes a while
         proxied = proxy_matrix([row.fault])[row.fault]  # the client workflow through the proxy, same fault
-        if args.markdown:
-            print(detection_line(row.fault, row.detected, row.rules, breaks[row.fault], proxied), flush=True)
-        else:
-            mark, style = ("detected", "green") if row.detected else ("NOT DETECTED", "bold red")
-            problems = len(row.report.groups())
-            out.print(Text.assemble((f"{row.fault:<24}", "bold"), (f"{mark:<14}", style),
-                                    f"{problems} problem(s) by {', '.join(row.rules) or 'no rule'}; "
-                                    f"proxy: {', '.join(proxied) or 'not in a client traffic'}"))
+        mark, style = ("detected", "green") if row.detected else ("NOT DETECTED", "bold red")
+        problems = len(row.report.groups())
+        out.print(Text.assemble((f"{row.fault:<24}", "bold"), (f"{mark:<14}", style),
+                                f"{problems} problem(s) by {', '.join(row.rules) or 'no rule'}; "
+                                f"proxy: {', '.join(proxied) or 'not in a client traffic'}"))
 
-    if args.markdown:
-        print(DETECTION_HEADER, flush=True)
-    else:
-        out.print(Text(f"fault matrix: one strict check of the embedded server per fault ({len(args.fault or FAULTS)})",
-                       style="bold"))
+    out.print(Text(f"fault matrix: one strict check of the embedded server per fault ({len(args.fault or FAULTS)})",
+                   style="bold"))
     rows = fault_matrix(sorted(args.fault or FAULTS), row_done, seed=args.seed, examples=args.examples)
-    if not args.markdown:
-        missed = [r.fault for r in rows if not r.detected]
-        out.print(Text(f"{len(rows) - len(missed)} of {len(rows)} faults detected" +
-                       (f"; missed: {', '.join(missed)}" if missed else ""), style="bold red" if missed else "bold green"))
+    missed = [r.fault for r in rows if not r.detected]
+    out.print(Text(f"{len(rows) - len(missed)} of {len(rows)} faults detected" +
+                   (f"; missed: {', '.join(missed)}" if missed else ""), style="bold red" if missed else "bold green"))
     return EXIT_OK if all(r.detected for r in rows) else EXIT_VIOLATIONS

@@ -22,6 +22,26 @@ class UsageError(Exception):
     """A mistake of the user's: reported in one line, exit code 2."""
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, with each option's default said after its help text when it has one worth saying
+    (a switch's False, an empty list and None are not)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (action.option_strings and "%(default)" not in text and default not in (None, False, [], ())
+                and default is not argparse.SUPPRESS and "default" not in text):
+            text += " (default: %(default)s)"
+        return text
+
+
+def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str,
+                detail: str = "") -> argparse.ArgumentParser:
+    """A subcommand whose one-line summary shows in the command list and heads its own ``--help``."""
+    description = summary[0].upper() + summary[1:] + "." + (f" {detail}" if detail else "")
+    return sub.add_parser(name, help=summary, description=description, formatter_class=HelpFormatter)
+
+
 #: the optional dependencies, by the module a command imports, and the extra that installs each
 EXTRAS = {"vcr": "cassettes", "schemathesis": "live"}
 
@@ -43,7 +63,7 @@ def console(*, stderr: bool = False) -> Any:
 
 
 def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
-    """--strict, --lenient, --select, --ignore, --baseline and --rules: the same on lint, replay and check."""
+    """--strict, --select, --ignore, --baseline and --rules: the same on lint, replay and check."""
     add_arguments(parser, PolicyOptions)
 
 

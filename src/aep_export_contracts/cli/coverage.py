@@ -5,13 +5,25 @@ from __future__ import annotations
 import argparse
 import json
 
-from .common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, UsageError, add_coverage_option, apply_coverage_gate, console
+from .common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_VIOLATIONS,
+    UsageError,
+    add_command,
+    add_coverage_option,
+    apply_coverage_gate,
+    console,
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("coverage", help="what recordings (cassettes, HAR files) exercise of the contract")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="cassette or HAR files, or folders")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p = add_command(sub, "coverage", "what recordings (cassettes, HAR files) exercise of the contract",
+                    "Counts, per dimension, what the recorded exchanges reached, and lists what to record next. "
+                    "Exit 1 when a --min-coverage gate is not met; 2 when a recording cannot be read.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="recordings (cassettes or HAR files), or folders of them")
+    p.add_argument("--format", choices=("text", "json"), default="text", metavar="text|json",
+                   help="how the coverage is printed on stdout")
     add_coverage_option(p)
     p.set_defaults(func=run)
 

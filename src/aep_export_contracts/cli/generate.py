@@ -7,22 +7,27 @@ import sys
 from itertools import islice
 
 from ..spec.contracts import CONTRACT_NAMES
-from .common import EXIT_OK, UsageError
+from .common import EXIT_OK, UsageError, add_command
 
 #: how many examples generation may draw for the ones it keeps (a bound, not a target)
 _UNBOUNDED = 10**12
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("generate", help="write generated payloads as JSON lines")
-    p.add_argument("contract", choices=[*CONTRACT_NAMES, "exchange"])
+    p = add_command(sub, "generate", "write generated payloads as JSON lines",
+                    "Valid payloads of a contract, or with --invalid payloads that each break one rule (verified "
+                    "by the validator), one JSON object a line on stdout.")
+    kinds = [*CONTRACT_NAMES, "exchange"]
+    p.add_argument("contract", choices=kinds, metavar="CONTRACT",
+                   help="what to generate: " + ", ".join(kinds) + " (a whole request and its answer)")
     p.add_argument("--invalid", action="store_true",
                    help="verified-invalid payloads, each with the violation it triggers and its severity")
     p.add_argument("--strict", action="store_true",
                    help="with --invalid: also payloads whose violation is a warning (by default only those "
                         "the default policy rejects)")
-    p.add_argument("-n", type=int, default=10, help="how many (default 10)")
-    p.add_argument("--seed", type=int, default=None, help="same seed, same output")
+    p.add_argument("-n", type=int, default=10, metavar="N", help="how many payloads")
+    p.add_argument("--seed", type=int, default=None, metavar="N",
+                   help="the same seed gives the same output (default: a new one each run)")
     p.set_defaults(func=run)
 
 

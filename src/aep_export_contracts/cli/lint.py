@@ -10,15 +10,21 @@ from ..engine.payload import validate_file
 from ..findings import Policy, Report
 from ..rules import schema as S
 from ..spec.contracts import CONTRACT_NAMES
-from .common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, UsageError, add_policy_arguments, console, policy_from
+from .common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, UsageError, add_command, add_policy_arguments, console, policy_from
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("lint", help="validate payload files (JSON or YAML) against the contracts")
+    p = add_command(sub, "lint", "validate payload files (JSON or YAML) against the contracts",
+                    "Each finding names the field (a JSON pointer), the rule and the fix. Exit 0: valid; 1: a "
+                    "violation; 2: a file that cannot be read or parsed, or a usage mistake.")
     p.add_argument("files", nargs="+", metavar="FILE", help="payload files; '-' reads stdin")
-    p.add_argument("--contract", choices=CONTRACT_NAMES, help="the contract (detected from the shape if omitted)")
-    p.add_argument("--format", choices=("text", "json", "sarif"), default="text")
-    p.add_argument("--jobs", type=int, default=1, help="lint with N processes (same output order)")
+    p.add_argument("--contract", choices=CONTRACT_NAMES, metavar="NAME",
+                   help="the contract every file is checked against (detected from each file's shape when left "
+                        "out): " + ", ".join(CONTRACT_NAMES))
+    p.add_argument("--format", choices=("text", "json", "sarif"), default="text", metavar="text|json|sarif",
+                   help="how findings are printed on stdout")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="lint in N processes (the output keeps the files' order)")
     add_policy_arguments(p)
     p.set_defaults(func=run)
 
@@ -50,17 +56,17 @@ def run(args: argparse.Namespace) -> int:
 
     from ..reporting import render_text, to_json, to_sarif
 
-    if args.jobs < 1:
-        raise UsageError("--jobs is a positive number of processes")
+    if args.workers < 1:
+        raise UsageError("--workers is a positive number of processes")
     policy = policy_from(args)
     err = Console(stderr=True)
     names = list(args.files)
-    if args.jobs > 1 and len(names) > 1 and "-" not in names:
+    if args.workers > 1 and len(names) > 1 and "-" not in names:
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
             results = list(pool.map(_lint_path, names, [args.contract] * len(names), [policy] * len(names),
-                                    chunksize=max(1, len(names) // (args.jobs * 8))))
+                                    chunksize=max(1, len(names) // (args.workers * 8))))
     else:
         results = [_lint_path(name, args.contract, policy) for name in names]
     reports: list[Report] = []

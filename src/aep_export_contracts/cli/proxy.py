@@ -7,13 +7,25 @@ import sys
 
 from ..http import without_userinfo
 from ..options import add_arguments, from_namespace
-from .common import UsageError, add_coverage_option, add_report_option, apply_coverage_gate, console, run_exit, write_reports
+from .common import (
+    UsageError,
+    add_command,
+    add_coverage_option,
+    add_report_option,
+    apply_coverage_gate,
+    console,
+    run_exit,
+    write_reports,
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from ..proxy import ProxyOptions
 
-    p = sub.add_parser("proxy", help="a validating proxy: point your application at it, see its traffic judged")
+    p = add_command(sub, "proxy", "a validating proxy: point your application at it, see its traffic judged",
+                    "Forwards each request as sent and judges both sides: the client's request and the upstream's "
+                    "answer. Ctrl-C (or SIGTERM) stops it, writes the recording and prints the report. Exit 0: clean; "
+                    "1: a violation; 2: the upstream could not be seen or a usage mistake.")
     add_arguments(p, ProxyOptions)
     add_report_option(p)
     add_coverage_option(p)

@@ -6,15 +6,17 @@ import argparse
 
 from ..check.check import CheckOptions
 from ..options import add_arguments, from_namespace
-from .common import EXIT_OK, UsageError
+from .common import EXIT_OK, UsageError, add_command
 
 #: the check's options that a recording takes too
 RECORD_OPTIONS = ("base_url", "token", "api_key", "org", "sandbox", "seed", "allow_writes", "max_jobs")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("record", help="record the lifecycle workflows into a scrubbed cassette")
-    p.add_argument("--out", required=True, help="the cassette to write (.json or .yaml)")
+    p = add_command(sub, "record", "record the lifecycle workflows into a scrubbed cassette",
+                    "Runs the check's workflows against the target and writes every exchange, credentials "
+                    "and ids of your org scrubbed, for replay.")
+    p.add_argument("--out", required=True, metavar="PATH", help="the cassette to write (.json, .yaml or .yml)")
     add_arguments(p, CheckOptions, only=RECORD_OPTIONS)
     p.set_defaults(func=run, max_jobs=10)
 

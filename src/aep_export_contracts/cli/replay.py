@@ -6,6 +6,7 @@ import argparse
 
 from .common import (
     UsageError,
+    add_command,
     add_coverage_option,
     add_policy_arguments,
     add_report_option,
@@ -18,12 +19,16 @@ from .common import (
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("replay", help="re-validate recorded exchanges offline")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="cassette files or folders")
+    p = add_command(sub, "replay", "re-validate recorded exchanges offline",
+                    "Reads cassettes (.yaml, .json) and HAR files (.har), judges every exchange as the check and "
+                    "the proxy do, and re-runs recorded workflows against the reference server. Exit 0: clean; 1: a "
+                    "violation or coverage below a gate; 2: a recording that cannot be read.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="recordings (cassettes or HAR files), or folders of them")
     add_report_option(p)
     add_coverage_option(p)
     p.add_argument("--no-playback", action="store_true", help="validate exchanges only; do not re-run workflows")
-    p.add_argument("--jobs", type=int, default=1, help="validate with N processes (same output order)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="replay in N processes (the report keeps the recordings' order)")
     add_policy_arguments(p)
     p.set_defaults(func=run)
 
@@ -32,11 +37,11 @@ def run(args: argparse.Namespace) -> int:
     from ..cassettes import replay
     from ..reporting.check_text import render_check
 
-    if args.jobs < 1:
-        raise UsageError("--jobs is a positive number of processes")
+    if args.workers < 1:
+        raise UsageError("--workers is a positive number of processes")
     policy = policy_from(args)
     try:
-        report = replay(args.paths, policy=policy, playback=not args.no_playback, jobs=args.jobs)
+        report = replay(args.paths, policy=policy, playback=not args.no_playback, workers=args.workers)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from exc
     apply_coverage_gate(report, args.min_coverage)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 
 from ..options import PolicyOptions, add_arguments, from_namespace
-from .common import EXIT_OK
+from .common import EXIT_OK, add_command
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("rules", help="list the rule catalogue")
-    p.add_argument("--format", choices=("text", "markdown"), default="text")
-    add_arguments(p, PolicyOptions, only=("rules",))
+    p = add_command(sub, "rules", "list the rule catalogue",
+                    "Each rule's id, severity, name and what it checks; with --rules, your own rules too.")
+    p.add_argument("--format", choices=("text", "markdown"), default="text", metavar="text|markdown",
+                   help="a line per rule, or the Markdown table of the docs")
+    add_arguments(p, PolicyOptions, only=("rules",),
+                  helps={"rules": "also list the rules of this module (a dotted name or a .py file; repeatable)"})
     p.set_defaults(func=run)
 
 

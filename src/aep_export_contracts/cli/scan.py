@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from .common import EXIT_OK, EXIT_VIOLATIONS, UsageError
+from .common import EXIT_OK, EXIT_VIOLATIONS, UsageError, add_command
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("scan", help="fail on anything that looks like a secret in files")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p = add_command(sub, "scan", "fail on anything that looks like a secret in files",
+                    "Reads files (or every file in folders) with detect-secrets' plugins and the project's own "
+                    "(AEP tokens, keys, org ids). Exit 1 when something looks like a secret.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to scan")
     p.set_defaults(func=run)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from ..server.api import DEFAULT_API_KEY, DEFAULT_TOKEN, JOB_SECONDS
 from ..server.faults import FAULTS
-from .common import EXIT_OK, UsageError
+from .common import EXIT_OK, UsageError, add_command
 
 
 def _rate(text: str) -> float:
@@ -55,23 +55,27 @@ def _positive(text: str) -> float:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("serve", help="run the reference server (the Export Jobs API on loopback)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=_port, default=8080)
+    p = add_command(sub, "serve", "run the reference server (the Export Jobs API on loopback)",
+                    "A stateful server that answers as the documented API does, until Ctrl-C or SIGTERM.")
+    p.add_argument("--host", default="127.0.0.1", metavar="ADDRESS", help="the address to listen on")
+    p.add_argument("--port", type=_port, default=8080, metavar="N", help="the port to listen on (0: any free port)")
     p.add_argument("--fault", action="append", default=[], metavar="NAME", choices=sorted(FAULTS),
                    help="misbehave on purpose (repeatable): " + ", ".join(sorted(FAULTS)))
     p.add_argument("--state", metavar="PATH", help="keep state in this SQLite file (default: memory)")
-    p.add_argument("--delete-status", type=int, choices=(200, 204), default=200)
-    p.add_argument("--job-seconds", type=_non_negative(float), default=JOB_SECONDS,
-                   help="how long a job runs, in seconds (0 for tests)")
-    p.add_argument("--token", default=DEFAULT_TOKEN)
-    p.add_argument("--api-key", default=DEFAULT_API_KEY)
+    p.add_argument("--delete-status", type=int, choices=(200, 204), default=200, metavar="200|204",
+                   help="the status a cancel (DELETE) answers with")
+    p.add_argument("--job-seconds", type=_non_negative(float), default=JOB_SECONDS, metavar="SECONDS",
+                   help="how long a job runs, in seconds (0: jobs finish at once)")
+    p.add_argument("--token", default=DEFAULT_TOKEN, metavar="TOKEN",
+                   help="the access token the server accepts (Authorization: Bearer TOKEN)")
+    p.add_argument("--api-key", default=DEFAULT_API_KEY, metavar="KEY", help="the API key the server accepts (x-api-key)")
     p.add_argument("--rate-limit", type=_rate, metavar="N/s", help="answer 429 above N requests per second")
-    p.add_argument("--max-body", type=_non_negative(int), default=1 << 20, help="largest request body in bytes (413 above)")
+    p.add_argument("--max-body", type=_non_negative(int), default=1 << 20, metavar="BYTES",
+                   help="largest request body, in bytes (413 above)")
     p.add_argument("--read-timeout", type=_positive, default=30.0, metavar="SECONDS",
-                   help="longest a client may take to send a request's head or its body (default 30)")
+                   help="longest a client may take to send a request's head or its body, in seconds (408 after)")
     p.add_argument("--idle-timeout", type=_positive, default=5.0, metavar="SECONDS",
-                   help="longest a kept-alive connection may sit idle (default 5)")
+                   help="longest a kept-alive connection may sit idle, in seconds")
     p.set_defaults(func=run)
 
 

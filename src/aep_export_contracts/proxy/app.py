@@ -55,8 +55,8 @@ class ProxyOptions(PolicyOptions):
     """What a proxy session does: the flags of ``proxy``."""
 
     upstream: str | None = option(None, "where requests go (default: an embedded reference server)", metavar="URL")
-    host: str = option("127.0.0.1", "the address to listen on")
-    port: int = option(8081, "the port to listen on")
+    host: str = option("127.0.0.1", "the address to listen on", metavar="ADDRESS")
+    port: int = option(8081, "the port to listen on (0: any free port)", metavar="N")
     record: str | None = option(None, "write the session, scrubbed, to this cassette (.json, .yaml) or HAR "
                                 "file (.har) when the proxy stops", metavar="PATH")
     fail_on_violation: bool = option(False, "answer an exchange that breaks the contract with 502 and its "
@@ -64,7 +64,8 @@ class ProxyOptions(PolicyOptions):
     allow_writes: bool = option(False, "forward requests other than GET to a non-loopback upstream")
     fault: tuple[str, ...] = option((), "with the embedded upstream: inject this fault (repeatable)",
                                     choices=sorted(FAULTS), metavar="NAME")
-    job_seconds: float = option(JOB_SECONDS, "with the embedded upstream: how long a job runs, in seconds")
+    job_seconds: float = option(JOB_SECONDS, "with the embedded upstream: how long a job runs, in seconds",
+                                metavar="SECONDS")
     max_body: int = option(16 << 20, "largest request body the proxy reads, in bytes (413 above)", metavar="BYTES")
     body_timeout: float = option(30.0, "longest a client may take to send its request body, in seconds (408 after)",
                                  metavar="SECONDS")
