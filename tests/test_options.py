@@ -107,6 +107,13 @@ def test_aec_check_names_a_wrong_option(pytester: pytest.Pytester) -> None:
     (["proxy", "--record", "."], "--record '.' is a folder"),
     (["proxy", "--queue-timeout", "0"], "--queue-timeout is a positive number of seconds"),
     (["coverage", "/nonexistent/folder"], "no such file or folder"),
+    (["lint", "/nonexistent/payload.json"], "/nonexistent/payload.json: cannot read"),
+    (["lint", "--format", "xml", str(WARNING_ONLY)], "invalid choice: 'xml'"),
+    (["record", "--out", "x.txt"], "--out 'x.txt': the file's name ends in .json, .yaml, .yml or .har"),
+    (["record", "--out", "missing/x.yaml"], "the folder 'missing' does not exist"),
+    (["check", "--report", "json:missing/out.json"], "--report: 'missing/out.json': the folder"),
+    (["replay", "--report", "sarif:/", "cassettes"], "'/' is a folder"),
+    (["proxy", "--record", "session.txt"], "--record 'session.txt': the file's name ends in"),
     (["check", "--fault-matrix", "--report", "json:x.json"], "--report is for a single run (leave out --fault-matrix)"),
     (["check", "--fault-matrix", "--strict", "--select", "AEC5", "--min-coverage", "operations=100"],
      "--min-coverage, --select, --strict are for a single run"),
@@ -114,11 +121,15 @@ def test_aec_check_names_a_wrong_option(pytester: pytest.Pytester) -> None:
     (["generate", "export-job", "-n", "-1"], "-n must not be negative"),
     (["scan", "/nonexistent/folder"], "no such file or folder"),
 ])
-def test_a_usage_mistake_is_one_line_and_exit_2(argv: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_usage_mistake_is_one_line_and_exit_2(argv: list[str], says: str, capsys: pytest.CaptureFixture[str],
+                                                 tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # a mistake that is not caught must not write into the work tree
     assert main(argv) == 2
+    assert list(tmp_path.iterdir()) == []  # nothing written
     out, err = capsys.readouterr()
     assert says in err, err
     assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("aep-export-contracts: error: "), err  # one form for every command
     assert "Traceback" not in out + err
 
 

@@ -79,8 +79,8 @@ def test_a_dead_upstream_is_an_error_of_the_proxys_run_and_its_password_is_never
     finally:
         out, err = _stop(proc)
     assert proc.returncode == 2, (out, err)
-    assert err.splitlines()[0] == f"error: cannot reach the upstream http://127.0.0.1:{port}: connection refused " \
-                                  "(nothing listens on that port)", err
+    assert err.splitlines()[0] == (f"aep-export-contracts: error: cannot reach the upstream http://127.0.0.1:{port}: "
+                                   "connection refused (nothing listens on that port)"), err
     data = json.loads(report.read_text())
     assert data["ok"] is True and data["unreachable"]  # no violation seen, and still no pass
     assert "S3cretPW" not in banner + out + err + report.read_text()

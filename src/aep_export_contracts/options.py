@@ -14,6 +14,7 @@ build by default.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
@@ -152,9 +153,23 @@ def _selectors(values: Iterable[str], flag: str) -> list[str]:
     return out
 
 
-def existing_file(value: str) -> Path:
-    """A path that must name a readable file; raises ``OptionError``."""
-    path = Path(value)
-    if not path.is_file():
-        raise OptionError(f"{value}: no such file")
+#: what a recording may be written as, by the name's suffix
+RECORDING_SUFFIXES = (".json", ".yaml", ".yml", ".har")
+
+
+def writable_file(flag: str, value: str, suffixes: Iterable[str] | None = None) -> Path:
+    """That a file can be written at ``value`` (its folder exists and may be written to, it is no folder,
+    its suffix one of ``suffixes``), said before a run starts; raises ``OptionError`` naming ``flag``."""
+    path, shown = Path(value), repr(value[:120])
+    if path.is_dir():
+        raise OptionError(f"{flag} {shown} is a folder: name a file")
+    allowed = tuple(suffixes or ())
+    if allowed and path.suffix.lower() not in allowed:
+        raise OptionError(f"{flag} {shown}: the file's name ends in {', '.join(allowed[:-1])} or {allowed[-1]} "
+                          "(it says what is written)")
+    folder = path.parent
+    if not folder.is_dir():
+        raise OptionError(f"{flag} {shown}: the folder {str(folder)[:120]!r} does not exist")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise OptionError(f"{flag} {shown} cannot be written here")
     return path

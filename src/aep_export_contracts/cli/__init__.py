@@ -19,7 +19,7 @@ from ..about import __version__
 from ..options import OptionError
 from ..rules import RuleError
 from . import check, coverage, generate, lint, proxy, record, replay, rules, scan, serve
-from .common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, missing_extra
+from .common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageError, error, missing_extra
 
 __all__ = ["UsageError", "build_parser", "main"]
 
@@ -30,11 +30,12 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with a mistake said in one line (the usage is one ``--help`` away)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        error(f"{message} (see {self.prog} --help)")
+        self.exit(EXIT_USAGE)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="aep-export-contracts", description="Contract checks for AEP's Profile Export Jobs API.")
+    parser = _Parser(prog=PROG, description="Contract checks for AEP's Profile Export Jobs API.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for command in COMMANDS:
@@ -74,16 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _stopped_as_interrupted():
             return int(args.func(args))
     except (UsageError, OptionError, RuleError) as exc:
-        print(f"aep-export-contracts: error: {exc}", file=sys.stderr)
+        error(str(exc))
         return EXIT_USAGE
     except ModuleNotFoundError as exc:
         message = missing_extra(exc)
         if message is None:
             raise
-        print(f"aep-export-contracts: error: {message}", file=sys.stderr)
+        error(message)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("aep-export-contracts: interrupted", file=sys.stderr)
+        print(f"{PROG}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # the reader went away (`... | head`): stop quietly, and keep Python from complaining at exit

@@ -18,6 +18,7 @@ from .common import (
     add_report_option,
     apply_coverage_gate,
     console,
+    error,
     run_exit,
     write_reports,
 )
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     apply_coverage_gate(report, args.min_coverage)
     write_reports(report, args.report)
     if report.unreachable:  # nothing was checked: one line says why, and no verdict is printed
-        print(f"aep-export-contracts: error: {report.unreachable}", file=sys.stderr)
+        error(report.unreachable)
         return run_exit(report)
     render_check(report, out)
     return run_exit(report)

@@ -8,12 +8,14 @@ on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 from ..findings import Policy
-from ..options import PolicyOptions, add_arguments, from_namespace
+from ..options import OptionError, PolicyOptions, add_arguments, from_namespace, writable_file
 
+PROG = "aep-export-contracts"
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 REPORT_KINDS = ("json", "junit", "sarif")
 
@@ -74,10 +76,20 @@ def policy_from(args: argparse.Namespace) -> Policy:
 
 
 def report_target(text: str) -> tuple[str, str]:
+    """A ``--report`` value, its file checked writable before the run (a verdict is never lost at the end)."""
     kind, _, path = text.partition(":")
     if kind not in REPORT_KINDS or not path:
         raise argparse.ArgumentTypeError("a report is json:PATH, junit:PATH or sarif:PATH")
+    try:
+        writable_file("--report", path)
+    except OptionError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--report ")) from None
     return kind, path
+
+
+def error(message: str) -> None:
+    """Say a mistake or a run's failure on stderr, in the one form every command uses."""
+    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
 
 
 def add_report_option(parser: argparse.ArgumentParser) -> None:

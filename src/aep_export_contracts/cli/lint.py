@@ -10,7 +10,17 @@ from ..engine.payload import validate_file
 from ..findings import Policy, Report
 from ..rules import schema as S
 from ..spec.contracts import CONTRACT_NAMES
-from .common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, UsageError, add_command, add_policy_arguments, console, policy_from
+from .common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_VIOLATIONS,
+    UsageError,
+    add_command,
+    add_policy_arguments,
+    console,
+    error,
+    policy_from,
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,15 +61,12 @@ def _lint_path(name: str, contract: str | None, policy: Policy) -> tuple[Report 
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.markup import escape
 
     from ..reporting import render_text, to_json, to_sarif
 
     if args.workers < 1:
         raise UsageError("--workers is a positive number of processes")
     policy = policy_from(args)
-    err = Console(stderr=True)
     names = list(args.files)
     if args.workers > 1 and len(names) > 1 and "-" not in names:
         from concurrent.futures import ProcessPoolExecutor
@@ -73,13 +80,14 @@ def run(args: argparse.Namespace) -> int:
     broken = False
     for report, problem in results:
         if report is None:
-            # a file name is printed whole (never wrapped) and never read as markup
-            err.print(f"[red]error:[/red] {escape(str(problem))}", highlight=False, soft_wrap=True)
+            error(str(problem))
             broken = True
             continue
         if any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in report.findings):
             broken = True
         reports.append(report)
+    if broken and not reports:  # nothing was read: the errors are all there is to say
+        return EXIT_USAGE
     detected = {r.source for r in reports if args.contract is None and r.source}
     if args.format == "json":
         print(to_json(reports))

@@ -14,6 +14,7 @@ from .common import (
     add_report_option,
     apply_coverage_gate,
     console,
+    error,
     run_exit,
     write_reports,
 )
@@ -45,10 +46,8 @@ def run(args: argparse.Namespace) -> int:
     def log(line: str) -> None:  # one line per violation, as it happens (no header, no body: no secret)
         err.print(f"violation {line}", markup=False, highlight=False)
 
-    def alert(line: str) -> None:
-        err.print(f"error: {line}", markup=False, highlight=False)
 
-    session = ProxySession(options, log=log, alert=alert)
+    session = ProxySession(options, log=log, alert=error)
     app = create_proxy_app(options, session)
     served = ThreadedServer(app, options.host, options.port)
     try:
@@ -79,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if blind is not None:
         session.report.unreachable = f"the upstream {upstream}: {blind}"
     if session.report.unreachable:  # said first, in one line: the run could not see, whatever it saw before
-        print(f"aep-export-contracts: error: {session.report.unreachable}", file=sys.stderr)
+        error(session.report.unreachable)
     apply_coverage_gate(session.report, args.min_coverage)
     render_check(session.report, out)
     write_reports(session.report, args.report)

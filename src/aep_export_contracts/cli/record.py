@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..check.check import CheckOptions
-from ..options import add_arguments, from_namespace
+from ..options import RECORDING_SUFFIXES, add_arguments, from_namespace, writable_file
 from .common import EXIT_OK, UsageError, add_command
 
 #: the check's options that a recording takes too
@@ -16,7 +16,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = add_command(sub, "record", "record the lifecycle workflows into a scrubbed cassette",
                     "Runs the check's workflows against the target and writes every exchange, credentials "
                     "and ids of your org scrubbed, for replay.")
-    p.add_argument("--out", required=True, metavar="PATH", help="the cassette to write (.json, .yaml or .yml)")
+    p.add_argument("--out", required=True, metavar="PATH",
+                   help="the recording to write: a cassette (.json, .yaml, .yml) or a HAR file (.har)")
     add_arguments(p, CheckOptions, only=RECORD_OPTIONS)
     p.set_defaults(func=run, max_jobs=10)
 
@@ -26,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from ..check.client import TargetUnreachable
 
     opts = from_namespace(CheckOptions, args)
+    writable_file("--out", args.out, RECORDING_SUFFIXES)
     try:
         count = record(args.out, opts)
     except OSError as exc:

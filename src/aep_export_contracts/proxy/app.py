@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from ..cassettes import Scrubber
 from ..cassettes.record import to_interaction, write_recording
 from ..findings import CLIENT, SERVER, Finding, RunReport
 from ..http import Exchange, without_userinfo
-from ..options import OptionError, PolicyOptions, option
+from ..options import RECORDING_SUFFIXES, OptionError, PolicyOptions, option, writable_file
 from ..reproduce import Reproducer
 from ..server.api import JOB_SECONDS
 from ..server.faults import FAULTS
@@ -107,18 +106,7 @@ class ProxyOptions(PolicyOptions):
             if getattr(self, name) < 1:
                 raise OptionError(f"--{name.replace('_', '-')} is a positive whole number, not {getattr(self, name)}")
         if self.record is not None:
-            _check_writable(Path(self.record))
-
-
-def _check_writable(path: Path) -> None:
-    """That the recording can be written where it is asked for, said before the proxy starts."""
-    if path.is_dir():
-        raise OptionError(f"--record {str(path)[:120]!r} is a folder: name a file (.json, .yaml or .har)")
-    folder = path.parent
-    if not folder.is_dir():
-        raise OptionError(f"--record {str(path)[:120]!r}: the folder {str(folder)[:120]!r} does not exist")
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise OptionError(f"--record {str(path)[:120]!r} cannot be written here")
+            writable_file("--record", self.record, RECORDING_SUFFIXES)
 
 
 def _problem(status: int, title: str, detail: str, **more: Any) -> Response:
