@@ -299,7 +299,7 @@ class RunReport:
     """
 
     target: str
-    seed: int
+    seed: int | None  # the seed of a generating run (a check); None where nothing was generated
     policy: Policy
     results: list[Result] = field(default_factory=list)
     unstable: list[str] = field(default_factory=list)  # the target misbehaved apart from the contract (429, timeouts)
@@ -314,6 +314,7 @@ class RunReport:
     methods: Counter[str] = field(default_factory=Counter)
     reproduce: Callable[[Any], dict[str, Any]] | None = None
     rank: Callable[[str], int] | None = None  # how soon a rule's groups are read (the rules' seriousness)
+    kind: str = "contract check"  # what made the run, as its heading says it: "contract check", "replay", "proxy session"
 
     def add(self, layer: str, name: str, operation: str, findings: list[Finding] | None = None,
             exchange: Any = None, *, subjects: Iterable[str] = (), existing: bool = False,
@@ -361,13 +362,11 @@ class RunReport:
     def by_rule(self) -> Counter[str]:
         return Counter(f.rule for _, f in self.failing())
 
-    def by_operation(self) -> dict[str, tuple[int, int]]:
-        out: dict[str, tuple[int, int]] = {}
-        for r in self.results:
-            checked, failed = out.get(r.operation, (0, 0))
-            bad = (self.existing_fails or not r.existing) and any(self.policy.fails(f) for f in r.findings)
-            out[r.operation] = (checked + 1, failed + int(bad))
-        return out
+    def by_result(self) -> list[tuple[Result, bool]]:
+        """Every check, and whether it failed the run."""
+        return [(r, (self.existing_fails or not r.existing) and any(self.policy.fails(f) for f in r.findings))
+                for r in self.results]
+
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -24,7 +24,8 @@ def replay(paths: Iterable[str | Path], *, policy: Policy | None = None, playbac
     With ``workers`` > 1 the cassettes are shared out among processes; the report keeps input order.
     """
     policy = policy or Policy.make(strict=True)
-    files = cassette_files(paths)
+    given = [str(p) for p in paths]
+    files = cassette_files(given)
     if workers > 1 and len(files) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -32,14 +33,15 @@ def replay(paths: Iterable[str | Path], *, policy: Policy | None = None, playbac
             parts = list(pool.map(_replay_file, files, [policy] * len(files), [playback] * len(files)))
     else:
         parts = [_replay_file(f, policy, playback) for f in files]
-    report = RunReport("cassettes", 0, policy)
+    named = ", ".join(given[:3]) + (f" and {len(given) - 3} more" if len(given) > 3 else "")
+    report = RunReport(named, None, policy, kind="replay")
     for part in parts:
         report.merge(part)
     return report
 
 
 def _replay_file(path: Path, policy: Policy, playback: bool) -> RunReport:
-    report = RunReport(str(path), 0, policy, reproduce=Reproducer([]))
+    report = RunReport(str(path), None, policy, reproduce=Reproducer([]), kind="replay")
     try:
         data = _load(path)
         meta = _meta(data)

@@ -129,8 +129,8 @@ class ProxySession:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.report = RunReport(without_userinfo(self.options.upstream or "embedded reference server"), 0, self.options.policy(),
-                                reproduce=Reproducer([]))
+        self.report = RunReport(without_userinfo(self.options.upstream or "embedded reference server"), None,
+                                self.options.policy(), reproduce=Reproducer([]), kind="proxy session")
         self.session = Session(self.report, layer="proxy", log=self.log)
 
     def _learn(self, headers: dict[str, str]) -> None:

@@ -8,7 +8,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..findings import CLIENT, SERVER, Group, RunReport, group
+from ..engine.coverage import ADVICE
+from ..findings import CLIENT, SERVER, Group, Result, RunReport, group
 
 MAX_GROUPS = 50  # a run with more causes than this is shown in part; the reports hold them all
 
@@ -42,19 +43,43 @@ def _print_groups(groups: list[Group], console: Console, style: str) -> None:
         console.print(Text(f"… and {len(groups) - MAX_GROUPS} more causes (every one is in --report json)", style="dim"))
 
 
+#: how a run's heading names it and its target, by the run's kind
+HEADINGS = {"contract check": "contract check of", "replay": "replay of", "proxy session": "proxy session to"}
+MISSING_SHOWN = 3  # items named per dimension in the table; --report json and the coverage command list them all
+
+
 def print_coverage(report: RunReport, console: Console) -> None:
-    """The coverage table of a run: a row per dimension, its figure and what is missing."""
+    """The coverage table of a run (a row per dimension, its figure and what is missing), and what it means."""
     data = report.coverage.to_dict()
-    table = Table(title="coverage (what this run exercised, of what the contract documents)", title_justify="left")
+    console.print(Text("coverage: what this run exercised of what the contract documents", style="bold"))
+    table = Table()
     for column, justify in (("dimension", "left"), ("covered", "right"), ("missing", "left")):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    lowest: tuple[float, str, str] | None = None
     for name, figures in data.items():
         if not isinstance(figures, dict):
             continue
         missing = figures["missing"]
-        shown = ", ".join(missing[:4]) + (f" (+{len(missing) - 4})" if len(missing) > 4 else "")
+        more = len(missing) - MISSING_SHOWN
+        shown = ", ".join(missing[:MISSING_SHOWN]) + (f" (+{more})" if more > 0 else "")
         table.add_row(name, f"{figures['percent']:.0f}%", shown)
+        if missing and (lowest is None or figures["percent"] < lowest[0]):
+            lowest = (figures["percent"], name, missing[0])
     console.print(table)
+    if lowest is not None:
+        _, name, item = lowest
+        console.print(Text(f"A low figure is no failure, but what was not exercised was not judged. To raise {name}, "
+                           f"{ADVICE[name]} {item} and the rest missing; to require a figure, add --min-coverage "
+                           f"{name}=PERCENT.", style="dim"))
+
+
+def _row(result: Result) -> str:
+    """The table row a check is counted in: its operation, or what it is when it has none."""
+    if result.layer == "playback":
+        return "workflow playback"
+    if " " in result.operation:  # an exchange no operation of the contract describes: "METHOD /path"
+        return "not in the contract"
+    return result.operation
 
 
 def render_check(report: RunReport, console: Console) -> None:
@@ -66,14 +91,22 @@ def render_check(report: RunReport, console: Console) -> None:
                            style="bold yellow"))
     for note in report.notes:
         console.print(Text(f"note: {note}", style="dim"))
-    table = Table(title=f"contract check: {report.target} (seed {report.seed})", title_justify="left")
-    table.add_column("operation")
-    table.add_column("checks", justify="right")
-    table.add_column("failed", justify="right")
-    for op, (checked, failed) in sorted(report.by_operation().items()):
-        table.add_row(op, str(checked), Text(str(failed), style="red" if failed else "green"))
-    console.print(table)
-    if report.coverage is not None:
+    seed = f", seed {report.seed}" if report.seed is not None else ""
+    console.print(Text(f"{HEADINGS.get(report.kind, report.kind)} {report.target}{seed}", style="bold"))
+    if report.results:
+        rows: dict[str, list[int]] = {}
+        for result, bad in report.by_result():
+            row = rows.setdefault(_row(result), [0, 0])
+            row[0] += 1
+            row[1] += bad
+        table = Table()
+        table.add_column("operation")
+        table.add_column("checks", justify="right")
+        table.add_column("failed", justify="right")
+        for op, (checked, failed) in sorted(rows.items()):
+            table.add_row(op, str(checked), Text(str(failed), style="red" if failed else "green"))
+        console.print(table)
+    if report.coverage is not None and report.exchanges:
         print_coverage(report, console)
     groups = report.groups()
     violations = sum(g.count + g.consequences for g in groups)
