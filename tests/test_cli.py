@@ -184,3 +184,41 @@ def test_sarif_results_point_at_the_line_and_column(tmp_path: Path, capsys: pyte
              r["locations"][0]["physicalLocation"]["region"] for r in results}
     assert where[("AEC105", "request.json")] == {"startLine": 5, "startColumn": 22}  # the value of fromTimestamp
     assert where[("AEC004", "job.yaml")] == {"startLine": 7, "startColumn": 18}  # the empty segment id
+
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.mark.parametrize(("missing", "argv", "extra"), [
+    ("schemathesis", ["check"], "live"),
+    ("vcr", ["replay", str(ROOT / "cassettes")], "cassettes"),
+    ("vcr", ["record", "--out", "out.yaml"], "cassettes"),
+])
+def test_a_command_whose_extra_is_missing_says_so_before_it_starts(
+        missing: str, argv: list[str], extra: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, missing, None)  # what an import finds when the package is not installed
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""  # nothing ran: no table, no verdict
+    assert len(err.strip().splitlines()) == 1, err  # no progress line either
+    assert f"needs {missing}, which is not installed: pip install 'aep-export-contracts[{extra}]'" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_what_needs_no_extra_runs_without_it(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                             tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "vcr", None)
+    monkeypatch.setitem(sys.modules, "schemathesis", None)
+    code, out, err = run(capsys, "replay", "--no-playback", str(ROOT / "cassettes"))
+    assert code == 0 and "no contract violation" in out, err
+    from aep_export_contracts.cassettes.har import to_har
+
+    har = tmp_path / "session.har"  # a HAR file holds no workflow to re-run: replay needs no vcrpy for it
+    har.write_text(json.dumps(to_har(json.loads((ROOT / "cassettes" / "reference" / "lifecycle.json").read_text())
+                                     ["interactions"][:5])))
+    code, out, err = run(capsys, "replay", str(har))
+    assert code == 0 and "no contract violation" in out, err
+    code, out, err = run(capsys, "check", "--layer", "lifecycle", "--layer", "negative")
+    assert code == 0 and "no contract violation" in out, err

@@ -15,6 +15,7 @@ from aep_export_contracts.options import OptionError, make
 FIXTURES = Path(__file__).parent / "fixtures" / "docs"
 #: a job whose findings are all warnings (the tutorial's 'dataSetId' spelling, AEC209, among them)
 WARNING_ONLY = FIXTURES / "export-job-created.json"
+CASSETTES = Path(__file__).parent.parent / "cassettes"
 
 
 def _recorded_get(job_file: Path, cassette: Path) -> Path:
@@ -73,6 +74,23 @@ def test_aec_check_fails_the_calling_test_with_the_report(pytester: pytest.Pytes
     assert "Traceback" not in result.stdout.str().split("short test summary")[0].split("test_broken_endpoint")[-1]
 
 
+def test_aec_check_against_a_target_it_cannot_reach_fails_the_calling_test(pytester: pytest.Pytester) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    pytester.makepyfile(
+        """
+        def test_staging_keeps_the_contract(aec_check):
+            aec_check(layer=["lifecycle"], examples=1)
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "--aep-base-url", f"http://127.0.0.1:{port}")
+    result.assert_outcomes(failed=1)  # a run that could not see is no pass
+    result.stdout.fnmatch_lines([f"*cannot reach http://127.0.0.1:{port}: connection refused*"])
+
+
 def test_aec_check_names_a_wrong_option(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
@@ -90,7 +108,7 @@ def test_aec_check_names_a_wrong_option(pytester: pytest.Pytester) -> None:
     (["lint", "--ignore", "XYZ1", str(WARNING_ONLY)], "--ignore XYZ1: no rule"),
     (["lint", "--workers", "0", str(WARNING_ONLY)], "--workers is a positive number"),
     (["lint", "--baseline", "/nonexistent/b.json", str(WARNING_ONLY)], "cannot read baseline /nonexistent/b.json"),
-    (["replay", "--select", "NOPE", "cassettes"], "--select NOPE"),
+    (["replay", "--select", "NOPE", str(CASSETTES)], "--select NOPE"),
     (["check", "--select", "NOPE"], "--select NOPE"),
     (["check", "--max-jobs", "-1"], "max_jobs and examples are not negative"),
     (["check", "--deadline", "0"], "deadline is a positive number"),
@@ -112,7 +130,7 @@ def test_aec_check_names_a_wrong_option(pytester: pytest.Pytester) -> None:
     (["record", "--out", "x.txt"], "--out 'x.txt': the file's name ends in .json, .yaml, .yml or .har"),
     (["record", "--out", "missing/x.yaml"], "the folder 'missing' does not exist"),
     (["check", "--report", "json:missing/out.json"], "--report: 'missing/out.json': the folder"),
-    (["replay", "--report", "sarif:/", "cassettes"], "'/' is a folder"),
+    (["replay", "--report", "sarif:/", str(CASSETTES)], "'/' is a folder"),
     (["proxy", "--record", "session.txt"], "--record 'session.txt': the file's name ends in"),
     (["check", "--fault-matrix", "--report", "json:x.json"], "--report is for a single run (leave out --fault-matrix)"),
     (["check", "--fault-matrix", "--strict", "--select", "AEC5", "--min-coverage", "operations=100"],
@@ -214,14 +232,16 @@ def test_without_the_optional_packages_each_command_works_or_says_what_to_instal
         monkeypatch.setitem(sys.modules, name, None)
     root = Path(__file__).resolve().parents[1] / "cassettes"
     assert main(["replay", "--no-playback", str(root)]) == 0
-    assert main(["replay", str(root / "reference" / "lifecycle.json")]) == 2  # playback cannot run
-    assert "playback needs vcrpy: pip install 'aep-export-contracts[cassettes]'" in capsys.readouterr().out
+    capsys.readouterr()
+    assert main(["replay", str(root / "reference" / "lifecycle.json")]) == 2  # playback cannot run: said first
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip() == ("aep-export-contracts: error: re-running recorded workflows needs vcr, which is "
+                                         "not installed: pip install 'aep-export-contracts[cassettes]' (or judge the "
+                                         "exchanges only: --no-playback)")
     assert main(["record", "--out", str(tmp_path / "c.json")]) == 2
-    err = capsys.readouterr().err
-    assert err.strip() == ("aep-export-contracts: error: this needs vcr (not installed): "
-                           "pip install 'aep-export-contracts[cassettes]'")
+    assert "record needs vcr, which is not installed" in capsys.readouterr().err
     assert main(["check", "--layer", "schema", "--examples", "1"]) == 2
-    assert "the schema layer needs schemathesis (not installed)" in capsys.readouterr().out
+    assert "the check's schema layer needs schemathesis, which is not installed" in capsys.readouterr().err
     # coverage and the proxy need neither
     assert main(["coverage", str(root)]) == 0
     from aep_export_contracts.proxy.workflow import proxied_session

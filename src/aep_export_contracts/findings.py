@@ -359,6 +359,12 @@ class RunReport:
     def ok(self) -> bool:
         return not self.failing()
 
+    @property
+    def passed(self) -> bool:
+        """The run saw the target and found nothing that fails it: no violation, no coverage gate missed, no
+        error, not unreachable, not stopped before the end."""
+        return self.ok and not (self.unreachable or self.interrupted or self.below_coverage or self.errors)
+
     def by_rule(self) -> Counter[str]:
         return Counter(f.rule for _, f in self.failing())
 

@@ -153,7 +153,7 @@ def _selectors(values: Iterable[str], flag: str) -> list[str]:
     return out
 
 
-#: what a recording may be written as, by the name's suffix
+#: what a recording is, by its name's suffix: a vcrpy cassette (YAML or JSON) or a HAR file
 RECORDING_SUFFIXES = (".json", ".yaml", ".yml", ".har")
 
 

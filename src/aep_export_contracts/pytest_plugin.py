@@ -140,7 +140,7 @@ def aec_check(request: pytest.FixtureRequest) -> Callable[..., Any]:
         except OptionError as exc:
             raise pytest.UsageError(f"aec_check: {exc}") from exc
         report = run_check(opts)
-        if fail and (not report.ok or report.errors):
+        if fail and not report.passed:  # a violation, or a run that could not see (unreachable, errors)
             pytest.fail(render_plain(report), pytrace=False)
         return report
 

@@ -11,6 +11,7 @@ import yaml
 
 from ..engine.yamlload import load_yaml
 from ..http import Exchange, Headers
+from ..options import RECORDING_SUFFIXES
 from ..spec.api import PATHS
 from .har import HarError, from_har
 from .scan import files_under
@@ -26,10 +27,6 @@ def _serializer(path: Path) -> str:
 def cassette_files(paths: Iterable[str | Path]) -> list[Path]:
     """The recordings named, and those below the folders named."""
     return files_under(paths, RECORDING_SUFFIXES)
-
-
-#: what the loaders read: vcrpy cassettes (YAML or JSON) and HAR files
-RECORDING_SUFFIXES = (".yaml", ".yml", ".json", ".har")
 
 
 def _load(path: Path) -> dict[str, Any]:

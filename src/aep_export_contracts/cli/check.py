@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any
 
-from ..check.check import CheckOptions
+from ..check.check import LAYERS, CheckOptions
 from ..options import add_arguments, from_namespace
 from .common import (
     EXIT_OK,
@@ -19,6 +19,7 @@ from .common import (
     apply_coverage_gate,
     console,
     error,
+    require,
     run_exit,
     write_reports,
 )
@@ -28,8 +29,10 @@ PROGRESS = "… "  # how a progress line starts, so that a log reader can tell i
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = add_command(sub, "check", "run the contract check against an endpoint (default: the embedded server)",
                     "Generated requests, the lifecycle workflows and requests the API must refuse, each answer "
-                    "judged. Exit 0: clean; 1: a violation or coverage below a gate; 2: the target could not be "
-                    "checked (unreachable, every answer 404 or 401) or a usage mistake.")
+                    "judged.", {0: "no violation", 1: "a violation, or coverage below a --min-coverage gate",
+                                2: "the target could not be checked (unreachable, every answer 404 or 401), or a "
+                                   "usage mistake", 130: "stopped (Ctrl-C, SIGTERM): the jobs it made are cancelled "
+                                                         "and the report holds what it saw"})
     add_arguments(p, CheckOptions)
     add_report_option(p)
     add_coverage_option(p)
@@ -54,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
             last[0] = message
             print(f"{PROGRESS}[{time.monotonic() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
 
+    if "schema" in (args.layer or LAYERS):
+        require("schemathesis", "the check's schema layer", "or leave it out: --layer lifecycle --layer negative")
     if args.fault_matrix:
         return _fault_matrix(args, out)
     opts = from_namespace(CheckOptions, args, progress=progress)

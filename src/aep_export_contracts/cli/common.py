@@ -37,15 +37,31 @@ class HelpFormatter(argparse.HelpFormatter):
         return text
 
 
+#: each command's exit codes and what each means (its --help and the docs' tables say them)
+EXIT_CODES: dict[str, dict[int, str]] = {}
+
+
 def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str,
-                detail: str = "") -> argparse.ArgumentParser:
-    """A subcommand whose one-line summary shows in the command list and heads its own ``--help``."""
-    description = summary[0].upper() + summary[1:] + "." + (f" {detail}" if detail else "")
+                detail: str, exits: dict[int, str]) -> argparse.ArgumentParser:
+    """A subcommand whose one-line summary shows in the command list and heads its own ``--help``, followed
+    by what it does and its exit codes."""
+    EXIT_CODES[name] = exits
+    codes = "; ".join(f"{code}: {meaning}" for code, meaning in sorted(exits.items()))
+    description = f"{summary[0].upper()}{summary[1:]}. {detail} Exit {codes}."
     return sub.add_parser(name, help=summary, description=description, formatter_class=HelpFormatter)
 
 
 #: the optional dependencies, by the module a command imports, and the extra that installs each
 EXTRAS = {"vcr": "cassettes", "schemathesis": "live"}
+
+
+def require(module: str, what: str, otherwise: str) -> None:
+    """Say before a command starts, in one line, that an optional dependency it needs is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise UsageError(f"{what} needs {module}, which is not installed: pip install "
+                         f"'aep-export-contracts[{EXTRAS[module]}]' ({otherwise})")
 
 
 def missing_extra(exc: ModuleNotFoundError) -> str | None:

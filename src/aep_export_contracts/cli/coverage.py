@@ -19,8 +19,9 @@ from .common import (
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = add_command(sub, "coverage", "what recordings (cassettes, HAR files) exercise of the contract",
-                    "Counts, per dimension, what the recorded exchanges reached, and lists what to record next. "
-                    "Exit 1 when a --min-coverage gate is not met; 2 when a recording cannot be read.")
+                    "Counts, per dimension, what the recorded exchanges reached, and lists what to record next.",
+                    {0: "measured (and every --min-coverage gate met)", 1: "a --min-coverage gate not met",
+                     2: "a recording that cannot be read, or a usage mistake"})
     p.add_argument("paths", nargs="+", metavar="PATH", help="recordings (cassettes or HAR files), or folders of them")
     p.add_argument("--format", choices=("text", "json"), default="text", metavar="text|json",
                    help="how the coverage is printed on stdout")

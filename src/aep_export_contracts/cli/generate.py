@@ -16,7 +16,7 @@ _UNBOUNDED = 10**12
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = add_command(sub, "generate", "write generated payloads as JSON lines",
                     "Valid payloads of a contract, or with --invalid payloads that each break one rule (verified "
-                    "by the validator), one JSON object a line on stdout.")
+                    "by the validator), one JSON object a line on stdout.", {0: "written", 2: "a usage mistake"})
     kinds = [*CONTRACT_NAMES, "exchange"]
     p.add_argument("contract", choices=kinds, metavar="CONTRACT",
                    help="what to generate: " + ", ".join(kinds) + " (a whole request and its answer)")

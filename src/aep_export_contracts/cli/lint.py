@@ -25,8 +25,9 @@ from .common import (
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = add_command(sub, "lint", "validate payload files (JSON or YAML) against the contracts",
-                    "Each finding names the field (a JSON pointer), the rule and the fix. Exit 0: valid; 1: a "
-                    "violation; 2: a file that cannot be read or parsed, or a usage mistake.")
+                    "Each finding names the field (a JSON pointer), the rule and the fix.",
+                    {0: "every file valid", 1: "a violation", 2: "a file that cannot be read or parsed, or a usage "
+                                                                  "mistake"})
     p.add_argument("files", nargs="+", metavar="FILE", help="payload files; '-' reads stdin")
     p.add_argument("--contract", choices=CONTRACT_NAMES, metavar="NAME",
                    help="the contract every file is checked against (detected from each file's shape when left "

@@ -25,8 +25,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = add_command(sub, "proxy", "a validating proxy: point your application at it, see its traffic judged",
                     "Forwards each request as sent and judges both sides: the client's request and the upstream's "
-                    "answer. Ctrl-C (or SIGTERM) stops it, writes the recording and prints the report. Exit 0: clean; "
-                    "1: a violation; 2: the upstream could not be seen or a usage mistake.")
+                    "answer. Ctrl-C (or SIGTERM) stops it, writes the recording and prints the report.",
+                    {0: "no violation", 1: "a violation, or coverage below a --min-coverage gate",
+                     2: "the upstream could not be seen (unreachable, every answer 404 or 401), or a usage mistake"})
     add_arguments(p, ProxyOptions)
     add_report_option(p)
     add_coverage_option(p)

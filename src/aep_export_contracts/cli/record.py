@@ -6,7 +6,7 @@ import argparse
 
 from ..check.check import CheckOptions
 from ..options import RECORDING_SUFFIXES, add_arguments, from_namespace, writable_file
-from .common import EXIT_OK, UsageError, add_command
+from .common import EXIT_OK, UsageError, add_command, require
 
 #: the check's options that a recording takes too
 RECORD_OPTIONS = ("base_url", "token", "api_key", "org", "sandbox", "seed", "allow_writes", "max_jobs")
@@ -15,7 +15,8 @@ RECORD_OPTIONS = ("base_url", "token", "api_key", "org", "sandbox", "seed", "all
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = add_command(sub, "record", "record the lifecycle workflows into a scrubbed cassette",
                     "Runs the check's workflows against the target and writes every exchange, credentials "
-                    "and ids of your org scrubbed, for replay.")
+                    "and ids of your org scrubbed, for replay.",
+                    {0: "recorded", 2: "the target cannot be reached, or a usage mistake (the file is not written)"})
     p.add_argument("--out", required=True, metavar="PATH",
                    help="the recording to write: a cassette (.json, .yaml, .yml) or a HAR file (.har)")
     add_arguments(p, CheckOptions, only=RECORD_OPTIONS)
@@ -28,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
     opts = from_namespace(CheckOptions, args)
     writable_file("--out", args.out, RECORDING_SUFFIXES)
+    require("vcr", "record", "or record a client's traffic with proxy --record")
     try:
         count = record(args.out, opts)
     except OSError as exc:

@@ -13,6 +13,7 @@ from .common import (
     apply_coverage_gate,
     console,
     policy_from,
+    require,
     run_exit,
     write_reports,
 )
@@ -21,8 +22,9 @@ from .common import (
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = add_command(sub, "replay", "re-validate recorded exchanges offline",
                     "Reads cassettes (.yaml, .json) and HAR files (.har), judges every exchange as the check and "
-                    "the proxy do, and re-runs recorded workflows against the reference server. Exit 0: clean; 1: a "
-                    "violation or coverage below a gate; 2: a recording that cannot be read.")
+                    "the proxy do, and re-runs recorded workflows against the reference server.",
+                    {0: "no violation", 1: "a violation, or coverage below a --min-coverage gate",
+                     2: "a recording that cannot be read, or a usage mistake"})
     p.add_argument("paths", nargs="+", metavar="PATH", help="recordings (cassettes or HAR files), or folders of them")
     add_report_option(p)
     add_coverage_option(p)
@@ -35,15 +37,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..cassettes import replay
+    from ..cassettes.load import cassette_files
     from ..reporting.check_text import render_check
 
     if args.workers < 1:
         raise UsageError("--workers is a positive number of processes")
     policy = policy_from(args)
     try:
-        report = replay(args.paths, policy=policy, playback=not args.no_playback, workers=args.workers)
+        files = cassette_files(args.paths)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from exc
+    if not args.no_playback and any(f.suffix != ".har" for f in files):  # a HAR file holds no workflow to re-run
+        require("vcr", "re-running recorded workflows", "or judge the exchanges only: --no-playback")
+    report = replay(args.paths, policy=policy, playback=not args.no_playback, workers=args.workers)
     apply_coverage_gate(report, args.min_coverage)
     render_check(report, console())
     write_reports(report, args.report)

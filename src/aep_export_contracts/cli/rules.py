@@ -10,7 +10,8 @@ from .common import EXIT_OK, add_command
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = add_command(sub, "rules", "list the rule catalogue",
-                    "Each rule's id, severity, name and what it checks; with --rules, your own rules too.")
+                    "Each rule's id, severity, name and what it checks; with --rules, your own rules too.",
+                    {0: "listed", 2: "a --rules module that cannot be loaded, or a usage mistake"})
     p.add_argument("--format", choices=("text", "markdown"), default="text", metavar="text|markdown",
                    help="a line per rule, or the Markdown table of the docs")
     add_arguments(p, PolicyOptions, only=("rules",),

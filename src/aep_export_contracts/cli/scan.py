@@ -10,7 +10,8 @@ from .common import EXIT_OK, EXIT_VIOLATIONS, UsageError, add_command
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = add_command(sub, "scan", "fail on anything that looks like a secret in files",
                     "Reads files (or every file in folders) with detect-secrets' plugins and the project's own "
-                    "(AEP tokens, keys, org ids). Exit 1 when something looks like a secret.")
+                    "(AEP tokens, keys, org ids).", {0: "nothing looks like a secret", 1: "something looks like a secret",
+                                                    2: "a path that does not exist"})
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to scan")
     p.set_defaults(func=run)
 

@@ -56,7 +56,9 @@ def _positive(text: str) -> float:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = add_command(sub, "serve", "run the reference server (the Export Jobs API on loopback)",
-                    "A stateful server that answers as the documented API does, until Ctrl-C or SIGTERM.")
+                    "A stateful server that answers as the documented API does, until Ctrl-C or SIGTERM.",
+                    {0: "stopped by Ctrl-C or SIGTERM", 2: "a usage mistake (a port out of range or in use, a --state "
+                                                          "file that cannot be read)"})
     p.add_argument("--host", default="127.0.0.1", metavar="ADDRESS", help="the address to listen on")
     p.add_argument("--port", type=_port, default=8080, metavar="N", help="the port to listen on (0: any free port)")
     p.add_argument("--fault", action="append", default=[], metavar="NAME", choices=sorted(FAULTS),
