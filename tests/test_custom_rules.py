@@ -174,6 +174,9 @@ def test_a_bad_rule_declaration_says_what_is_wrong() -> None:
         rule("ACME902", "x", "error", contracts=("export-job",))(lambda job: [])
     with pytest.raises(RuleError, match="AEC201 is registered twice"):
         rule("AEC201", "x", "error", contracts=("export-job",))(_documented)
+    with pytest.raises(RuleError, match="ACME903 is named 'undocumented-status-code', the name of AEC504"):
+        rule("ACME903", "undocumented-status-code", "error", contracts=("export-job",))(_documented)
+
 
 
 def _documented(job: object) -> list[object]:

@@ -205,8 +205,6 @@ def run_check(opts: CheckOptions) -> RunReport:
                     report.interrupted = True
                     break
                 except Exception as exc:  # connection refused, DNS, TLS: the target, not the contract
-                    import httpx
-
                     if isinstance(exc, httpx.HTTPError):
                         report.errors.append(f"{layer}: cannot reach the target ({type(exc).__name__})")
                         break

@@ -49,9 +49,6 @@ class Observed:
     body: Any  # parsed JSON, raw bytes when not JSON, None when empty
     response: httpx.Response | None = None
 
-    def json(self) -> Any:
-        return self.body
-
 
 @dataclass
 class Client:

@@ -10,10 +10,9 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from ..findings import Finding, RunReport
+from ..findings import RunReport
 from ..generation.strategies import generate
 from ..http import split_url
-from ..rules import Rule
 from ..rules import workflow as W
 from ..rules.dataset import PROFILE_UNION_IDS, XED_CONTENT_TYPE
 from ..spec.api import HEADERS, JOB_STATUSES, PATHS
@@ -50,10 +49,6 @@ class Context:
                 self.on_created(job_id)
             return job_id
         return None
-
-
-def finding(rule: Rule, pointer: str, message: str, hint: str = "") -> Finding:
-    return rule.finding(pointer, message, hint)
 
 
 def create_dataset(ctx: Context) -> str | None:
@@ -255,7 +250,7 @@ def data_access(ctx: Context, job: dict[str, Any], label: str) -> None:
     counter = (job.get("metrics") or {}).get("totalExportedProfileCounter") if isinstance(job.get("metrics"), dict) else None
     problems = []
     if isinstance(counter, int) and counter != rows:
-        problems.append(finding(W.EXPORT_COUNT, "/metrics/totalExportedProfileCounter",
+        problems.append(W.EXPORT_COUNT.finding("/metrics/totalExportedProfileCounter",
                                 f"the job reports {counter} exported profiles, its batch files hold {rows} rows"))
     ctx.report.add("lifecycle", f"read the exported files ({label})", "dataAccess", problems)
 
@@ -266,7 +261,7 @@ def unknown_ids(ctx: Context) -> None:
         r = ctx.client.request(method, PATHS.of_job(UNKNOWN_ID), name=f"{method} unknown id")
         problems = []
         if r.status != 404:
-            problems.append(finding(W.UNKNOWN_ID, "/response/status",
+            problems.append(W.UNKNOWN_ID.finding("/response/status",
                                     f"{method} of unknown job {UNKNOWN_ID} answered {r.status}", "answer 404"))
         ctx.report.add("negative", f"{method} of an unknown id is 404", "getExportJob" if method == "GET" else
                        "cancelExportJob", problems, r.exchange)
@@ -278,7 +273,7 @@ def negative(ctx: Context) -> None:
         r = ctx.client.request("GET", JOBS, params={"limit": "1"}, drop=(header,), name=f"without {header}")
         problems = []
         if not 400 <= r.status < 500:
-            problems.append(finding(W.AUTH, "/response/status", f"a list request without {header} answered {r.status}",
+            problems.append(W.AUTH.finding("/response/status", f"a list request without {header} answered {r.status}",
                                     "refuse it with 4xx"))
         ctx.report.add("negative", f"missing {header} is refused", "listExportJobs", problems, r.exchange)
     for label, wrong in (("a wrong token", Credentials("aec-wrong-token", creds.api_key, creds.org, creds.sandbox)),
@@ -286,7 +281,7 @@ def negative(ctx: Context) -> None:
         r = ctx.client.request("GET", JOBS, params={"limit": "1"}, credentials=wrong, name=f"with {label}")
         problems = []
         if r.status not in (401, 403):
-            problems.append(finding(W.AUTH, "/response/status", f"a request with {label} answered {r.status}",
+            problems.append(W.AUTH.finding("/response/status", f"a request with {label} answered {r.status}",
                                     "answer 401 or 403"))
         ctx.report.add("negative", f"{label} is refused with 401/403", "listExportJobs", problems, r.exchange)
     if ctx.writes:
@@ -305,11 +300,11 @@ def isolation(ctx: Context) -> None:
         problems = []
         r = ctx.client.request("GET", PATHS.of_job(job_id), credentials=other, name=f"get from {label}")
         if 200 <= r.status < 300:
-            problems.append(finding(W.ISOLATION, "/response/status", f"job {job_id} is readable from {label}",
+            problems.append(W.ISOLATION.finding("/response/status", f"job {job_id} is readable from {label}",
                                     "scope every lookup by org and sandbox"))
         listed, _pages = list_all(ctx, 50, f"list from {label}", credentials=other, max_pages=20)
         if job_id in [x.get("id") for x in listed]:
-            problems.append(finding(W.ISOLATION, "/response/body/records", f"job {job_id} is listed in {label}",
+            problems.append(W.ISOLATION.finding("/response/body/records", f"job {job_id} is listed in {label}",
                                     "scope the list by org and sandbox"))
         ctx.report.add("negative", f"a job is invisible from {label}", "getExportJob", problems, r.exchange)
 
@@ -331,7 +326,7 @@ def invalid_payloads(ctx: Context, count: int = 12) -> None:
         problems = []
         if 200 <= r.status < 300:
             ctx.note_job(r)
-            problems.append(finding(W.INVALID_CREATED, "/response/status",
+            problems.append(W.INVALID_CREATED.finding("/response/status",
                                     f"a body breaking {violation['rule']} at {violation['pointer'] or '/'} was "
                                     f"answered {r.status}", "refuse invalid bodies with 400"))
         ctx.report.add("negative", f"invalid body ({violation['mutation']}) is refused", "createExportJob", problems,
@@ -340,7 +335,7 @@ def invalid_payloads(ctx: Context, count: int = 12) -> None:
     new = {x.get("id") for x in after} - {x.get("id") for x in before} - set(ctx.created_jobs)
     problems = []
     if new:
-        problems.append(finding(W.INVALID_CREATED, "/response/body/records",
+        problems.append(W.INVALID_CREATED.finding("/response/body/records",
                                 f"{len(new)} job(s) appeared after invalid requests only", ""))
     ctx.report.add("negative", "invalid bodies create no job", "listExportJobs", problems,
                    pages[-1].exchange if pages else None)

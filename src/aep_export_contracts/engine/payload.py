@@ -1,8 +1,9 @@
 """Validate a payload against a contract: a fast path, and explanations when it fails.
 
 The fast path is jsonschema-rs with format validation on; a payload it accepts costs nothing more
-than the semantic rules. A payload it rejects is explained by python-jsonschema (same schemas,
-same offline registry, the project's own RFC 3339 checker), reduced to one finding per problem.
+than the semantic rules. A payload it rejects is explained from jsonschema-rs's own errors, reduced
+to one finding per problem (``explain``); python-jsonschema, on the same schemas and offline
+registry, is the independent second engine the differential tests hold it to.
 """
 
 from __future__ import annotations

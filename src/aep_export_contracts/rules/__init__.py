@@ -113,6 +113,9 @@ def on_change(listener: Callable[[], None]) -> None:
 def _register(r: Rule, origin: str = "aep_export_contracts") -> Rule:
     if r.id in REGISTRY:
         raise RuleError(f"rule id {r.id} is registered twice: by {_ORIGIN.get(r.id, '?')} and by {origin}")
+    same = next((other for other in REGISTRY.values() if other.name == r.name), None)
+    if same is not None:  # a name says one problem: two rules under one name read as one in every report
+        raise RuleError(f"rule {r.id} is named '{r.name}', the name of {same.id} (from {_ORIGIN.get(same.id, '?')})")
     REGISTRY[r.id] = r
     _ORIGIN[r.id] = origin
     _BY_CONTRACT.clear()

@@ -245,7 +245,7 @@ def dataset_id_spelling(job: Any) -> Iterator[Hit]:
                   "spell it 'datasetId', as the request does")
 
 
-@rule("AEC210", "undocumented-status", "warning", JOB, gate=any_of(*map(_quoted, S.undocumented)),
+@rule("AEC210", "undocumented-job-status", "warning", JOB, gate=any_of(*map(_quoted, S.undocumented)),
       screen={"properties": {"status": {"not": {"enum": list(S.undocumented)}}}})
 def undocumented_status(job: Any) -> Iterator[Hit]:
     """A job status is CANCELLED or CANCELLING, which no source documents.

@@ -50,7 +50,7 @@ STATUS_FILTER = _meta(
     "GET .../export/jobs?status=S answers the jobs whose status is S, all of them (following link.next), "
     "and no other.")
 SCHEMATHESIS = _meta(
-    "AEC620", "schemathesis-check", "A standard schemathesis check failed.",
+    "AEC620", "response-breaks-description", "An answer breaks the OpenAPI description (a standard schemathesis check).",
     "The schema-driven layer runs schemathesis's own response checks (server errors, status codes, content "
     "types, response headers and schemas per the OpenAPI description) beside the project's rules.")
 

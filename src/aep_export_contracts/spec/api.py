@@ -268,11 +268,6 @@ class Paths:
     def of_file(self, file_id: str) -> str:
         return self.file.replace("{dataSetFileId}", file_id)
 
-    @property
-    def contract_prefixes(self) -> tuple[str, ...]:
-        """Paths under which every exchange is one the contract judges."""
-        return (self.jobs, self.datasets)
-
     def job_id(self, path: str) -> str | None:
         """The job id in a path to one job (a base path may stand before it), or None."""
         head, _, rest = self.job.partition("{" + self.job_parameter + "}")
