@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from aep_export_contracts.check.check import CheckOptions, run_check
 from aep_export_contracts.check.client import Client, Credentials
+from aep_export_contracts.check.runner import CheckOptions, run_check
 from aep_export_contracts.cli import main
 from aep_export_contracts.findings import group
 from aep_export_contracts.options import make
@@ -250,7 +250,7 @@ def test_the_check_runs_the_embedded_server_in_process_without_a_socket() -> Non
 def test_the_fault_matrix_writes_each_row_when_its_run_is_done(monkeypatch: pytest.MonkeyPatch,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     """A row is on screen before the next fault's run starts (the whole matrix takes a while)."""
-    from aep_export_contracts.check import check as check_module
+    from aep_export_contracts.check import runner as check_module
 
     printed_before_each_run: list[str] = []
     real = check_module.run_check

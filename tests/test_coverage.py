@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from aep_export_contracts.cassettes import replay
-from aep_export_contracts.check.check import CheckOptions, run_check
+from aep_export_contracts.check.runner import CheckOptions, run_check
 from aep_export_contracts.cli import main
 from aep_export_contracts.engine.coverage import DIMENSIONS, parse_minimums
 

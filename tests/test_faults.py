@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aep_export_contracts.check.check import FaultRow, fault_matrix
+from aep_export_contracts.check.runner import FaultRow, fault_matrix
 from aep_export_contracts.reporting.catalogue import detection_markdown, replace_block
 from aep_export_contracts.server import FAULTS
 
@@ -67,7 +67,7 @@ def test_every_workflow_rule_fires_in_the_matrix(matrix: list[Row]) -> None:
 
 def test_the_clean_server_fires_no_rule() -> None:
     """The matrix would mean nothing if the server fired rules without a fault."""
-    from aep_export_contracts.check.check import CheckOptions, run_check
+    from aep_export_contracts.check.runner import CheckOptions, run_check
     from aep_export_contracts.options import make
 
     report = run_check(make(CheckOptions, {"examples": 2, "strict": True}))
@@ -76,7 +76,7 @@ def test_the_clean_server_fires_no_rule() -> None:
 
 def test_the_documented_detection_table_is_this_run(matrix: list[Row]) -> None:
     text = PAGE.read_text(encoding="utf-8")
-    from aep_export_contracts.proxy.workflow import proxy_matrix
+    from aep_export_contracts.proxy.sample_client import proxy_matrix
 
     table = detection_markdown(matrix, {name: f.breaks for name, f in FAULTS.items()}, proxy_matrix(sorted(FAULTS)))
     assert replace_block(text, "fault-detection", table) == text, (

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from aep_export_contracts.cassettes import replay
-from aep_export_contracts.check.check import CheckOptions, run_check
+from aep_export_contracts.check.runner import CheckOptions, run_check
 from aep_export_contracts.findings import RunReport
 from aep_export_contracts.http import Exchange
 from aep_export_contracts.options import make

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from aep_export_contracts.check.check import CheckOptions
+from aep_export_contracts.check.runner import CheckOptions
 from aep_export_contracts.cli import main
 from aep_export_contracts.options import OptionError, make
 
@@ -244,7 +244,7 @@ def test_without_the_optional_packages_each_command_works_or_says_what_to_instal
     assert "the check's schema layer needs schemathesis, which is not installed" in capsys.readouterr().err
     # coverage and the proxy need neither
     assert main(["coverage", str(root)]) == 0
-    from aep_export_contracts.proxy.workflow import proxied_session
+    from aep_export_contracts.proxy.sample_client import proxied_session
 
     session, _ = proxied_session(record=str(tmp_path / "s.har"))
     assert session.report.ok and session.write_recording() is not None

@@ -11,7 +11,7 @@ import pytest
 from aep_export_contracts.cassettes import replay, scan
 from aep_export_contracts.options import make
 from aep_export_contracts.proxy import VIOLATIONS_HEADER, ProxyOptions, create_proxy_app
-from aep_export_contracts.proxy.workflow import proxied_session, proxy_matrix
+from aep_export_contracts.proxy.sample_client import proxied_session, proxy_matrix
 from aep_export_contracts.server import FAULTS, IN_PROCESS_URL, InProcessTransport, create_app
 from aep_export_contracts.server.clock import ManualClock
 

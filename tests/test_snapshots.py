@@ -69,7 +69,7 @@ def test_check(tmp_path: Path, capsys: pytest.CaptureFixture[str], snapshot: Sna
 
 
 def test_check_with_a_faulty_server_at_80_columns(tmp_path: Path, snapshot: SnapshotAssertion) -> None:
-    from aep_export_contracts.check.check import CheckOptions, run_check
+    from aep_export_contracts.check.runner import CheckOptions, run_check
 
     report = run_check(make(CheckOptions, {"fault": ["create-201", "lower-case-status"], "seed": 0}))
     text = render_plain(report, width=80)

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from aep_export_contracts.cassettes import replay
-from aep_export_contracts.check.check import LOCAL_ORG, LOCAL_SANDBOX
+from aep_export_contracts.check.runner import LOCAL_ORG, LOCAL_SANDBOX
 from aep_export_contracts.server import running_server
 from aep_export_contracts.server.api import DEFAULT_API_KEY, DEFAULT_TOKEN
 

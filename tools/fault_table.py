@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aep_export_contracts.check.check import fault_matrix
-from aep_export_contracts.proxy.workflow import proxy_matrix
+from aep_export_contracts.check.runner import fault_matrix
+from aep_export_contracts.proxy.sample_client import proxy_matrix
 from aep_export_contracts.reporting.catalogue import detection_markdown, replace_block
 from aep_export_contracts.server import FAULTS
 

@@ -127,7 +127,7 @@ def aec_check(request: pytest.FixtureRequest) -> Callable[..., Any]:
     fails the calling test with the rendered report; otherwise the report is returned. With
     ``fail=False`` the report is returned either way.
     """
-    from .check.check import CheckOptions, run_check
+    from .check.runner import CheckOptions, run_check
     from .options import OptionError, make
     from .reporting.check_text import render_plain
 

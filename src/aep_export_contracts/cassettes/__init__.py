@@ -13,7 +13,7 @@ from .har import from_har, to_har
 from .load import CassetteError, load_exchanges
 from .record import record
 from .replay import replay
-from .scan import Hit, scan
+from .scan import Suspect, scan
 from .scrub import Scrubber
 
-__all__ = ["CassetteError", "Hit", "Scrubber", "from_har", "load_exchanges", "record", "replay", "scan", "to_har"]
+__all__ = ["CassetteError", "Scrubber", "Suspect", "from_har", "load_exchanges", "record", "replay", "scan", "to_har"]

@@ -16,7 +16,7 @@ from .load import _load, _serializer
 from .scrub import Scrubber
 
 if TYPE_CHECKING:
-    from ..check.check import CheckOptions
+    from ..check.runner import CheckOptions
 
 __all__ = ["record", "to_interaction", "write_recording"]
 
@@ -46,8 +46,8 @@ def record(out: str | Path, options: CheckOptions | None = None, **named: Any) -
     ``OptionError`` for a bad option or a target that may not be written to, ``TargetUnreachable`` for a
     target that cannot be reached (no cassette is left).
     """
-    from ..check.check import CheckOptions, credentials, target
     from ..check.client import Client, TargetUnreachable
+    from ..check.runner import CheckOptions, credentials, target
     from ..check.workflows import Context, cleanup, lifecycle, negative
     from ..options import make
     from ..target import check_writes

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..findings import SERVER, SIDES, Policy, RunReport
 from ..reproduce import Reproducer
-from ..rules.workflow import CASSETTE
+from ..rules.live import CASSETTE
 from ..session import Session
 from .load import CassetteError, _expected, _load, _meta, _serializer, cassette_files, to_exchange
 from .record import _vcr

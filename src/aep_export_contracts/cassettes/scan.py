@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 
 from ..spec.api import HEADERS
 
-__all__ = ["EMAIL", "Hit", "scan"]
+__all__ = ["EMAIL", "Suspect", "scan"]
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
@@ -70,7 +70,7 @@ LARGE = 512 << 10
 _LEFT_OUT = frozenset({"Base64HighEntropyString", "HexHighEntropyString", "IPPublicDetector"})
 
 
-class Hit(NamedTuple):
+class Suspect(NamedTuple):
     """One line that looks like it holds a secret; ``kind`` names every detector that spoke, comma-separated."""
 
     path: str
@@ -123,12 +123,12 @@ def _read(path: Path) -> str | None:
     return data.decode("utf-8", "replace")  # a secret in a file that is not UTF-8 is still a secret
 
 
-def _own(path: Path, text: str, line_of: Callable[[int], int]) -> Iterator[Hit]:
+def _own(path: Path, text: str, line_of: Callable[[int], int]) -> Iterator[Suspect]:
     """The project's patterns over the whole text (a value on the line after its name is found), and over
     the decoded text of each base64 run."""
     for kind, pattern in OWN_PATTERNS:
         for m in pattern.finditer(text):
-            yield Hit(str(path), line_of(m.start()), kind)
+            yield Suspect(str(path), line_of(m.start()), kind)
     for m in _BASE64.finditer(text):
         run = m.group()
         try:
@@ -141,10 +141,10 @@ def _own(path: Path, text: str, line_of: Callable[[int], int]) -> Iterator[Hit]:
         if ":" in decoded and re.fullmatch(r"[A-Za-z0-9._@+-]{2,}:[^\s\"'{}]{6,}", decoded):  # user:password, as Basic sends it
             kinds.add("basic credentials")
         for kind in sorted(kinds):
-            yield Hit(str(path), line_of(m.start()), f"{kind} (base64)")
+            yield Suspect(str(path), line_of(m.start()), f"{kind} (base64)")
 
 
-def _detect_secrets(files: list[tuple[Path, str]]) -> Iterator[Hit]:
+def _detect_secrets(files: list[tuple[Path, str]]) -> Iterator[Suspect]:
     from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import transient_settings
 
@@ -159,10 +159,10 @@ def _detect_secrets(files: list[tuple[Path, str]]) -> Iterator[Hit]:
             except RecursionError:  # its YAML or JSON reading of a deeply nested file: read its lines as text
                 yield from _in_pieces(path, text)
         for filename, secret in found:
-            yield Hit(filename, int(secret.line_number), secret.type)
+            yield Suspect(filename, int(secret.line_number), secret.type)
 
 
-def _in_pieces(path: Path, text: str) -> Iterator[Hit]:
+def _in_pieces(path: Path, text: str) -> Iterator[Suspect]:
     """detect-secrets' pattern plugins over a text cut into pieces at JSON's separators, each read once: a
     line of 200 MB costs what its bytes cost (its patterns with '.+' would cost the square of the line)."""
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
@@ -190,7 +190,7 @@ def _in_pieces(path: Path, text: str) -> Iterator[Hit]:
             where, within = narrowed[needle]
         for pattern in getattr(plugin, "denylist", ()):
             for m in pattern.finditer(where):
-                yield Hit(str(path), line_of(original(within(m.start()))), kind)
+                yield Suspect(str(path), line_of(original(within(m.start()))), kind)
 
 
 #: what every match of some of detect-secrets' plugins holds (their patterns name a credential, then an
@@ -228,7 +228,7 @@ _NOT_A_PLACEHOLDER = re.compile(_SPARED)  # matches (empty) where no placeholder
 _VALUE = re.compile(r'"value"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
-def _har_headers(path: Path, text: str, line_of: Callable[[int], int]) -> Iterator[Hit]:
+def _har_headers(path: Path, text: str, line_of: Callable[[int], int]) -> Iterator[Suspect]:
     """A HAR holds headers as {"name": ..., "value": ...}, often on lines of their own: a credential
     header's value is found by the name beside it, wherever the value's line is."""
     try:
@@ -252,10 +252,10 @@ def _har_headers(path: Path, text: str, line_of: Callable[[int], int]) -> Iterat
                 if len(value) < 6 or _NOT_A_PLACEHOLDER.match(value) is None:
                     continue
                 at = first.get(json.dumps(h["value"])[1:-1], -1)
-                yield Hit(str(path), line_of(at) if at >= 0 else 0, f"{h['name']} header in a HAR file")
+                yield Suspect(str(path), line_of(at) if at >= 0 else 0, f"{h['name']} header in a HAR file")
 
 
-def scan(paths: Iterable[str | Path]) -> list[Hit]:
+def scan(paths: Iterable[str | Path]) -> list[Suspect]:
     """Every line of the files (folders are walked) that looks like it holds a secret, by file and line."""
     files = files_under(paths)
     order = {str(f): i for i, f in enumerate(files)}
@@ -275,4 +275,4 @@ def scan(paths: Iterable[str | Path]) -> list[Hit]:
     for hit in _detect_secrets(read):
         kinds.setdefault((hit.path, hit.line), set()).add(hit.kind)
     lines = sorted(kinds, key=lambda at: (order.get(at[0], len(order)), at))
-    return [Hit(path, line, ", ".join(sorted(kinds[path, line]))) for path, line in lines]
+    return [Suspect(path, line, ", ".join(sorted(kinds[path, line]))) for path, line in lines]

@@ -12,7 +12,7 @@ import contextlib
 import warnings
 from typing import Any
 
-from ..rules import workflow as W
+from ..rules import live as LIVE
 from ..spec.api import HEADERS, JSON_MEDIA_TYPE
 from ..spec.contracts import bundled_openapi
 from .client import TargetUnreachable
@@ -122,7 +122,7 @@ def send(ctx: Context, case: Any, op_id: str, label: str, checks: list[Any]) -> 
             lines = str(getattr(failure, "message", "") or failure).strip().splitlines()
             message = lines[0][:300] if lines else type(failure).__name__
             ctx.report.add("schema", f"schemathesis: {title}", op_id,
-                           [W.SCHEMATHESIS.finding("/response", f"{title}: {message}")], observed.exchange)
+                           [LIVE.SCHEMATHESIS.finding("/response", f"{title}: {message}")], observed.exchange)
 
 
 __all__ = ["JOBS", "run"]

@@ -13,12 +13,12 @@ import httpx
 from ..findings import RunReport
 from ..generation.strategies import generate
 from ..http import split_url
-from ..rules import workflow as W
+from ..rules import live as LIVE
 from ..rules.dataset import PROFILE_UNION_IDS, XED_CONTENT_TYPE
 from ..spec.api import HEADERS, JOB_STATUSES, PATHS
 from .client import Client, Credentials, Observed, TargetUnstable
 
-S = JOB_STATUSES
+STATUS = JOB_STATUSES
 JOBS = PATHS.jobs
 UNION = {"id": PROFILE_UNION_IDS[0], "contentType": XED_CONTENT_TYPE}
 UNKNOWN_ID = 9_007_199_254_740_991
@@ -107,7 +107,7 @@ def poll_all(ctx: Context, jobs: list[tuple[str, int]]) -> dict[int, Watch]:
         for w in watches.values():
             if not w.done:
                 _read(ctx, w)
-            while not w.done and w.seen and w.seen[-1] in S.terminal:
+            while not w.done and w.seen and w.seen[-1] in STATUS.terminal:
                 _read(ctx, w)  # the reads after the end come at once: nothing is left to wait for
         waiting = [w for w in watches.values() if not w.done]
         if not waiting:
@@ -131,9 +131,9 @@ def _read(ctx: Context, w: Watch) -> None:
     w.last = r.body
     status = str(w.last.get("status"))  # a status that goes back is the session's to judge (AEC601)
     w.seen.append(status)
-    if status not in S.all:
+    if status not in STATUS.all:
         w.done = True  # not a status at all: reported by the answer's own check, not waited for
-    elif status in S.terminal:
+    elif status in STATUS.terminal:
         w.reads_after_end -= 1
         w.done = w.reads_after_end < 0
 
@@ -169,7 +169,7 @@ def walk_the_list(ctx: Context) -> None:
 def list_by_status(ctx: Context, finished: dict[int, str]) -> None:
     """List by each status the run's jobs ended in: the session judges that every record has it, and that
     every job known to have it is there."""
-    for status in sorted(set(finished.values()) & set(S.documented)):
+    for status in sorted(set(finished.values()) & set(STATUS.documented)):
         list_all(ctx, 5, f"list {status} jobs", status=status)
 
 
@@ -205,7 +205,7 @@ def lifecycle(ctx: Context) -> None:
         w = watches[job_id]
         ctx.report.add("lifecycle", f"job reaches a terminal status ({label}): {' → '.join(dict.fromkeys(w.seen))}",
                        "getExportJob")
-        if w.last is not None and w.last.get("status") == S.succeeded:
+        if w.last is not None and w.last.get("status") == STATUS.succeeded:
             data_access(ctx, w.last, label)
     ctx.progress("list every page")
     walk_the_list(ctx)
@@ -250,7 +250,7 @@ def data_access(ctx: Context, job: dict[str, Any], label: str) -> None:
     counter = (job.get("metrics") or {}).get("totalExportedProfileCounter") if isinstance(job.get("metrics"), dict) else None
     problems = []
     if isinstance(counter, int) and counter != rows:
-        problems.append(W.EXPORT_COUNT.finding("/metrics/totalExportedProfileCounter",
+        problems.append(LIVE.EXPORT_COUNT.finding("/metrics/totalExportedProfileCounter",
                                 f"the job reports {counter} exported profiles, its batch files hold {rows} rows"))
     ctx.report.add("lifecycle", f"read the exported files ({label})", "dataAccess", problems)
 
@@ -261,7 +261,7 @@ def unknown_ids(ctx: Context) -> None:
         r = ctx.client.request(method, PATHS.of_job(UNKNOWN_ID), name=f"{method} unknown id")
         problems = []
         if r.status != 404:
-            problems.append(W.UNKNOWN_ID.finding("/response/status",
+            problems.append(LIVE.UNKNOWN_ID.finding("/response/status",
                                     f"{method} of unknown job {UNKNOWN_ID} answered {r.status}", "answer 404"))
         ctx.report.add("negative", f"{method} of an unknown id is 404", "getExportJob" if method == "GET" else
                        "cancelExportJob", problems, r.exchange)
@@ -273,7 +273,7 @@ def negative(ctx: Context) -> None:
         r = ctx.client.request("GET", JOBS, params={"limit": "1"}, drop=(header,), name=f"without {header}")
         problems = []
         if not 400 <= r.status < 500:
-            problems.append(W.AUTH.finding("/response/status", f"a list request without {header} answered {r.status}",
+            problems.append(LIVE.AUTH.finding("/response/status", f"a list request without {header} answered {r.status}",
                                     "refuse it with 4xx"))
         ctx.report.add("negative", f"missing {header} is refused", "listExportJobs", problems, r.exchange)
     for label, wrong in (("a wrong token", Credentials("aec-wrong-token", creds.api_key, creds.org, creds.sandbox)),
@@ -281,7 +281,7 @@ def negative(ctx: Context) -> None:
         r = ctx.client.request("GET", JOBS, params={"limit": "1"}, credentials=wrong, name=f"with {label}")
         problems = []
         if r.status not in (401, 403):
-            problems.append(W.AUTH.finding("/response/status", f"a request with {label} answered {r.status}",
+            problems.append(LIVE.AUTH.finding("/response/status", f"a request with {label} answered {r.status}",
                                     "answer 401 or 403"))
         ctx.report.add("negative", f"{label} is refused with 401/403", "listExportJobs", problems, r.exchange)
     if ctx.writes:
@@ -300,11 +300,11 @@ def isolation(ctx: Context) -> None:
         problems = []
         r = ctx.client.request("GET", PATHS.of_job(job_id), credentials=other, name=f"get from {label}")
         if 200 <= r.status < 300:
-            problems.append(W.ISOLATION.finding("/response/status", f"job {job_id} is readable from {label}",
+            problems.append(LIVE.ISOLATION.finding("/response/status", f"job {job_id} is readable from {label}",
                                     "scope every lookup by org and sandbox"))
         listed, _pages = list_all(ctx, 50, f"list from {label}", credentials=other, max_pages=20)
         if job_id in [x.get("id") for x in listed]:
-            problems.append(W.ISOLATION.finding("/response/body/records", f"job {job_id} is listed in {label}",
+            problems.append(LIVE.ISOLATION.finding("/response/body/records", f"job {job_id} is listed in {label}",
                                     "scope the list by org and sandbox"))
         ctx.report.add("negative", f"a job is invisible from {label}", "getExportJob", problems, r.exchange)
 
@@ -326,7 +326,7 @@ def invalid_payloads(ctx: Context, count: int = 12) -> None:
         problems = []
         if 200 <= r.status < 300:
             ctx.note_job(r)
-            problems.append(W.INVALID_CREATED.finding("/response/status",
+            problems.append(LIVE.INVALID_CREATED.finding("/response/status",
                                     f"a body breaking {violation['rule']} at {violation['pointer'] or '/'} was "
                                     f"answered {r.status}", "refuse invalid bodies with 400"))
         ctx.report.add("negative", f"invalid body ({violation['mutation']}) is refused", "createExportJob", problems,
@@ -335,7 +335,7 @@ def invalid_payloads(ctx: Context, count: int = 12) -> None:
     new = {x.get("id") for x in after} - {x.get("id") for x in before} - set(ctx.created_jobs)
     problems = []
     if new:
-        problems.append(W.INVALID_CREATED.finding("/response/body/records",
+        problems.append(LIVE.INVALID_CREATED.finding("/response/body/records",
                                 f"{len(new)} job(s) appeared after invalid requests only", ""))
     ctx.report.add("negative", "invalid bodies create no job", "listExportJobs", problems,
                    pages[-1].exchange if pages else None)
@@ -347,7 +347,7 @@ def cleanup(ctx: Context) -> list[int]:
     for job_id in ctx.created_jobs:
         try:
             r = ctx.client.request("GET", PATHS.of_job(job_id), name="cleanup: read")
-            if isinstance(r.body, dict) and r.body.get("status") in S.terminal:
+            if isinstance(r.body, dict) and r.body.get("status") in STATUS.terminal:
                 continue
             ctx.client.request("DELETE", PATHS.of_job(job_id), name="cleanup: cancel")
             cancelled.append(job_id)

@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any
 
-from ..check.check import LAYERS, CheckOptions
+from ..check.runner import LAYERS, CheckOptions
 from ..options import add_arguments, from_namespace
 from .common import (
     EXIT_OK,
@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 def run(args: argparse.Namespace) -> int:
-    from ..check.check import run_check
+    from ..check.runner import run_check
     from ..reporting.check_text import render_check
 
     out = console()
@@ -80,8 +80,8 @@ def run(args: argparse.Namespace) -> int:
 def _fault_matrix(args: argparse.Namespace, out: Any) -> int:
     from rich.text import Text
 
-    from ..check.check import FaultRow, fault_matrix
-    from ..proxy.workflow import proxy_matrix
+    from ..check.runner import FaultRow, fault_matrix
+    from ..proxy.sample_client import proxy_matrix
     from ..server import FAULTS
 
     if args.base_url:

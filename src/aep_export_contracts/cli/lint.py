@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..engine.payload import validate_file
 from ..findings import Policy, Report
-from ..rules import schema as S
+from ..rules import schema as SCHEMA_RULES
 from ..spec.contracts import CONTRACT_NAMES
 from .common import (
     EXIT_OK,
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             error(str(problem))
             broken = True
             continue
-        if any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in report.findings):
+        if any(f.rule in (SCHEMA_RULES.NOT_JSON.id, SCHEMA_RULES.TOO_DEEP.id) for f in report.findings):
             broken = True
         reports.append(report)
     if broken and not reports:  # nothing was read: the errors are all there is to say

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..check.check import CheckOptions
+from ..check.runner import CheckOptions
 from ..options import RECORDING_SUFFIXES, add_arguments, from_namespace, writable_file
 from .common import EXIT_OK, UsageError, add_command, require
 

@@ -36,7 +36,7 @@ from .exchange import Facts, facts
 
 __all__ = ["DIMENSIONS", "Coverage", "parse_minimums"]
 
-S = JOB_STATUSES
+STATUS = JOB_STATUSES
 DIMENSIONS = ("operations", "status-codes", "job-statuses", "transitions", "listing", "headers",
               "request-shapes", "rules")
 SHAPES = {
@@ -93,8 +93,8 @@ def _universe() -> dict[str, list[str]]:
     return {
         "operations": [op.operation_id for op in ops],
         "status-codes": [f"{op.operation_id} {code}" for op in ops for code in sorted(op.responses) if code.isdigit()],
-        "job-statuses": list(S.documented),
-        "transitions": [f"{S.created} → {S.running}", f"{S.running} → {S.succeeded}", f"→ {S.failed}",
+        "job-statuses": list(STATUS.documented),
+        "transitions": [f"{STATUS.created} → {STATUS.running}", f"{STATUS.running} → {STATUS.succeeded}", f"→ {STATUS.failed}",
                         "cancelled while running"],
         "listing": ["limit", "cursor paging", "status filter", "last page", "empty list"],
         "headers": required,
@@ -175,12 +175,12 @@ class Coverage:
         if not isinstance(job, dict) or not isinstance(job.get("status"), str):
             return
         status = job["status"]
-        if status in S.documented:
+        if status in STATUS.documented:
             self.covered["job-statuses"].add(status)
         key = (*scope, str(job.get("id")))
         before = self._last_status.get(key)
         if before is not None and before != status:
-            move = f"→ {S.failed}" if status == S.failed else f"{before} → {status}"
+            move = f"→ {STATUS.failed}" if status == STATUS.failed else f"{before} → {status}"
             if move in self.universe["transitions"]:
                 self.covered["transitions"].add(move)
         self._last_status[key] = status

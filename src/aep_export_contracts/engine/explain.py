@@ -14,7 +14,7 @@ from typing import Any
 from jsonschema.exceptions import ValidationError, best_match
 
 from ..findings import Finding
-from ..rules import schema as S
+from ..rules import schema as SCHEMA_RULES
 from ..spec import contracts
 from ..spec.contracts import escape
 from ..spec.formats import fields_problem, is_field_list, rfc3339_problem
@@ -78,15 +78,15 @@ def _problem(keyword: str, path: list[Any], inst: Any, bound: Any, contract: str
     """Findings for one schema problem, whichever engine found it (one builder for both paths)."""
     where = _pointer(path)
     if keyword == "required":
-        yield S.REQUIRED.finding(f"{where}/{escape(bound)}", f"required field '{bound}' is missing", f"add '{bound}'")
+        yield SCHEMA_RULES.REQUIRED.finding(f"{where}/{escape(bound)}", f"required field '{bound}' is missing", f"add '{bound}'")
     elif keyword == "additionalProperties":
         known = _known_keys(contract, path)
         for key in bound:
-            yield S.UNKNOWN_REQUEST_KEY.finding(f"{where}/{escape(str(key))}", f"unknown key {_short(key)} in a request",
-                                                _did_you_mean(str(key), known))
+            yield SCHEMA_RULES.UNKNOWN_REQUEST_KEY.finding(
+                f"{where}/{escape(str(key))}", f"unknown key {_short(key)} in a request", _did_you_mean(str(key), known))
     elif keyword == "type":
         expected_text = " or ".join(bound) if isinstance(bound, list) else str(bound)
-        yield S.WRONG_TYPE.finding(where, f"expected {expected_text}, got {_json_type(inst)}"
+        yield SCHEMA_RULES.WRONG_TYPE.finding(where, f"expected {expected_text}, got {_json_type(inst)}"
                                    + ("" if isinstance(inst, dict | list) else f" {_short(inst)}"),
                                    f"send a JSON {expected_text}")
     elif keyword in ("enum", "const"):
@@ -95,10 +95,10 @@ def _problem(keyword: str, path: list[Any], inst: Any, bound: Any, contract: str
             for a in bound:
                 if isinstance(a, str) and a.lower() == inst.lower():
                     hint = f"did you mean {a!r}? values are case-sensitive"
-        yield S.NOT_ALLOWED.finding(where, f"{_short(inst)} is not an allowed value", hint)
+        yield SCHEMA_RULES.NOT_ALLOWED.finding(where, f"{_short(inst)} is not an allowed value", hint)
     elif keyword == "format":
         problem = rfc3339_problem(inst) if isinstance(inst, str) else None
-        yield S.TIMESTAMP.finding(where, f"{_short(inst)} {problem or 'is not an RFC 3339 date-time'}",
+        yield SCHEMA_RULES.TIMESTAMP.finding(where, f"{_short(inst)} {problem or 'is not an RFC 3339 date-time'}",
                                   "write e.g. 2019-09-01T00:00:00Z or 2018-10-25T13:22:04-07:00")
     elif keyword == "pattern":
         yield from _pattern_findings(path, inst)
@@ -106,11 +106,11 @@ def _problem(keyword: str, path: list[Any], inst: Any, bound: Any, contract: str
         seen: list[Any] = []
         for i, item in enumerate(inst):
             if item in seen:
-                yield S.UNIQUE_STATUS.finding(f"{where}/{i}", f"{_short(item)} appears more than once",
+                yield SCHEMA_RULES.UNIQUE_STATUS.finding(f"{where}/{i}", f"{_short(item)} appears more than once",
                                               "list each status once")
             seen.append(item)
     else:
-        yield S.CONSTRAINT.finding(where, _constraint_message(keyword, bound, inst), "")
+        yield SCHEMA_RULES.CONSTRAINT.finding(where, _constraint_message(keyword, bound, inst), "")
 
 
 def _findings_for(err: ValidationError, contract: str) -> Iterator[Finding]:
@@ -121,7 +121,7 @@ def _findings_for(err: ValidationError, contract: str) -> Iterator[Finding]:
     bound: Any = err.validator_value
     if kind in ("anyOf", "oneOf") and err.context:
         if contract == "error" and not path:
-            yield S.ERROR_SHAPE.finding(_pointer(path), "the error body matches none of the platform's error shapes",
+            yield SCHEMA_RULES.ERROR_SHAPE.finding(_pointer(path), "the error body matches none of the platform's error shapes",
                                         ERROR_SHAPES_HINT)
             return
         best = best_match(err.context)
@@ -146,10 +146,10 @@ def _pattern_findings(path: list[Any], inst: Any) -> Iterator[Finding]:
     where = _pointer(path)
     if path and path[-1] == "fields" and isinstance(inst, str):
         name = ".".join(str(p) for p in path)
-        yield S.FIELDS_SYNTAX.finding(where, f"'{name}' {fields_problem(inst)}",
+        yield SCHEMA_RULES.FIELDS_SYNTAX.finding(where, f"'{name}' {fields_problem(inst)}",
                                       "write comma-separated dot paths, e.g. 'identities.id,personalEmail.address'")
         return
-    yield S.CONSTRAINT.finding(where, f"{_short(inst)} does not have the required form", "")
+    yield SCHEMA_RULES.CONSTRAINT.finding(where, f"{_short(inst)} does not have the required form", "")
 
 
 def _constraint_message(kind: Any, bound: Any, inst: Any) -> str:
@@ -193,7 +193,7 @@ def _rs_findings(err: Any, contract: str) -> Iterator[Finding]:
     inst: Any = err.instance
     if name in ("AnyOf", "OneOfNotValid"):
         if contract == "error" and not path:
-            yield S.ERROR_SHAPE.finding(_pointer(path), "the error body matches none of the platform's error shapes",
+            yield SCHEMA_RULES.ERROR_SHAPE.finding(_pointer(path), "the error body matches none of the platform's error shapes",
                                         ERROR_SHAPES_HINT)
             return
         branches = [b for b in (getattr(kind, "context", None) or []) if b]
@@ -233,7 +233,7 @@ def explain_reference(payload: Any, contract: str) -> list[Finding]:
     try:
         errors = list(_explainer(contract).iter_errors(payload))
     except RecursionError:
-        return [S.TOO_DEEP.finding("", "the payload nests too deeply to validate", "")]
+        return [SCHEMA_RULES.TOO_DEEP.finding("", "the payload nests too deeply to validate", "")]
     errors.sort(key=lambda e: (list(map(str, e.absolute_path)), str(e.validator)))
     out: list[Finding] = []
     for err in errors:

@@ -22,7 +22,7 @@ import yaml
 
 from ..findings import DEFAULT_POLICY, Finding, Policy, Report
 from ..rules import CLOSED, Rule, rules_for
-from ..rules import schema as S
+from ..rules import schema as SCHEMA_RULES
 from ..spec.contracts import CONTRACT_NAMES
 from .compiled import _READY, _closed, _fast, _passes, _Screened, _screened, has_no_unknown_key
 from .explain import _pointer, _short, explain
@@ -53,13 +53,13 @@ def _sanity(payload: Any) -> list[Finding]:
         cls = value.__class__
         if cls is str:
             if len(value) > MAX_STRING:
-                out.append(S.OVERSIZED.finding(_at(link), f"a string of {len(value):,} characters", ""))
+                out.append(SCHEMA_RULES.OVERSIZED.finding(_at(link), f"a string of {len(value):,} characters", ""))
             if not value.isascii() and _surrogate(value):
                 out.append(_lone_surrogate(_at(link)))
             continue
         if cls is int:
             if not -_MAX_INT < value < _MAX_INT:
-                out.append(S.NOT_JSON.finding(_at(link), f"an integer of more than {MAX_DIGITS:,} digits "
+                out.append(SCHEMA_RULES.NOT_JSON.finding(_at(link), f"an integer of more than {MAX_DIGITS:,} digits "
                                               "has no JSON text form here", "send a smaller number"))
             continue
         if cls is bool or value is None:
@@ -70,7 +70,7 @@ def _sanity(payload: Any) -> list[Finding]:
         if cls is dict:
             for key, sub in value.items():
                 if key.__class__ is not str:
-                    out.append(S.NOT_JSON.finding(_at(link), f"object key {_short(key)} is not a string", ""))
+                    out.append(SCHEMA_RULES.NOT_JSON.finding(_at(link), f"object key {_short(key)} is not a string", ""))
                     continue
                 if not key.isascii() and _surrogate(key):
                     out.append(_lone_surrogate(_at((link, key))))
@@ -80,7 +80,7 @@ def _sanity(payload: Any) -> list[Finding]:
             stack.extend((sub, depth + 1, (link, i)) for i, sub in enumerate(value))
         elif isinstance(value, float):
             if not math.isfinite(value):
-                out.append(S.NOT_JSON.finding(_at(link), f"{value} is not a JSON number",
+                out.append(SCHEMA_RULES.NOT_JSON.finding(_at(link), f"{value} is not a JSON number",
                                               "JSON has no NaN or Infinity: send null or a number"))
         elif isinstance(value, str):
             stack.append((str(value), depth, link))
@@ -89,11 +89,11 @@ def _sanity(payload: Any) -> list[Finding]:
         elif isinstance(value, dict | list | tuple):
             stack.append((dict(value) if isinstance(value, dict) else list(value), depth, link))
         elif isinstance(value, date):  # what YAML makes of an unquoted date or timestamp
-            out.append(S.NOT_JSON.finding(_at(link), f"a {type(value).__name__} ({value.isoformat()}) is not a JSON "
+            out.append(SCHEMA_RULES.NOT_JSON.finding(_at(link), f"a {type(value).__name__} ({value.isoformat()}) is not a JSON "
                                           "value", "YAML reads an unquoted date as a timestamp: quote it, e.g. "
                                           "'2019-09-01T00:00:00Z'"))
         elif not isinstance(value, bool | int):
-            out.append(S.NOT_JSON.finding(_at(link), f"a {type(value).__name__} is not a JSON value", ""))
+            out.append(SCHEMA_RULES.NOT_JSON.finding(_at(link), f"a {type(value).__name__} is not a JSON value", ""))
     return out
 
 
@@ -116,7 +116,7 @@ def _surrogate(text: str) -> bool:
 
 
 def _lone_surrogate(pointer: str) -> Finding:
-    return S.NOT_JSON.finding(pointer.encode("utf-8", "backslashreplace").decode("ascii"),
+    return SCHEMA_RULES.NOT_JSON.finding(pointer.encode("utf-8", "backslashreplace").decode("ascii"),
                               "a string holds a lone surrogate, which JSON text cannot carry",
                               "send valid Unicode text")
 
@@ -168,7 +168,7 @@ def findings(payload: Any, contract: str, *, checked: bool = False, raw: bytes |
     if contract not in _NAMES:
         raise KeyError(f"unknown contract {contract!r}; known contracts: {', '.join(CONTRACT_NAMES)}")
     out = [] if checked else _sanity(payload)
-    if out and any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in out):
+    if out and any(f.rule in (SCHEMA_RULES.NOT_JSON.id, SCHEMA_RULES.TOO_DEEP.id) for f in out):
         return out
     out.extend(_judge(_screened(contract), payload, raw))
     if out and checked and raw is not None:
@@ -271,7 +271,7 @@ def _validate(payload: Any, contract: str | None, policy: Policy, source: str | 
     if contract is None and not checked:
         # a value JSON cannot carry is that before it is any contract's (as its bytes would be: unparsed)
         sanity = _sanity(payload)
-        if any(f.rule in (S.NOT_JSON.id, S.TOO_DEEP.id) for f in sanity):
+        if any(f.rule in (SCHEMA_RULES.NOT_JSON.id, SCHEMA_RULES.TOO_DEEP.id) for f in sanity):
             return Report.build(None, sanity, policy, source)
         chosen = detect_contract(payload)
         if chosen is not None:
@@ -279,7 +279,7 @@ def _validate(payload: Any, contract: str | None, policy: Policy, source: str | 
     else:
         chosen = contract or detect_contract(payload)
     if chosen is None:
-        finding = S.UNDETECTED.finding("", "the payload matches none of the contracts' shapes",
+        finding = SCHEMA_RULES.UNDETECTED.finding("", "the payload matches none of the contracts' shapes",
                                        "name the contract with --contract (contract=...)")
         return Report.build(None, [finding], policy, source)
     return Report.build(chosen, findings(payload, chosen, checked=checked, raw=raw), policy, source)
@@ -301,14 +301,14 @@ def parse_json(data: bytes | str) -> tuple[Any, Finding | None, bool]:
         text = data if isinstance(data, str) else data.decode("utf-8", "replace")
         return None, _too_deep(_too_deep_at(text)), True
     if not (data.strip() if isinstance(data, str) else data.strip(b" \t\r\n")):
-        return None, S.NOT_JSON.finding("", "the document is empty", "write a JSON value"), True
+        return None, SCHEMA_RULES.NOT_JSON.finding("", "the document is empty", "write a JSON value"), True
     try:
         return json.loads(data, parse_constant=_reject_constant), None, False
     except RecursionError:
-        return None, S.TOO_DEEP.finding("", "the document nests too deeply to parse", "flatten the payload"), True
+        return None, SCHEMA_RULES.TOO_DEEP.finding("", "the document nests too deeply to parse", "flatten the payload"), True
     except ValueError as exc:  # UnicodeDecodeError is one too
         detail = str(exc)
-    return None, S.NOT_JSON.finding("", f"not valid JSON: {detail[:200]}", "fix the JSON syntax"), True
+    return None, SCHEMA_RULES.NOT_JSON.finding("", f"not valid JSON: {detail[:200]}", "fix the JSON syntax"), True
 
 
 #: a JSON string, a run of opening brackets, or one of the other characters that give a document its structure
@@ -358,7 +358,7 @@ def _too_deep_at(text: str) -> str:
 
 
 def _too_deep(pointer: str) -> Finding:
-    return S.TOO_DEEP.finding(pointer, f"nesting deeper than {MAX_DEPTH} levels", "flatten the payload")
+    return SCHEMA_RULES.TOO_DEEP.finding(pointer, f"nesting deeper than {MAX_DEPTH} levels", "flatten the payload")
 
 
 def _reject_constant(name: str) -> Any:
@@ -390,7 +390,7 @@ def validate_bytes(data: bytes | str, contract: str | None = None, *, policy: Po
     raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
     report = _validate(payload, contract, policy, source, checked=checked, raw=raw)
     if checked and len(data) > MAX_STRING:
-        extra = [f for f in _sanity(payload) if f.rule == S.OVERSIZED.id]
+        extra = [f for f in _sanity(payload) if f.rule == SCHEMA_RULES.OVERSIZED.id]
         if extra:
             report = Report.build(report.contract, [*report.findings, *extra], policy, source)
     return report
@@ -402,12 +402,12 @@ def validate_file(data: bytes, source: str, contract: str | None = None, *, poli
         try:
             payload: Any = load_yaml(data, payload=True)
         except AliasBomb as exc:
-            finding = S.NOT_JSON.finding("", f"refused: {exc}", "")
+            finding = SCHEMA_RULES.NOT_JSON.finding("", f"refused: {exc}", "")
             return Report.build(contract, [finding], policy, source)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""
-            finding = S.NOT_JSON.finding("", f"not valid YAML{where}", "fix the YAML syntax")
+            finding = SCHEMA_RULES.NOT_JSON.finding("", f"not valid YAML{where}", "fix the YAML syntax")
             return Report.build(contract, [finding], policy, source)
         return validate(payload, contract, policy=policy, source=source)
     return validate_bytes(data, contract, policy=policy, source=source)

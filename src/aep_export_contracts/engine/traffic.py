@@ -25,14 +25,14 @@ from urllib.parse import parse_qsl
 from ..findings import Finding
 from ..http import Exchange, TrafficView, split_url
 from ..rules import Rule, all_rules, get_rule, on_change
-from ..rules import workflow as W
+from ..rules import live as LIVE
 from ..rules.util import dig
 from ..spec.api import HEADERS, JOB_STATUSES, PATHS
 from .exchange import Facts, facts
 
 __all__ = ["Traffic", "has_traffic_rules", "traffic_findings"]
 
-S = JOB_STATUSES
+STATUS = JOB_STATUSES
 Scope = tuple[str, str]
 JOB_ECHO = "AEC508"  # the exchange rule whose finding a read-back that names other values gets
 
@@ -106,12 +106,12 @@ class Traffic:
             return []
         out: list[Finding] = []
         status = job.get("status")
-        if isinstance(status, str) and known.status is not None and S.goes_back(known.status, status):
-            out.append(W.ILLEGAL_TRANSITION.finding(f"{where}/status", f"job {job['id']} went {known.status} → {status}",
+        if isinstance(status, str) and known.status is not None and STATUS.goes_back(known.status, status):
+            out.append(LIVE.ILLEGAL_TRANSITION.finding(f"{where}/status", f"job {job['id']} went {known.status} → {status}",
                                                     "a status never goes back and a terminal status stays"))
-        if known.cancelled and status == S.succeeded:
-            out.append(W.CANCEL_IGNORED.finding(f"{where}/status", f"job {job['id']} was cancelled but ended {status}",
-                                                f"a cancelled job ends {S.failed}"))
+        if known.cancelled and status == STATUS.succeeded:
+            out.append(LIVE.CANCEL_IGNORED.finding(f"{where}/status", f"job {job['id']} was cancelled but ended {status}",
+                                                f"a cancelled job ends {STATUS.failed}"))
             known.cancelled = False  # said once
         dataset = dig(job, "destination", "datasetId") or dig(job, "destination", "dataSetId")
         if isinstance(known.created_with["dataset"], str) and dataset is not None \
@@ -132,7 +132,7 @@ class Traffic:
         acknowledged = exchange.status == 204 or (isinstance(body, dict) and body.get("status") is True)
         job_id = PATHS.job_id(exchange.path)
         known = self.jobs.get((scope, job_id)) if job_id is not None else None
-        if acknowledged and known is not None and known.status not in S.terminal:
+        if acknowledged and known is not None and known.status not in STATUS.terminal:
             known.cancelled = True
         return []
 
@@ -153,17 +153,17 @@ class Traffic:
             where = f"/response/body/records/{i}"
             out += self._read(scope, record, where)
             if wanted and isinstance(record.get("status"), str) and record["status"] != wanted:
-                out.append(W.STATUS_FILTER.finding(f"{where}/status", f"job {record.get('id')} is {record['status']} "
+                out.append(LIVE.STATUS_FILTER.finding(f"{where}/status", f"job {record.get('id')} is {record['status']} "
                                                    f"in a list of {wanted} jobs", "apply the status filter"))
             job_id = record.get("id")
             if job_id in walk.ids:
-                out.append(W.PAGING_DUPLICATE.finding(f"{where}/id", f"job {job_id} appears on an earlier page too",
+                out.append(LIVE.PAGING_DUPLICATE.finding(f"{where}/id", f"job {job_id} appears on an earlier page too",
                                                       "resume after the cursor, not at it"))
             walk.ids.append(job_id)
             k = (record.get("creationTime"), job_id)
             if all(isinstance(x, int) and not isinstance(x, bool) for x in k):
                 if walk.last_key is not None and k > walk.last_key and i == 0:
-                    out.append(W.PAGING_DUPLICATE.finding(f"{where}/id", f"job {job_id} is newer than job "
+                    out.append(LIVE.PAGING_DUPLICATE.finding(f"{where}/id", f"job {job_id} is newer than job "
                                                           f"{walk.last_key[1]}, listed on the page before",
                                                           "keep newest first across pages"))
                 walk.last_key = k  # type: ignore[assignment]
@@ -175,10 +175,10 @@ class Traffic:
         missing = [job_id for (s, job_id), job in self.jobs.items() if s == scope and job.order < walk.started
                    and (not walk.status or job.status == walk.status) and job_id not in map(str, walk.ids)]
         if missing and not walk.status and walk.from_start:
-            out.append(W.JOB_NOT_LISTED.finding("/response/body/records", f"jobs {missing[:5]} were created but "
+            out.append(LIVE.JOB_NOT_LISTED.finding("/response/body/records", f"jobs {missing[:5]} were created but "
                                                 "are on no page of the list", "follow link.next until it is empty"))
-        elif missing and walk.status in S.terminal and walk.from_start:  # a terminal status stays: no race
-            out.append(W.STATUS_FILTER.finding("/response/body/records", f"jobs {missing[:5]} are {walk.status} but "
+        elif missing and walk.status in STATUS.terminal and walk.from_start:  # a terminal status stays: no race
+            out.append(LIVE.STATUS_FILTER.finding("/response/body/records", f"jobs {missing[:5]} are {walk.status} but "
                                                f"not in the list of {walk.status} jobs", "filter on the job's current "
                                                "status"))
         del self.walks[key]

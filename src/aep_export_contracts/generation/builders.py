@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Protocol, TypeVar
 
-from ..spec.api import JOB_STATUSES as S
+from ..spec.api import JOB_STATUSES as STATUS
 from ..spec.api import PAGING
 
 T = TypeVar("T")
@@ -90,10 +90,10 @@ class HypothesisSource:
         return f"{self.integer(0, 16**n - 1):0{n}x}"
 
 
-PATHS = ("identities.id", "personalEmail.address", "person.name.firstName", "person.name.lastName",
-         "homeAddress.city", "mobilePhone.number", "_acme.loyalty.tier", "segmentMembership.ups")
-EVENT_PATHS = ("environment.browserDetails.name", "environment.browserDetails.version", "web.webPageDetails.URL",
-               "commerce.order.priceTotal", "eventType")
+FIELD_PATHS = ("identities.id", "personalEmail.address", "person.name.firstName", "person.name.lastName",
+               "homeAddress.city", "mobilePhone.number", "_acme.loyalty.tier", "segmentMembership.ups")
+EVENT_FIELD_PATHS = ("environment.browserDetails.name", "environment.browserDetails.version",
+                     "web.webPageDetails.URL", "commerce.order.priceTotal", "eventType")
 NAMESPACES = ("ups", "UPS", "AAM", "AdCloud")
 STATUSES = ("realized", "existing", "exited")
 MERGE_POLICIES = ("timestampOrdered-none-mp", "dataSetPrecedence-mp")
@@ -192,7 +192,7 @@ def window(src: Source, start_key: str, end_key: str) -> dict[str, Any]:
 def export_job_request(src: Source) -> dict[str, Any]:
     req: dict[str, Any] = {}
     if src.boolean():
-        req["fields"] = field_list(src, PATHS)
+        req["fields"] = field_list(src, FIELD_PATHS)
     if src.boolean():
         mp: dict[str, Any] = {"id": uuid(src) if src.boolean() else src.choice(MERGE_POLICIES)}
         if src.boolean():
@@ -216,7 +216,7 @@ def export_job_request(src: Source) -> dict[str, Any]:
     if src.boolean():
         events: dict[str, Any] = {}
         if src.boolean():
-            events["fields"] = field_list(src, EVENT_PATHS)
+            events["fields"] = field_list(src, EVENT_FIELD_PATHS)
         if src.boolean():
             events["filter"] = window(src, "fromIngestTimestamp", "toIngestTimestamp")
         req["additionalFields"] = {"eventList": events}
@@ -242,7 +242,7 @@ def export_job(src: Source, *, status: str | None = None, created: int | None = 
                job_id: int | None = None, org: str | None = None,
                request: dict[str, Any] | None = None) -> dict[str, Any]:
     """A job in any status, with the invariants that hold in it (echoing ``request`` when given)."""
-    status = status or src.choice(S.all)
+    status = status or src.choice(STATUS.all)
     request = request if request is not None else export_job_request(src)
     created = created if created is not None else src.integer(EPOCH_2018, EPOCH_2026)
     job: dict[str, Any] = {"profileInstanceId": "ups", "jobType": "BATCH" if src.integer(0, 4) else "STREAMING"}
@@ -254,10 +254,10 @@ def export_job(src: Source, *, status: str | None = None, created: int | None = 
     job["mergePolicy"] = request.get("mergePolicy", {"id": src.choice(MERGE_POLICIES), "version": 1})
     job["status"] = status
     job["requestId"] = request_id(src)
-    finished = status in S.terminal
-    started = status != S.created
+    finished = status in STATUS.terminal
+    started = status != STATUS.created
     job["computeGatewayJobId"] = {"exportJob": uuid(src)} if started else {}
-    if status == S.succeeded:
+    if status == STATUS.succeeded:
         job["computeGatewayJobId"]["pushJob"] = uuid(src)
     start = created + src.integer(0, 500)
     metrics: dict[str, Any] = {}
@@ -270,7 +270,7 @@ def export_job(src: Source, *, status: str | None = None, created: int | None = 
             p_end = end
             p_start = min(p_start, p_end)
         metrics["profileExportTime"] = _timing(p_start, p_end)
-    if status == S.succeeded and src.boolean():
+    if status == STATUS.succeeded and src.boolean():
         assert end is not None
         metrics["aCPDatasetWriteTime"] = _timing(end - 600, end - 10)
         metrics["totalExportedProfileCounter"] = src.integer(0, 10**6)
@@ -283,9 +283,9 @@ def export_job(src: Source, *, status: str | None = None, created: int | None = 
     if per_batch:
         destination["batches"] = [{**seg, "batchId": batch_id(src)} for seg in segments]
     else:
-        destination["batchId"] = "" if status == S.failed and src.boolean() else batch_id(src)
+        destination["batchId"] = "" if status == STATUS.failed and src.boolean() else batch_id(src)
     job["destination"] = destination
-    if status == S.failed or (status in S.terminal and status in S.undocumented and src.boolean()):
+    if status == STATUS.failed or (status in STATUS.terminal and status in STATUS.undocumented and src.boolean()):
         job["errors"] = [{"code": src.choice(("0090000009", "unknown", "0090000003")),
                           "msg": src.choice(("Job aborted.", "Export job was cancelled", "Dataset not found")),
                           "callStack": "com.adobe.aep.unifiedprofile.common.logging.Logger"}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine.payload import MAX_DEPTH
-from ..spec.api import JOB_STATUSES as S
+from ..spec.api import JOB_STATUSES as STATUS
 from ..spec.api import PAGING
 from ..spec.contracts import CONTRACT_NAMES, escape, required_paths
 from .builders import Source, batch_id, hexes
@@ -301,7 +301,7 @@ def updated_before_created(job: Any, src: Source) -> str | None:
 
 @mutation("AEC205", JOB)
 def succeeded_without_end(job: Any, src: Source) -> str | None:
-    job["status"] = S.succeeded
+    job["status"] = STATUS.succeeded
     job.pop("errors", None)
     job["metrics"]["totalTime"].pop("endTimeInMs", None)
     job["metrics"]["totalTime"].pop("totalTimeInMs", None)
@@ -310,14 +310,14 @@ def succeeded_without_end(job: Any, src: Source) -> str | None:
 
 @mutation("AEC206", JOB)
 def failed_without_errors(job: Any, src: Source) -> str | None:
-    job["status"] = S.failed
+    job["status"] = STATUS.failed
     job.pop("errors", None)
     return "/errors"
 
 
 @mutation("AEC207", JOB)
 def new_with_end_time(job: Any, src: Source) -> str | None:
-    job["status"] = S.created
+    job["status"] = STATUS.created
     timing = job["metrics"]["totalTime"]
     timing["endTimeInMs"] = timing["startTimeInMs"] + 1000
     timing["totalTimeInMs"] = 1000
@@ -341,7 +341,7 @@ def dataset_id_spelling(job: Any, src: Source) -> str | None:
 
 @mutation("AEC210", JOB)
 def cancelling_status(job: Any, src: Source) -> str | None:
-    job["status"] = S.undocumented[0]
+    job["status"] = STATUS.undocumented[0]
     return "/status"
 
 

@@ -1,4 +1,4 @@
-"""The validating proxy (``proxy/app.py``) and a scripted client workflow for its tests (``proxy/workflow.py``)."""
+"""The validating proxy (``proxy/app.py``) and a scripted client for its tests (``proxy/sample_client.py``)."""
 
 from __future__ import annotations
 

@@ -243,7 +243,7 @@ def _load() -> None:
     if _LOADED:
         return
     _LOADED = True
-    from . import dataset, exchange, job, listing, request, schema, workflow  # noqa: F401
+    from . import dataset, exchange, job, listing, live, request, schema  # noqa: F401
 
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         load_rules(entry.value.partition(":")[0], origin=f"entry point {entry.name!r}")

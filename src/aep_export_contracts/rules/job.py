@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from ..spec.api import JOB_STATUSES as S
+from ..spec.api import JOB_STATUSES as STATUS
 from ..spec.contracts import key_tree
 from . import CLOSED, Hit, all_of, any_of, rule
 from .util import HEX32, as_dict, as_int, as_list, dig, ptr
@@ -34,7 +34,7 @@ _EPOCH_SCREEN = {"allOf": [
     {"properties": {"creationTime": _NOT_SECONDS, "updateTime": _NOT_SECONDS}},
     _in_blocks("startTimeInMs", _NOT_SECONDS), _in_blocks("endTimeInMs", _NOT_SECONDS)]}
 _A_BATCH_ID = {"type": "string", "minLength": 1}
-_SUCCEEDED_SCREEN = _when_status(S.succeeded, {
+_SUCCEEDED_SCREEN = _when_status(STATUS.succeeded, {
     "required": ["metrics", "destination"],
     "properties": {
         "metrics": {"type": "object", "required": ["totalTime"], "properties": {"totalTime": {
@@ -157,7 +157,7 @@ def _batch_ids(job: Any) -> Iterator[tuple[str, Any]]:
         yield f"/destination/batches/{i}/batchId", dig(batch, "batchId")
 
 
-@rule("AEC205", "succeeded-complete", "error", JOB, gate=any_of(_quoted(S.succeeded)), screen=_SUCCEEDED_SCREEN)
+@rule("AEC205", "succeeded-complete", "error", JOB, gate=any_of(_quoted(STATUS.succeeded)), screen=_SUCCEEDED_SCREEN)
 def succeeded_complete(job: Any) -> Iterator[Hit]:
     """A SUCCEEDED job has its end time and its batch ids.
 
@@ -165,43 +165,43 @@ def succeeded_complete(job: Any) -> Iterator[Hit]:
     (destination.batchId, or each destination.batches[].batchId) is a non-empty id: a reader needs
     them to fetch the exported data.
     """
-    if dig(job, "status") != S.succeeded:
+    if dig(job, "status") != STATUS.succeeded:
         return
     if as_int(dig(job, "metrics", "totalTime", "endTimeInMs")) is None:
-        yield Hit(ptr("metrics", "totalTime", "endTimeInMs"), f"a {S.succeeded} job has no metrics.totalTime.endTimeInMs",
+        yield Hit(ptr("metrics", "totalTime", "endTimeInMs"), f"a {STATUS.succeeded} job has no metrics.totalTime.endTimeInMs",
                   "set the end time when the job finishes")
     ids = list(_batch_ids(job))
     if not ids:
-        yield Hit(ptr("destination"), f"a {S.succeeded} job names no batch (neither batchId nor batches[])",
+        yield Hit(ptr("destination"), f"a {STATUS.succeeded} job names no batch (neither batchId nor batches[])",
                   "report the batch the export wrote")
     for pointer, value in ids:
         if not isinstance(value, str) or value == "":
-            yield Hit(pointer, f"a {S.succeeded} job has an empty batch id", "report the batch the export wrote")
+            yield Hit(pointer, f"a {STATUS.succeeded} job has an empty batch id", "report the batch the export wrote")
 
 
-@rule("AEC206", "failed-has-errors", "error", JOB, gate=any_of(_quoted(S.failed)),
-      screen=_when_status(S.failed, {"required": ["errors"], "properties": {"errors": {"type": "array", "minItems": 1}}}))
+@rule("AEC206", "failed-has-errors", "error", JOB, gate=any_of(_quoted(STATUS.failed)),
+      screen=_when_status(STATUS.failed, {"required": ["errors"], "properties": {"errors": {"type": "array", "minItems": 1}}}))
 def failed_has_errors(job: Any) -> Iterator[Hit]:
     """A FAILED job says why: a non-empty 'errors' array."""
-    if dig(job, "status") == S.failed and not as_list(dig(job, "errors")):
-        yield Hit(ptr("errors"), f"a {S.failed} job has no 'errors' entry",
+    if dig(job, "status") == STATUS.failed and not as_list(dig(job, "errors")):
+        yield Hit(ptr("errors"), f"a {STATUS.failed} job has no 'errors' entry",
                   "add at least one {code, msg, callStack} entry")
 
 
-@rule("AEC207", "new-has-no-end", "error", JOB, gate=all_of(_quoted(S.created), b'"endTimeInMs"'),
-      screen=_when_status(S.created, _in_blocks("endTimeInMs", False)))
+@rule("AEC207", "new-has-no-end", "error", JOB, gate=all_of(_quoted(STATUS.created), b'"endTimeInMs"'),
+      screen=_when_status(STATUS.created, _in_blocks("endTimeInMs", False)))
 def new_has_no_end(job: Any) -> Iterator[Hit]:
     """A NEW job has not ended: no end time in any metrics block.
 
     A job that is still NEW has only metrics.totalTime.startTimeInMs; an end time (or a later
     phase's timing) means the status and the metrics disagree.
     """
-    if dig(job, "status") != S.created:
+    if dig(job, "status") != STATUS.created:
         return
     for block in TIMINGS:
         if dig(job, "metrics", block, "endTimeInMs") is not None:
-            yield Hit(ptr("metrics", block, "endTimeInMs"), f"a {S.created} job has metrics.{block}.endTimeInMs",
-                      f"a job's end time belongs to {S.succeeded} or {S.failed}")
+            yield Hit(ptr("metrics", block, "endTimeInMs"), f"a {STATUS.created} job has metrics.{block}.endTimeInMs",
+                      f"a job's end time belongs to {STATUS.succeeded} or {STATUS.failed}")
 
 
 @rule("AEC208", "segment-per-batch-shape", "error", JOB, gate=any_of(b'"segmentPerBatch"', b'"batches"'),
@@ -245,8 +245,8 @@ def dataset_id_spelling(job: Any) -> Iterator[Hit]:
                   "spell it 'datasetId', as the request does")
 
 
-@rule("AEC210", "undocumented-job-status", "warning", JOB, gate=any_of(*map(_quoted, S.undocumented)),
-      screen={"properties": {"status": {"not": {"enum": list(S.undocumented)}}}})
+@rule("AEC210", "undocumented-job-status", "warning", JOB, gate=any_of(*map(_quoted, STATUS.undocumented)),
+      screen={"properties": {"status": {"not": {"enum": list(STATUS.undocumented)}}}})
 def undocumented_status(job: Any) -> Iterator[Hit]:
     """A job status is CANCELLED or CANCELLING, which no source documents.
 
@@ -255,9 +255,9 @@ def undocumented_status(job: Any) -> Iterator[Hit]:
     any other value is an error (AEC003).
     """
     status = dig(job, "status")
-    if status in S.undocumented:
+    if status in STATUS.undocumented:
         yield Hit(ptr("status"), f"status {status} is not documented for export jobs",
-                  "clients should treat it as " + ("terminal" if status in S.terminal else "in progress"))
+                  "clients should treat it as " + ("terminal" if status in STATUS.terminal else "in progress"))
 
 
 @rule("AEC211", "unknown-response-key", "warning", JOB, screen=CLOSED)
@@ -283,7 +283,7 @@ def batch_id_shape(job: Any) -> Iterator[Hit]:
     """
     status = dig(job, "status")
     for pointer, value in _batch_ids(job):
-        if not isinstance(value, str) or (value == "" and status != S.succeeded):
+        if not isinstance(value, str) or (value == "" and status != STATUS.succeeded):
             continue
         if value and not HEX32.fullmatch(value):
             yield Hit(pointer, f"batch id {value[:64]!r} is not 32 lowercase hex characters "

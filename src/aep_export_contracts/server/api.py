@@ -43,7 +43,7 @@ from .store import JobRow, Store
 JOB_SECONDS = 5.0
 DEFAULT_TOKEN = "aec-local-token"
 DEFAULT_API_KEY = "aec-local-key"
-S = JOB_STATUSES
+STATUS = JOB_STATUSES
 
 
 @dataclass
@@ -205,7 +205,7 @@ class ReferenceApi:
         job_id = self.store.add_job(org, sandbox, now, body, secrets.token_hex(16), failure, instance)
         row = self.store.job(job_id, None, None)
         assert row is not None
-        job = self.present(J.render(row, now, self.config.job_seconds, force=S.created), row)
+        job = self.present(J.render(row, now, self.config.job_seconds, force=STATUS.created), row)
         status = 201 if self.has("create-201") else operation("createExportJob").success_status
         headers_out = {} if self.has("no-x-location") else {RESPONSE_HEADERS.job_location: PATHS.of_job(job_id)}
         return Reply(status, job, headers_out)
@@ -214,14 +214,14 @@ class ReferenceApi:
         """A job as an answer shows it, at ``now`` (the request's one instant; the clock's now if not given)."""
         now = self.config.clock.now_ms() if now is None else now
         status, _ = J.status_at(row, now, self.config.job_seconds)
-        exported = self.write_batches(row) if status == S.succeeded else None
+        exported = self.write_batches(row) if status == STATUS.succeeded else None
         job = J.render(row, now, self.config.job_seconds, exported=exported)
-        if reading and self.has("status-backwards") and job["status"] == S.succeeded:
+        if reading and self.has("status-backwards") and job["status"] == STATUS.succeeded:
             with self._lock:
                 self._reads[row.id] = self._reads.get(row.id, 0) + 1
                 odd = self._reads[row.id] % 2 == 0
             if odd:
-                job["status"] = S.running
+                job["status"] = STATUS.running
         return self.present(job, row)
 
     def present(self, job: dict[str, Any], row: JobRow) -> dict[str, Any]:
@@ -270,7 +270,7 @@ class ReferenceApi:
     def cancel(self, row: JobRow) -> Reply:
         now = self.config.clock.now_ms()
         status, _ = J.status_at(row, now, self.config.job_seconds)
-        if status not in S.cancellable:
+        if status not in STATUS.cancellable:
             return Reply(200, {"status": False, "message": f"Export job has already finished ({status})"})
         if not self.has("cancel-ignored"):
             self.store.cancel(row.id, now)

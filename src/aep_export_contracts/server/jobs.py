@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from ..spec.api import JOB_STATUSES as S
+from ..spec.api import JOB_STATUSES as STATUS
 from .store import JobRow
 
 CANCELLED_MESSAGE = "Export job was cancelled"
@@ -31,14 +31,14 @@ def status_at(row: JobRow, now: int, job_seconds: float) -> tuple[str, int | Non
     phase = phase_ms(job_seconds)
     elapsed = now - row.created
     if row.cancelled is not None:
-        return S.failed, row.cancelled
+        return STATUS.failed, row.cancelled
     if elapsed < phase:
-        return S.created, None
+        return STATUS.created, None
     if row.failure is not None:
-        return S.failed, row.created + phase
+        return STATUS.failed, row.created + phase
     if elapsed < 2 * phase:
-        return S.running, None
-    return S.succeeded, row.created + 2 * phase
+        return STATUS.running, None
+    return STATUS.succeeded, row.created + 2 * phase
 
 
 def segments_of(request: dict[str, Any]) -> list[dict[str, Any]]:
@@ -76,9 +76,9 @@ def render(row: JobRow, now: int, job_seconds: float, *, force: str | None = Non
     job["mergePolicy"] = request.get("mergePolicy") or {"id": "timestampOrdered-none-mp", "version": 1}
     job["status"] = status
     job["requestId"] = row.request_id
-    started = status != S.created
+    started = status != STATUS.created
     job["computeGatewayJobId"] = {"exportJob": _uuid(row.id, "export")} if started else {}
-    if status == S.succeeded:
+    if status == STATUS.succeeded:
         job["computeGatewayJobId"]["pushJob"] = _uuid(row.id, "push")
     total: dict[str, int] = {"startTimeInMs": row.created}
     metrics: dict[str, Any] = {"totalTime": total}
@@ -87,7 +87,7 @@ def render(row: JobRow, now: int, job_seconds: float, *, force: str | None = Non
     if started:
         export_start = row.created + phase
         export_time: dict[str, int] = {"startTimeInMs": min(export_start, end) if end is not None else export_start}
-        if status == S.succeeded:
+        if status == STATUS.succeeded:
             export_end = row.created + phase + phase // 2
             export_time.update(endTimeInMs=export_end, totalTimeInMs=export_end - export_time["startTimeInMs"])
             write_start, write_end = export_end, row.created + 2 * phase
@@ -95,7 +95,7 @@ def render(row: JobRow, now: int, job_seconds: float, *, force: str | None = Non
                                               "totalTimeInMs": write_end - write_start}
             if exported is not None:
                 metrics["totalExportedProfileCounter"] = exported
-        if status != S.failed or end is None or export_time["startTimeInMs"] <= end:
+        if status != STATUS.failed or end is None or export_time["startTimeInMs"] <= end:
             metrics["profileExportTime"] = export_time
     job["metrics"] = metrics
     destination_in: dict[str, Any] = request["destination"] if isinstance(request.get("destination"), dict) else {}
@@ -106,9 +106,9 @@ def render(row: JobRow, now: int, job_seconds: float, *, force: str | None = Non
     if per_batch(request):
         destination["batches"] = [{**{k: v for k, v in (seg or {}).items()}, "batchId": bid} for bid, seg in written]
     else:
-        destination["batchId"] = "" if status == S.failed else written[0][0]
+        destination["batchId"] = "" if status == STATUS.failed else written[0][0]
     job["destination"] = destination
-    if status == S.failed:
+    if status == STATUS.failed:
         if row.cancelled is not None:
             job["errors"] = [{"code": CANCEL_CODE, "msg": CANCELLED_MESSAGE,
                               "callStack": "aep-export-contracts reference server: cancelled by request"}]
