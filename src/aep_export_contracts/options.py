@@ -153,6 +153,13 @@ def _selectors(values: Iterable[str], flag: str) -> list[str]:
     return out
 
 
+def port(flag: str, value: int) -> int:
+    """A TCP port to listen on (0: any free one), or an OptionError naming the flag."""
+    if not 0 <= value <= 65535:
+        raise OptionError(f"{flag} is a port, 0 to 65535 (0: any free one), not {value}")
+    return value
+
+
 #: what a recording is, by its name's suffix: a vcrpy cassette (YAML or JSON) or a HAR file
 RECORDING_SUFFIXES = (".json", ".yaml", ".yml", ".har")
 

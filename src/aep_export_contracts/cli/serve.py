@@ -7,6 +7,7 @@ import math
 import sys
 from collections.abc import Callable
 
+from ..options import port
 from ..server.api import DEFAULT_API_KEY, DEFAULT_TOKEN, JOB_SECONDS
 from ..server.faults import FAULTS
 from .common import EXIT_OK, UsageError, add_command
@@ -25,12 +26,9 @@ def _rate(text: str) -> float:
 
 def _port(text: str) -> int:
     try:
-        port = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {port}")
-    return port
 
 
 def _non_negative(kind: type[float] | type[int]) -> Callable[[str], float]:
@@ -86,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..server import ReferenceServer, ServerConfig, StateError
 
+    port("--port", args.port)  # said as the proxy says it
     config = ServerConfig(host=args.host, port=args.port, token=args.token, api_key=args.api_key,
                           faults=frozenset(args.fault), state=args.state, delete_status=args.delete_status,
                           job_seconds=args.job_seconds, rate_limit=args.rate_limit, max_body=args.max_body,

@@ -33,7 +33,7 @@ from ..cassettes import Scrubber
 from ..cassettes.record import to_interaction, write_recording
 from ..findings import CLIENT, SERVER, Finding, RunReport
 from ..http import Exchange, without_userinfo
-from ..options import RECORDING_SUFFIXES, OptionError, PolicyOptions, option, writable_file
+from ..options import RECORDING_SUFFIXES, OptionError, PolicyOptions, option, port, writable_file
 from ..reproduce import Reproducer
 from ..server.api import JOB_SECONDS
 from ..server.faults import FAULTS
@@ -94,8 +94,7 @@ class ProxyOptions(PolicyOptions):
                                   "URL with a host")
             if self.fault:
                 raise OptionError("faults are injected into the embedded upstream: leave out upstream")
-        if not 0 <= self.port <= 65535:
-            raise OptionError(f"--port is 0 to 65535, not {self.port}")
+        port("--port", self.port)
         if not (math.isfinite(self.job_seconds) and self.job_seconds >= 0):
             raise OptionError(f"--job-seconds is a finite number of seconds, not negative: {self.job_seconds}")
         for name in ("body_timeout", "connect_timeout", "read_timeout", "deadline", "queue_timeout"):
