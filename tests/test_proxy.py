@@ -263,3 +263,43 @@ def test_an_in_process_transport_left_open_stops_quietly_at_exit() -> None:
     code = "from aep_export_contracts.server import create_app, InProcessTransport; t = InProcessTransport(create_app())"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
+SCOPE = {"Authorization": f"Bearer {TOKEN}", "x-api-key": "aec-local-key", "x-gw-ims-org-id": "Z1Y2X3W4@AdobeOrg",
+         "x-sandbox-name": "team-sbx-7"}
+OTHER_SCOPE = {**SCOPE, "x-gw-ims-org-id": "Q9Q9Q9Q9@AdobeOrg", "x-sandbox-name": "other-sbx-3"}
+CLEAR = (TOKEN, "aec-local-key", "Z1Y2X3W4", "team-sbx-7", "Q9Q9Q9Q9", "other-sbx-3")
+
+
+def _session_without_auth_first(tmp_path: Path) -> tuple[Path, list[dict[str, object]]]:
+    client, app, upstream = _through_proxy(record=str(tmp_path / "session.yaml"))
+    with client:
+        bare = httpx.Request("GET", f"{IN_PROCESS_URL}/data/core/ups/export/jobs")  # no credentials, no scope
+        client.send(bare)
+        client.get("/data/core/ups/export/jobs", headers=SCOPE)
+        client.get("/data/core/ups/export/jobs", headers=OTHER_SCOPE)
+        client.get("/data/core/ups/export/jobs/12345", headers=SCOPE)
+    session = app.state.session
+    path = session.write_recording()
+    upstream.state.api.close()
+    return path, session.interactions
+
+
+def test_a_session_that_starts_without_credentials_leaves_no_scope_in_clear_text(tmp_path: Path) -> None:
+    path, _ = _session_without_auth_first(tmp_path)
+    text = path.read_text()
+    assert [value for value in CLEAR if value in text] == []
+    assert "{IMS_ORG}" in text and "{SANDBOX_NAME}" in text and "{IMS_ORG_2}" in text and "{SANDBOX_NAME_2}" in text
+    assert scan([path]) == []  # the secret scan agrees
+
+
+def test_scrubbing_does_not_depend_on_the_order_of_the_exchanges(tmp_path: Path) -> None:
+    import itertools
+
+    from aep_export_contracts.cassettes import Scrubber
+
+    _, interactions = _session_without_auth_first(tmp_path)
+    for order in itertools.permutations(interactions):
+        scrubber = Scrubber.of(list(order))
+        text = json.dumps([scrubber.interaction(item) for item in order])
+        assert [value for value in CLEAR if value in text] == [], [i["request"]["headers"] for i in order]

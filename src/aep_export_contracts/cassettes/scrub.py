@@ -26,11 +26,42 @@ class Scrubber:
     sandbox: str
     extra: list[str] = field(default_factory=list)
     other_orgs: dict[str, str] = field(default_factory=dict)  # another org id seen → its own placeholder
+    other_sandboxes: dict[str, str] = field(default_factory=dict)  # another sandbox seen → its own placeholder
+
+    @classmethod
+    def of(cls, interactions: list[dict[str, Any]], extra: list[str] | None = None) -> Scrubber:
+        """A scrubber for recorded interactions whose credentials nobody told it: every value of a credential
+        or scope header in any request, wherever it first appears, is scrubbed everywhere in the recording
+        (the first value of each is the run's; another org or sandbox gets a numbered placeholder)."""
+        seen: dict[str, list[str]] = {name.lower(): [] for name in (HEADERS.authorization, HEADERS.api_key,
+                                                                     HEADERS.org, HEADERS.sandbox)}
+        for item in interactions:
+            for name, values in (item.get("request", {}).get("headers") or {}).items():
+                mine = seen.get(name.lower())
+                for value in values if isinstance(values, list) else [values]:
+                    text = str(value)
+                    if name.lower() == HEADERS.authorization.lower():
+                        text = text.removeprefix(HEADERS.bearer_prefix)
+                    if mine is not None and text and text not in mine:
+                        mine.append(text)
+        tokens, keys, orgs, sandboxes = (seen[name] for name in seen)
+        first = [values[0] if values else "" for values in (tokens, keys, orgs, sandboxes)]
+        scrubber = cls(first[0], first[1], first[2], first[3], extra=[*(extra or []), *tokens[1:], *keys[1:]])
+        for value in orgs[1:]:
+            scrubber._numbered(scrubber.other_orgs, value, PLACEHOLDERS["org"])
+        for value in sandboxes[1:]:
+            scrubber._numbered(scrubber.other_sandboxes, value, PLACEHOLDERS["sandbox"])
+        return scrubber
+
+    @staticmethod
+    def _numbered(others: dict[str, str], value: str, placeholder: str) -> str:
+        return others.setdefault(value, placeholder[:-1] + f"_{len(others) + 2}}}")
 
     def pairs(self) -> list[tuple[str, str]]:
         values = [(self.token, PLACEHOLDERS["token"]), (self.api_key, PLACEHOLDERS["api_key"]),
                   (self.org, PLACEHOLDERS["org"]), (self.sandbox, PLACEHOLDERS["sandbox"])]
         values += [(x, "[redacted]") for x in self.extra]
+        values += [*self.other_orgs.items(), *self.other_sandboxes.items()]
         # longest first, so that a value containing another is replaced whole
         return sorted(((v, p) for v, p in values if v and len(v) >= 3), key=lambda vp: -len(vp[0]))
 
@@ -58,9 +89,11 @@ class Scrubber:
             # recording still shows which requests shared a scope
             if value == self.org:
                 return PLACEHOLDERS["org"]
-            return self.other_orgs.setdefault(value, PLACEHOLDERS["org"][:-1] + f"_{len(self.other_orgs) + 2}}}")
-        if lowered == HEADERS.sandbox:
-            return PLACEHOLDERS["sandbox"] if value == self.sandbox else self.text(value)
+            return self._numbered(self.other_orgs, value, PLACEHOLDERS["org"])
+        if lowered == HEADERS.sandbox:  # every sandbox name too: a scope is no one else's business
+            if value == self.sandbox:
+                return PLACEHOLDERS["sandbox"]
+            return self._numbered(self.other_sandboxes, value, PLACEHOLDERS["sandbox"])
         return self.text(value)
 
     # vcrpy hooks

@@ -176,14 +176,7 @@ class ProxySession:
         if self.options.record is None:
             return None
         path = Path(self.options.record)
-        first: dict[str, list[str]] = next((i["request"]["headers"] for i in self.interactions), {})
-
-        def one(name: str) -> str:
-            return str(first.get(name, [""])[0])
-
-        scrubber = Scrubber(one(HEADERS.authorization.lower()).removeprefix(HEADERS.bearer_prefix),
-                            one(HEADERS.api_key.lower()), one(HEADERS.org.lower()), one(HEADERS.sandbox.lower()),
-                            extra=list(self.secrets))
+        scrubber = Scrubber.of(self.interactions, extra=list(self.secrets))  # what any request carried
         write_recording(path, {"version": 1, "interactions": [scrubber.interaction(item) for item in self.interactions]})
         return path
 
