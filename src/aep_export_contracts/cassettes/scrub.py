@@ -3,6 +3,7 @@ e-mail address replaced by a placeholder before anything touches disk."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,10 @@ PLACEHOLDERS = {"token": "{ACCESS_TOKEN}", "api_key": "{API_KEY}", "org": "{IMS_
 EMAIL_PLACEHOLDER = "[redacted-email]"
 SECRET_HEADERS = dict(zip(HEADERS.secret, (HEADERS.bearer_prefix + PLACEHOLDERS["token"], PLACEHOLDERS["api_key"]),
                           strict=True))
+
+#: a value a scrubber wrote: never a secret of its own
+_PLACEHOLDER = re.compile("|".join(re.escape(p[:-1]) + r"(?:_[0-9]+)?\}" for p in PLACEHOLDERS.values()))
+
 
 @dataclass
 class Scrubber:
@@ -55,6 +60,8 @@ class Scrubber:
 
     @staticmethod
     def _numbered(others: dict[str, str], value: str, placeholder: str) -> str:
+        if _PLACEHOLDER.fullmatch(value):  # scrubbed already (vcrpy may hand a request over twice)
+            return value
         return others.setdefault(value, placeholder[:-1] + f"_{len(others) + 2}}}")
 
     def pairs(self) -> list[tuple[str, str]]:
