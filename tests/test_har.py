@@ -98,3 +98,28 @@ def test_a_broken_har_is_one_error_line(tmp_path: Path, capsys) -> None:  # type
     assert main(["replay", str(tmp_path / "broken.har")]) == 2
     errors = [line for line in capsys.readouterr().out.splitlines() if "error:" in line]
     assert len(errors) == 1 and "entry 0 has no request URL" in errors[0]
+
+
+def test_a_proxied_sessions_har_carries_each_exchanges_real_time_and_reads_in_haralyzer(tmp_path: Path) -> None:
+    import time
+    from datetime import datetime
+
+    from haralyzer import HarParser
+
+    from aep_export_contracts.proxy.sample_client import proxied_session
+
+    before = time.time()
+    session, _ = proxied_session(record=str(tmp_path / "session.har"))
+    after = time.time()
+    har = json.loads(session.write_recording().read_text())
+    entries = har["log"]["entries"]
+    starts = [datetime.fromisoformat(e["startedDateTime"].replace("Z", "+00:00")).timestamp() for e in entries]
+    assert all(before - 0.001 <= s <= after + 0.001 for s in starts), (before, starts[:3], after)
+    assert starts == sorted(starts)  # in the order they were sent
+    assert all(e["time"] >= 0 and e["time"] == e["timings"]["wait"] for e in entries)
+    assert any(e["time"] > 0 for e in entries)
+    parser = HarParser(har)  # a HAR consumer: it reads the client and the page the entries belong to
+    assert parser.browser["name"] == "python-httpx"
+    parser.hostname  # noqa: B018  (it raised without pages; it reads a header spelled "Host", ASGI gives "host")
+    assert parser.pages[0].url == entries[0]["request"]["url"]
+    assert [p.page_id for p in parser.pages] == ["session"] and len(parser.pages[0].entries) == len(entries)

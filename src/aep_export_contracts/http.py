@@ -72,14 +72,16 @@ class Exchange:
     response_headers: Headers = field(default_factory=Headers)
     response_body: Any = None
     name: str | None = None
+    started: float | None = None  # when the request began, in seconds since the epoch (where it was seen)
+    elapsed: float | None = None  # seconds from the request's start to the whole answer
 
     @classmethod
     def make(cls, method: str, url: str, *, request_headers: Mapping[str, Any] | None = None,
              request_body: Any = None, status: int | None = None,
              response_headers: Mapping[str, Any] | None = None, response_body: Any = None,
-             name: str | None = None) -> Exchange:
+             name: str | None = None, started: float | None = None, elapsed: float | None = None) -> Exchange:
         return cls(method.upper(), url, Headers.of(request_headers), request_body, status,
-                   Headers.of(response_headers), response_body, name)
+                   Headers.of(response_headers), response_body, name, started, elapsed)
 
     @property
     def path(self) -> str:

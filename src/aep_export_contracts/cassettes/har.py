@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 from ..about import __version__
@@ -90,6 +92,7 @@ def to_har(interactions: list[dict[str, Any]], aec: dict[str, Any] | None = None
     """A HAR 1.2 document of cassette interactions (already scrubbed); ``aec``, a cassette's metadata (which
     workflow made it, its annotations), goes into the custom field ``log._aec``."""
     entries = []
+    written = time.time()  # the start of an exchange recorded without its time (vcrpy keeps none)
     for item in interactions:
         request, response = item["request"], item.get("response") or {}
         body = request.get("body")
@@ -105,9 +108,11 @@ def to_har(interactions: list[dict[str, Any]], aec: dict[str, Any] | None = None
         res_headers = response.get("headers") or {}
         mime = next((v[0] if isinstance(v, list) else v for k, v in res_headers.items()
                      if k.lower() == HEADERS.content_type.lower()), "")
+        timing = item.get("timing") or {}
+        started, ms = float(timing.get("started", written)), float(timing.get("ms", 0))
         entries.append({
-            "startedDateTime": "1970-01-01T00:00:00.000Z", "time": 0, "cache": {},
-            "timings": {"send": 0, "wait": 0, "receive": 0},
+            "pageref": PAGE, "startedDateTime": _iso(started), "time": ms, "cache": {},
+            "timings": {"send": 0, "wait": ms, "receive": 0},
             "request": req,
             "response": {"status": status.get("code", 0), "statusText": status.get("message", ""),
                          "httpVersion": "HTTP/1.1", "headers": _pairs(res_headers), "cookies": [],
@@ -116,5 +121,22 @@ def to_har(interactions: list[dict[str, Any]], aec: dict[str, Any] | None = None
                          "redirectURL": "", "headersSize": -1,
                          "bodySize": len(text.encode()) if isinstance(text, str) else 0},
         })
+    agent = next((str(v[0] if isinstance(v, list) else v) for item in interactions
+                  for k, v in (item["request"].get("headers") or {}).items() if k.lower() == "user-agent"), "")
+    name, _, version = agent.partition(" ")[0].partition("/")
+    first = min((str(e["startedDateTime"]) for e in entries), default=_iso(written))
+    page = {"startedDateTime": first, "id": PAGE, "title": "a session recorded by aep-export-contracts",
+            "pageTimings": {}}
     return {"log": {"version": "1.2", "creator": {"name": "aep-export-contracts", "version": __version__},
-                    "entries": entries, **({"_aec": aec} if aec else {})}}
+                    "browser": {"name": name or "unknown client", "version": version or ""},
+                    "pages": [page], "entries": entries, **({"_aec": aec} if aec else {})}}
+
+
+#: the one page a recorded session is, in HAR's terms (a viewer groups entries by page)
+PAGE = "session"
+
+
+def _iso(seconds: float) -> str:
+    """An instant as HAR writes it (ISO 8601, milliseconds, UTC)."""
+    moment = datetime.fromtimestamp(seconds, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

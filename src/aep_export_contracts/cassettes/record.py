@@ -116,10 +116,13 @@ def to_interaction(exchange: Exchange) -> dict[str, Any]:
             return None
         return body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
 
-    return {
+    interaction: dict[str, Any] = {
         "request": {"method": exchange.method, "uri": exchange.url, "body": text(exchange.request_body),
                     "headers": {k: [v] for k, v in exchange.request_headers.items()}},
         "response": {"status": {"code": exchange.status, "message": ""},
                      "headers": {k: [v] for k, v in exchange.response_headers.items()},
                      "body": {"string": text(exchange.response_body) or ""}},
     }
+    if exchange.started is not None:  # when it happened and how long it took: no secret, and what a HAR viewer shows
+        interaction["timing"] = {"started": exchange.started, "ms": round((exchange.elapsed or 0.0) * 1000, 3)}
+    return interaction

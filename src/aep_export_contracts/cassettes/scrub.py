@@ -120,7 +120,8 @@ class Scrubber:
         response = dict(item["response"])
         response["headers"] = dict(response.get("headers") or {})
         response["body"] = dict(response.get("body") or {})
-        return {"request": request, "response": self.response(response)}
+        timing = {"timing": item["timing"]} if isinstance(item.get("timing"), dict) else {}  # times are no secret
+        return {"request": request, "response": self.response(response), **timing}
 
     def response(self, response: dict[str, Any]) -> dict[str, Any]:
         headers = response.get("headers", {})

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,11 +200,13 @@ def _text(raw: bytes) -> str:
     return raw.decode("latin-1")
 
 
-def _exchange(method: str, url: str, request: Request, body: bytes, answer: Answer, content: bytes | None) -> Exchange:
+def _exchange(method: str, url: str, request: Request, body: bytes, answer: Answer, content: bytes | None,
+              started: float, elapsed: float) -> Exchange:
     """The exchange as the client sent it and the upstream answered (the body decoded for judging)."""
     return Exchange.make(method, url, request_headers={_text(k): _text(v) for k, v in request.headers.raw},
                          request_body=body or None, status=answer.status,
-                         response_headers=_joined(answer.headers), response_body=content or None)
+                         response_headers=_joined(answer.headers), response_body=content or None,
+                         started=started, elapsed=elapsed)
 
 
 def _joined(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -225,6 +228,7 @@ def create_proxy_app(options: ProxyOptions, session: ProxySession | None = None,
     verdict = VIOLATIONS_HEADER.encode()
 
     async def forward(request: Request) -> Response:
+        started, clock = time.time(), time.perf_counter()  # the exchange's real start and duration (a HAR shows them)
         method = request.method
         if method not in ("GET", "HEAD") and not writes_allowed:
             return _problem(403, "WritesNotAllowed", f"the proxy forwards only GET to {shown} (a non-loopback "
@@ -260,7 +264,8 @@ def create_proxy_app(options: ProxyOptions, session: ProxySession | None = None,
                              f"({_joined(answer.headers).get('content-encoding', '')[:40]}) was passed on, not judged")
         else:
             try:
-                failing = session.judge(_exchange(method, f"{shown}{_text(target)}", request, body, answer, content))
+                failing = session.judge(_exchange(method, f"{shown}{_text(target)}", request, body, answer, content,
+                                                  started, time.perf_counter() - clock))
             except Exception as exc:  # the judge's own fault: the client still gets the upstream's answer
                 session.internal_error(f"{method} {_text(target)[:120]}: {type(exc).__name__}: {str(exc)[:200]}")
         if failing and options.fail_on_violation:
