@@ -114,7 +114,7 @@ def test_the_clients_mistakes_are_client_findings_though_the_server_refused_them
     assert "the client's requests:" in text and "the server's answers:" not in text
     assert text.index("the client's requests:") < text.index("AEC502 ")
     junit = to_junit(report)
-    assert "/request/headers/x-sandbox-name [client]" in junit and "side: client (the request breaks" in junit
+    assert "at /request/headers/x-sandbox-name in listExportJobs" in junit and "side: client (the request breaks" in junit
     results = json.loads(run_to_sarif(report))["runs"][0]["results"]
     assert {r["properties"]["side"] for r in results} == {"client"}
     upstream.state.api.close()

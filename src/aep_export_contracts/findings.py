@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -314,6 +315,7 @@ class RunReport:
     methods: Counter[str] = field(default_factory=Counter)
     reproduce: Callable[[Any], dict[str, Any]] | None = None
     rank: Callable[[str], int] | None = None  # how soon a rule's groups are read (the rules' seriousness)
+    started: float = field(default_factory=time.time)  # when the run began, in seconds since the epoch
     kind: str = "contract check"  # what made the run, as its heading says it: "contract check", "replay", "proxy session"
 
     def add(self, layer: str, name: str, operation: str, findings: list[Finding] | None = None,
@@ -329,6 +331,7 @@ class RunReport:
     def merge(self, other: RunReport) -> None:
         """Take another run's checks, problems and counts (a part of this run, e.g. one cassette)."""
         self.unreachable = self.unreachable or other.unreachable
+        self.started = min(self.started, other.started)
         self.rank = self.rank or other.rank
         self.interrupted = self.interrupted or other.interrupted
         if other.coverage is not None:
@@ -382,6 +385,7 @@ class RunReport:
             "exchanges": self.exchanges,
             "methods": dict(sorted(self.methods.items())),
             "checks": len(self.results),
+            "failed_checks": sum(bad for _, bad in self.by_result()),
             "violations": [
                 {"layer": r.layer, "check": r.name, "operation": r.operation, **f.to_dict(),
                  "reproduction": r.reproduction}
