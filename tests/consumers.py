@@ -24,3 +24,27 @@ def junit_agrees(xml: str, data: dict[str, Any]) -> bool:
     for suite in suites:
         assert suite.timestamp and suite.hostname
     return True
+
+
+def sarif_meets_code_scanning(doc: dict[str, Any]) -> bool:
+    """What GitHub code scanning and the SARIF Multitool's GitHub rules ask of a SARIF file: every result's
+    rule among the driver's rules, a physical location whose URI is relative to a declared base (SARIF1004:
+    no relative URI that starts with a slash) with a start line, a fingerprint; help on every rule (GH2012)."""
+    [run] = doc["runs"]
+    rules = run["tool"]["driver"]["rules"]
+    assert all(r["help"]["text"] and r["help"]["markdown"] and r["helpUri"].startswith("https://") for r in rules)
+    ids = [r["id"] for r in rules]
+    bases = run.get("originalUriBaseIds", {})
+    assert all(base["uri"].endswith("/") for base in bases.values())
+    for result in run["results"]:
+        assert ids[result["ruleIndex"]] == result["ruleId"]
+        [location] = result["locations"]
+        physical = location["physicalLocation"]
+        artifact = physical["artifactLocation"]
+        if "uriBaseId" in artifact:
+            assert artifact["uriBaseId"] in bases and not artifact["uri"].startswith("/"), artifact
+        else:
+            assert artifact["uri"].startswith("file:///"), artifact  # absolute, outside the working folder
+        assert physical["region"]["startLine"] >= 1
+        assert result["partialFingerprints"]
+    return True

@@ -248,3 +248,29 @@ def test_without_the_optional_packages_each_command_works_or_says_what_to_instal
 
     session, _ = proxied_session(record=str(tmp_path / "s.har"))
     assert session.report.ok and session.write_recording() is not None
+
+
+def test_every_sarif_report_meets_code_scanning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """lint (given an absolute path, as CI scripts pass them), check, replay and a proxy session."""
+    from aep_export_contracts.proxy.sample_client import proxied_session
+    from aep_export_contracts.reporting.sarif import run_to_sarif
+    from consumers import sarif_meets_code_scanning
+
+    monkeypatch.chdir(FIXTURES.parent.parent.parent)  # the repository: the fixtures lie below it
+    lint = tmp_path / "lint.sarif"
+    with open(lint, "w") as out:
+        monkeypatch.setattr("sys.stdout", out)
+        assert main(["lint", "--format", "sarif", str(FIXTURES.resolve() / "export-job-created.json")]) == 0
+    monkeypatch.undo()
+    monkeypatch.chdir(FIXTURES.parent.parent.parent)
+    assert main(["check", "--fault", "create-201", "--layer", "lifecycle", "--report", f"sarif:{tmp_path / 'c.sarif'}"]) == 1
+    assert main(["replay", "--no-playback", "--report", f"sarif:{tmp_path / 'r.sarif'}", str(CASSETTES)]) == 0
+    session, _ = proxied_session(faults=("create-201",))
+    (tmp_path / "p.sarif").write_text(run_to_sarif(session.report))
+    for name in ("lint", "c", "p"):
+        doc = json.loads((tmp_path / f"{name}.sarif").read_text())
+        assert doc["runs"][0]["results"], name  # each has results to hold to the rules
+        assert sarif_meets_code_scanning(doc)
+    lint_uri = json.loads(lint.read_text())["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert lint_uri["artifactLocation"] == {"uri": "tests/fixtures/docs/export-job-created.json", "uriBaseId": "SRCROOT"}
+    assert sarif_meets_code_scanning(json.loads((tmp_path / "r.sarif").read_text()))

@@ -1,27 +1,78 @@
+"""SARIF 2.1.0 of a lint or a run, in the form code-scanning services take: every result has a physical
+location whose URI is relative to a declared base (``SRCROOT``: the folder the command ran in; ``CONTRACT``:
+the folder of the bundled description, for a finding about an answer or a request, which lives in no file
+of the user's), every rule carries its help, and every result a fingerprint of its cause (stable across
+runs: rule, operation or file, pointer pattern)."""
+
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from collections.abc import Callable, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from ..about import __version__
 from ..engine.yamlload import compose_yaml
-from ..findings import Finding, Policy, Report, RunReport
+from ..findings import Finding, Policy, Report, RunReport, fold_pointer
 from ..rules import all_rules
+from ..spec.api import operation
+from ..spec.contracts import data_root
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+#: where the rule catalogue is published (a rule's helpUri)
+CATALOGUE_URI = "https://aep-export-contracts.invalid/rules/"
+DESCRIPTION = Path("openapi") / "export-jobs.yaml"  # below data_root(): the API description findings point into
 
 
 def _result(f: Finding, policy: Policy, index: dict[str, int], location: dict[str, Any],
-            properties: dict[str, Any]) -> dict[str, Any]:
+            properties: dict[str, Any], cause: str) -> dict[str, Any]:
     text = f.message + (f" ({f.hint})" if f.hint else "")
+    fingerprint = hashlib.sha256(f"{f.rule}|{cause}|{fold_pointer(f.pointer)}".encode()).hexdigest()[:32]
     return {"ruleId": f.rule, "ruleIndex": index.get(f.rule, -1), "level": "error" if policy.fails(f) else "warning",
             "message": {"text": f"{f.pointer or '/'}: {text}"}, "locations": [location],
+            "partialFingerprints": {"aecCause/v1": fingerprint},
             "properties": {"pointer": f.pointer, **({"side": f.side} if f.side else {}), **properties}}
+
+
+def _artifact(path: str) -> dict[str, Any]:
+    """A file as SARIF locates it: relative to SRCROOT (the working folder) when below it, else absolute."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        relative = absolute.relative_to(Path.cwd())
+    except ValueError:
+        return {"uri": absolute.as_uri()}
+    return {"uri": quote(relative.as_posix()), "uriBaseId": "SRCROOT"}
+
+
+def _bases() -> dict[str, Any]:
+    return {"SRCROOT": {"uri": Path.cwd().as_uri() + "/"}, "CONTRACT": {"uri": data_root().as_uri() + "/"}}
+
+
+@cache
+def _operation_line(operation_id: str) -> int | None:
+    """The line of an operation in the bundled description."""
+    try:
+        op = operation(operation_id)
+    except KeyError:
+        return None
+    locate = _locator(str(data_root() / DESCRIPTION))
+    region = locate(f"/paths/{op.template.replace('~', '~0').replace('/', '~1')}/{op.method.lower()}") if locate \
+        else None
+    return region["startLine"] if region else None
+
+
+def _in_description(operation_id: str) -> dict[str, Any]:
+    """A finding about an exchange, located at its operation in the API description (the start of the file
+    when it names no operation)."""
+    return {"artifactLocation": {"uri": DESCRIPTION.as_posix(), "uriBaseId": "CONTRACT"},
+            "region": {"startLine": _operation_line(operation_id) or 1}}
 
 
 def to_sarif(reports: Sequence[Report]) -> str:
@@ -35,12 +86,12 @@ def to_sarif(reports: Sequence[Report]) -> str:
                 "logicalLocations": [{"fullyQualifiedName": f.pointer or "/", "kind": "object"}],
             }
             if report.source:
-                physical: dict[str, Any] = {"artifactLocation": {"uri": report.source}}
+                physical: dict[str, Any] = {"artifactLocation": _artifact(report.source)}
                 region = locate(f.pointer) if locate else None
-                if region:
-                    physical["region"] = region
+                physical["region"] = region or {"startLine": 1}
                 location["physicalLocation"] = physical
-            results.append(_result(f, report.policy, index, location, {"contract": report.contract}))
+            results.append(_result(f, report.policy, index, location, {"contract": report.contract},
+                                   report.source or report.contract or ""))
     return _document(results)
 
 
@@ -48,8 +99,9 @@ def run_to_sarif(report: RunReport) -> str:
     """SARIF 2.1.0 of a run (check, replay): a result per finding, located at its check and pointer."""
     index = _index()
     results = [_result(f, report.policy, index,
-                       {"logicalLocations": [{"fullyQualifiedName": f"{r.name}{f.pointer or '/'}", "kind": "object"}]},
-                       {"layer": r.layer, "check": r.name, "operation": r.operation})
+                       {"physicalLocation": _in_description(r.operation),
+                        "logicalLocations": [{"fullyQualifiedName": f"{r.name}{f.pointer or '/'}", "kind": "object"}]},
+                       {"layer": r.layer, "check": r.name, "operation": r.operation}, r.operation)
                for r in report.results for f in r.findings]
     return _document(results)
 
@@ -71,11 +123,16 @@ def _document(results: list[dict[str, Any]]) -> str:
                 "shortDescription": {"text": r.summary},
                 "fullDescription": {"text": r.description},
                 "defaultConfiguration": {"level": str(r.severity)},
+                "help": {"text": f"{r.summary} {r.description}",
+                         "markdown": f"**{r.id} {r.name}** ({r.severity})\n\n{r.description}\n\n"
+                                     f"[The rule catalogue]({CATALOGUE_URI})"},
+                "helpUri": CATALOGUE_URI,
             }
             for r in rules
         ],
     }
-    doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{"tool": {"driver": driver}, "results": results}]}
+    run = {"tool": {"driver": driver}, "originalUriBaseIds": _bases(), "results": results}
+    doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
     return json.dumps(doc, indent=2, ensure_ascii=False)
 
 
