@@ -274,3 +274,12 @@ def test_every_sarif_report_meets_code_scanning(tmp_path: Path, monkeypatch: pyt
     lint_uri = json.loads(lint.read_text())["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
     assert lint_uri["artifactLocation"] == {"uri": "tests/fixtures/docs/export-job-created.json", "uriBaseId": "SRCROOT"}
     assert sarif_meets_code_scanning(json.loads((tmp_path / "r.sarif").read_text()))
+    # a recorded exchange's finding lies at the exchange in its recording
+    recorded = _recorded_get(WARNING_ONLY, tmp_path / "one.json")
+    recorded.write_text(json.dumps(json.loads(recorded.read_text()), indent=2))  # the interaction on line 3
+    assert main(["replay", "--no-playback", "--strict", "--report", f"sarif:{tmp_path / 'w.sarif'}", str(recorded)]) == 1
+    doc = json.loads((tmp_path / "w.sarif").read_text())
+    assert sarif_meets_code_scanning(doc)
+    places = {(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+               r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in doc["runs"][0]["results"]}
+    assert places == {(recorded.as_uri(), 3)}

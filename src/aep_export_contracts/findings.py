@@ -214,6 +214,8 @@ class Result:
     existing: bool = False  # its findings are about data the run did not create (already on the target)
     #: the violation (rule, operation) these findings follow from: answers about a job an invalid create made
     caused_by: tuple[str, str] | None = None
+    #: where the exchange lies in a recording: (its file, a JSON pointer to it there), for reports that locate
+    recording: tuple[str, str] | None = None
 
 
 _ID_LIKE = re.compile(r"[0-9]+|[0-9a-fA-F-]{16,}|[0-9a-fA-F]{8}-[0-9a-fA-F-]+")
@@ -320,11 +322,11 @@ class RunReport:
 
     def add(self, layer: str, name: str, operation: str, findings: list[Finding] | None = None,
             exchange: Any = None, *, subjects: Iterable[str] = (), existing: bool = False,
-            caused_by: tuple[str, str] | None = None) -> Result:
+            caused_by: tuple[str, str] | None = None, recording: tuple[str, str] | None = None) -> Result:
         """Record a check; the findings the policy does not report are left out."""
         kept = [f for f in findings or [] if self.policy.reports(f)]
         reproduction = self.reproduce(exchange) if exchange is not None and kept and self.reproduce else None
-        result = Result(layer, name, operation, kept, reproduction, tuple(subjects), existing, caused_by)
+        result = Result(layer, name, operation, kept, reproduction, tuple(subjects), existing, caused_by, recording)
         self.results.append(result)
         return result
 

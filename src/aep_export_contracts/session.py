@@ -66,10 +66,10 @@ class Session:
         if self.report.rank is None:
             self.report.rank = seriousness  # security findings lead whatever reads the report
 
-    def see(self, exchange: Exchange, *, name: str | None = None,
-            annotated: Iterable[tuple[str, str]] = ()) -> Verdict:
+    def see(self, exchange: Exchange, *, name: str | None = None, annotated: Iterable[tuple[str, str]] = (),
+            recording: tuple[str, str] | None = None) -> Verdict:
         """Judge one exchange: its findings go into the report (those ``annotated`` as expected, by rule and
-        pointer, are counted by coverage but not reported)."""
+        pointer, are counted by coverage but not reported); ``recording`` says where it was read from."""
         report = self.report
         report.exchanges += 1
         report.methods[exchange.method] += 1
@@ -97,7 +97,7 @@ class Session:
         caused_by = self._cause(operation, known.response, found, subjects)
         title = name or exchange.name or f"#{report.exchanges} {exchange.method} {exchange.path}"
         result = report.add(self.layer, title, operation, found, exchange, subjects=subjects, existing=existing,
-                            caused_by=caused_by)
+                            caused_by=caused_by, recording=recording)
         failing = [f for f in result.findings if policy.fails(f)]
         if self.log is not None:
             for f in failing:

@@ -64,7 +64,9 @@ def _replay_file(path: Path, policy: Policy, playback: bool) -> RunReport:
             report.errors.append(f"{path}: interaction {i}: {exc}")
             continue
         here = {(rule, pointer) for at, rule, pointer in expected if at == i}
-        verdict = session.see(exchange, name=f"{name}#{i} {exchange.method} {exchange.path}", annotated=here)
+        at = f"/log/entries/{i}" if path.suffix == ".har" else f"/interactions/{i}"  # where a report locates it
+        verdict = session.see(exchange, name=f"{name}#{i} {exchange.method} {exchange.path}", annotated=here,
+                              recording=(str(path), at))
         seen.update((i, rule, pointer) for rule, pointer in verdict.expected_found)
     for i, rule, pointer in sorted(expected - seen):
         report.add("replay", f"{name}#{i} annotation", name,

@@ -98,8 +98,21 @@ def to_sarif(reports: Sequence[Report]) -> str:
 def run_to_sarif(report: RunReport) -> str:
     """SARIF 2.1.0 of a run (check, replay): a result per finding, located at its check and pointer."""
     index = _index()
+    locators: dict[str, Callable[[str], dict[str, int] | None] | None] = {}
+
+    def physical(r: Any) -> dict[str, Any]:
+        """A recorded exchange's finding at the exchange in its recording; any other at its operation."""
+        if r.recording is None:
+            return _in_description(r.operation)
+        path, pointer = r.recording
+        if path not in locators:
+            locators[path] = _locator(path)
+        locate = locators[path]
+        return {"artifactLocation": _artifact(path),
+                "region": (locate(pointer) if locate else None) or {"startLine": 1}}
+
     results = [_result(f, report.policy, index,
-                       {"physicalLocation": _in_description(r.operation),
+                       {"physicalLocation": physical(r),
                         "logicalLocations": [{"fullyQualifiedName": f"{r.name}{f.pointer or '/'}", "kind": "object"}]},
                        {"layer": r.layer, "check": r.name, "operation": r.operation}, r.operation)
                for r in report.results for f in r.findings]
