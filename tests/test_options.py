@@ -265,8 +265,14 @@ def test_every_sarif_report_meets_code_scanning(tmp_path: Path, monkeypatch: pyt
     monkeypatch.chdir(FIXTURES.parent.parent.parent)
     assert main(["check", "--fault", "create-201", "--layer", "lifecycle", "--report", f"sarif:{tmp_path / 'c.sarif'}"]) == 1
     assert main(["replay", "--no-playback", "--report", f"sarif:{tmp_path / 'r.sarif'}", str(CASSETTES)]) == 0
-    session, _ = proxied_session(faults=("create-201",))
+    session, _ = proxied_session(faults=("create-201",), record=str(tmp_path / "p.har"))
+    session.write_recording()
     (tmp_path / "p.sarif").write_text(run_to_sarif(session.report))
+    proxied = json.loads((tmp_path / "p.sarif").read_text())["runs"][0]["results"]
+    # a proxied exchange's finding lies at its entry in the session's recording
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in proxied} == \
+        {(tmp_path / "p.har").as_uri()}
+    assert all(r["locations"][0]["physicalLocation"]["region"]["startLine"] > 1 for r in proxied)
     for name in ("lint", "c", "p"):
         doc = json.loads((tmp_path / f"{name}.sarif").read_text())
         assert doc["runs"][0]["results"], name  # each has results to hold to the rules

@@ -279,7 +279,7 @@ def test_a_judge_that_fails_is_an_error_of_the_run_not_a_500(proxy: tuple[str, P
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     url, session = proxy
 
-    def broken(*_: Any) -> Any:
+    def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("the judge broke")
     monkeypatch.setattr(session.session, "see", broken)
     answer = httpx.get(f"{url}{JOBS}", headers=HEADERS, timeout=60)

@@ -145,7 +145,7 @@ class ProxySession:
         """The exchange's findings (on its own and across the traffic), recorded in the report; the failing ones."""
         with self._lock:
             self._learn(dict(exchange.request_headers))
-            failing = self.session.see(exchange).failing
+            failing = self.session.see(exchange, recording=self._where_recorded()).failing
             self._keep(exchange)
             return failing
 
@@ -167,6 +167,13 @@ class ProxySession:
             if self.report.unreachable is None:
                 self.report.unreachable = why
                 self.alert(why)
+
+    def _where_recorded(self) -> tuple[str, str] | None:
+        """Where the exchange being judged will lie in the recording (None when the session is not recorded)."""
+        if self.options.record is None:
+            return None
+        at = len(self.interactions)
+        return self.options.record, f"/log/entries/{at}" if self.options.record.endswith(".har") else f"/interactions/{at}"
 
     def _keep(self, exchange: Exchange) -> None:
         if self.options.record is not None:
