@@ -48,3 +48,16 @@ def sarif_meets_code_scanning(doc: dict[str, Any]) -> bool:
         assert physical["region"]["startLine"] >= 1
         assert result["partialFingerprints"]
     return True
+
+
+def sarif_tools_reads(path: str) -> bool:
+    """sarif-tools (a SARIF reader from the package index) reads every result, each at a file and a line."""
+    from sarif import loader
+
+    sarif_file = loader.load_sarif_file(path)
+    records = sarif_file.get_records()
+    assert len(records) == len(sarif_file.get_results()) > 0
+    for record in records:
+        assert isinstance(record["Line"], int) and record["Line"] >= 1, record  # a line it found, not a default
+        assert record["Location"].endswith((".json", ".yaml", ".yml", ".har")), record  # a file, not a name
+    return True

@@ -254,7 +254,7 @@ def test_every_sarif_report_meets_code_scanning(tmp_path: Path, monkeypatch: pyt
     """lint (given an absolute path, as CI scripts pass them), check, replay and a proxy session."""
     from aep_export_contracts.proxy.sample_client import proxied_session
     from aep_export_contracts.reporting.sarif import run_to_sarif
-    from consumers import sarif_meets_code_scanning
+    from consumers import sarif_meets_code_scanning, sarif_tools_reads
 
     monkeypatch.chdir(FIXTURES.parent.parent.parent)  # the repository: the fixtures lie below it
     lint = tmp_path / "lint.sarif"
@@ -277,6 +277,7 @@ def test_every_sarif_report_meets_code_scanning(tmp_path: Path, monkeypatch: pyt
         doc = json.loads((tmp_path / f"{name}.sarif").read_text())
         assert doc["runs"][0]["results"], name  # each has results to hold to the rules
         assert sarif_meets_code_scanning(doc)
+        assert sarif_tools_reads(str(tmp_path / f"{name}.sarif"))
     lint_uri = json.loads(lint.read_text())["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
     assert lint_uri["artifactLocation"] == {"uri": "tests/fixtures/docs/export-job-created.json", "uriBaseId": "SRCROOT"}
     assert sarif_meets_code_scanning(json.loads((tmp_path / "r.sarif").read_text()))
