@@ -10,7 +10,7 @@ from junitparser import Failure, JUnitXml, Skipped
 def junit_agrees(xml: str, data: dict[str, Any]) -> bool:
     """The JUnit file, as junitparser reads it, counts what the JSON report counts: a case per check, a
     failing case per failing check (its message naming the rules), and every violated rule among them."""
-    suites = JUnitXml.fromstring(xml)
+    suites = JUnitXml.fromstring(xml.encode())  # bytes: lxml, where installed, refuses text with a declaration
     cases = [case for suite in suites for case in suite]
     failed = [case for case in cases if any(isinstance(r, Failure) for r in case.result)]
     skipped = [case for case in cases if any(isinstance(r, Skipped) for r in case.result)]
