@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
+from .about import NAME
 from .findings import Policy, Report
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("aep-export-contracts")
+    group = parser.getgroup(NAME)
     group.addoption("--aep-base-url", default=None, help="endpoint for the aec_check fixture (default: embedded server)")
     group.addoption("--aep-allow-writes", action="store_true", help="allow writes on a non-loopback --aep-base-url")
     group.addoption("--aep-cassettes", default=None, help="folder of cassettes: one aec_exchange test per exchange")

@@ -14,7 +14,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from ..about import __version__
+from ..about import NAME, __version__
 from ..spec.api import HEADERS, JSON_MEDIA_TYPE
 
 __all__ = ["HarError", "from_har", "to_har"]
@@ -125,9 +125,9 @@ def to_har(interactions: list[dict[str, Any]], aec: dict[str, Any] | None = None
                   for k, v in (item["request"].get("headers") or {}).items() if k.lower() == "user-agent"), "")
     name, _, version = agent.partition(" ")[0].partition("/")
     first = min((str(e["startedDateTime"]) for e in entries), default=_iso(written))
-    page = {"startedDateTime": first, "id": PAGE, "title": "a session recorded by aep-export-contracts",
+    page = {"startedDateTime": first, "id": PAGE, "title": f"a session recorded by {NAME}",
             "pageTimings": {}}
-    return {"log": {"version": "1.2", "creator": {"name": "aep-export-contracts", "version": __version__},
+    return {"log": {"version": "1.2", "creator": {"name": NAME, "version": __version__},
                     "browser": {"name": name or "unknown client", "version": version or ""},
                     "pages": [page], "entries": entries, **({"_aec": aec} if aec else {})}}
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..about import not_installed
 from ..findings import SERVER, SIDES, Policy, RunReport
 from ..reproduce import Reproducer
 from ..rules.live import CASSETTE
@@ -124,8 +125,7 @@ def _playback(path: Path, meta: dict[str, Any], report: RunReport) -> None:
     try:
         from vcr.errors import CannotOverwriteExistingCassetteException
     except ModuleNotFoundError:  # re-validation needs no vcrpy; playback does
-        report.errors.append(f"{path.name}: playback needs vcrpy: pip install 'aep-export-contracts[cassettes]' "
-                             "(or replay with --no-playback)")
+        report.errors.append(not_installed("vcr", f"{path.name}: playback", "or replay with --no-playback"))
         return
 
     from ..check.client import Client, Credentials

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 import httpx
 
+from ..about import not_installed
 from ..findings import SERVER, RunReport
 from ..http import Exchange, without_userinfo
 from ..options import OptionError, PolicyOptions, make, option
@@ -199,8 +200,8 @@ def run_check(opts: CheckOptions) -> RunReport:
                 except ModuleNotFoundError as exc:
                     if (exc.name or "").split(".")[0] != "schemathesis":
                         raise
-                    report.errors.append(f"{layer}: the schema layer needs schemathesis (not installed): "
-                                         "pip install 'aep-export-contracts[live]', or run the other layers (--layer)")
+                    report.errors.append(not_installed("schemathesis", f"{layer}: the schema layer",
+                                                       "or run the other layers (--layer)"))
                 except KeyboardInterrupt:  # SIGINT or SIGTERM: the jobs are cancelled, the report keeps what was seen
                     report.interrupted = True
                     break

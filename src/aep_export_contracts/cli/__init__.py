@@ -15,11 +15,11 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
-from ..about import __version__
+from ..about import NAME, __version__
 from ..options import OptionError
 from ..rules import RuleError
 from . import check, coverage, generate, lint, proxy, record, replay, rules, scan, serve
-from .common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageError, error, missing_extra
+from .common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, error, missing_extra
 
 __all__ = ["UsageError", "build_parser", "main"]
 
@@ -35,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Contract checks for AEP's Profile Export Jobs API.")
+    parser = _Parser(prog=NAME, description="Contract checks for AEP's Profile Export Jobs API.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for command in COMMANDS:
@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         error(message)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
+        print(f"{NAME}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # the reader went away (`... | head`): stop quietly, and keep Python from complaining at exit

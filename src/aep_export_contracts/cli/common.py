@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ..about import EXTRAS, NAME, not_installed
 from ..findings import Policy
 from ..options import OptionError, PolicyOptions, add_arguments, from_namespace, writable_file
 
-PROG = "aep-export-contracts"
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 REPORT_KINDS = ("json", "junit", "sarif")
 
@@ -51,17 +51,12 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: 
     return sub.add_parser(name, help=summary, description=description, formatter_class=HelpFormatter)
 
 
-#: the optional dependencies, by the module a command imports, and the extra that installs each
-EXTRAS = {"vcr": "cassettes", "schemathesis": "live"}
-
-
 def require(module: str, what: str, otherwise: str) -> None:
     """Say before a command starts, in one line, that an optional dependency it needs is not installed."""
     import importlib.util
 
     if importlib.util.find_spec(module) is None:
-        raise UsageError(f"{what} needs {module}, which is not installed: pip install "
-                         f"'aep-export-contracts[{EXTRAS[module]}]' ({otherwise})")
+        raise UsageError(not_installed(module, what, otherwise))
 
 
 def missing_extra(exc: ModuleNotFoundError) -> str | None:
@@ -69,7 +64,7 @@ def missing_extra(exc: ModuleNotFoundError) -> str | None:
     top = (exc.name or "").split(".")[0]
     if top not in EXTRAS:
         return None
-    return f"this needs {top} (not installed): pip install 'aep-export-contracts[{EXTRAS[top]}]'"
+    return not_installed(top, "this")
 
 
 def console(*, stderr: bool = False) -> Any:
@@ -105,7 +100,7 @@ def report_target(text: str) -> tuple[str, str]:
 
 def error(message: str) -> None:
     """Say a mistake or a run's failure on stderr, in the one form every command uses."""
-    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+    print(f"{NAME}: error: {message}", file=sys.stderr, flush=True)
 
 
 def add_report_option(parser: argparse.ArgumentParser) -> None:

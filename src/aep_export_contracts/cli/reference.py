@@ -8,8 +8,9 @@ from __future__ import annotations
 import argparse
 import re
 
+from ..about import NAME
 from . import build_parser
-from .common import EXIT_CODES, PROG
+from .common import EXIT_CODES
 
 _ENV = re.compile(r"\bAEP_[A-Z_]+\b")
 
@@ -65,7 +66,7 @@ def reference(name: str) -> str:
         for variable in _ENV.findall(help_text):
             env.setdefault(variable, []).append(action.option_strings[0])
     summary = parser.description.split(". ")[0] if parser.description else name
-    parts = [f"`{PROG} {name}`: {summary[0].lower()}{summary[1:]}.", f"```\n{_usage(parser)}\n```", "\n".join(rows)]
+    parts = [f"`{NAME} {name}`: {summary[0].lower()}{summary[1:]}.", f"```\n{_usage(parser)}\n```", "\n".join(rows)]
     codes = ["| exit code | meaning |", "|---|---|"]
     codes += [f"| {code} | {_cell(meaning)} |" for code, meaning in sorted(EXIT_CODES[name].items())]
     parts.append("\n".join(codes))

@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
+from ..about import NAME
 from ..findings import CLIENT, SERVER, Group, RunReport, fold_pointer
 
 SAID = {CLIENT: "the request breaks the contract", SERVER: "the answer breaks the contract"}
@@ -43,11 +44,11 @@ def to_junit(report: RunReport) -> str:
     stamp = datetime.fromtimestamp(report.started, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
     host = socket.gethostname()
     seconds = f"{max(0.0, time.time() - report.started):.3f}"
-    root = ET.Element("testsuites", name="aep-export-contracts", tests=str(len(report.results)),
+    root = ET.Element("testsuites", name=NAME, tests=str(len(report.results)),
                       failures=str(len(failing)), errors="0", skipped=str(len(existing)), time=seconds)
     for layer in sorted({r.layer for r in report.results}):
         mine = [r for r in report.results if r.layer == layer]
-        suite = ET.SubElement(root, "testsuite", name=f"aep-export-contracts {layer}", tests=str(len(mine)),
+        suite = ET.SubElement(root, "testsuite", name=f"{NAME} {layer}", tests=str(len(mine)),
                               failures=str(sum(id(r) in failing for r in mine)), errors="0",
                               skipped=str(sum(id(r) in existing for r in mine)), timestamp=stamp, hostname=host)
         for r in mine:

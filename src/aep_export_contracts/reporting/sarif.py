@@ -18,7 +18,7 @@ from urllib.parse import quote
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from ..about import __version__
+from ..about import NAME, __version__
 from ..engine.yamlload import compose_yaml
 from ..findings import Finding, Policy, Report, RunReport, fold_pointer
 from ..rules import all_rules
@@ -27,7 +27,8 @@ from ..spec.contracts import data_root
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 #: where the rule catalogue is published (a rule's helpUri)
-CATALOGUE_URI = "https://aep-export-contracts.invalid/rules/"
+HOME_URI = f"https://{NAME}.invalid/"  # where the project's documentation is published
+CATALOGUE_URI = f"{HOME_URI}rules/"
 DESCRIPTION = Path("openapi") / "export-jobs.yaml"  # below data_root(): the API description findings point into
 
 
@@ -126,9 +127,9 @@ def _index() -> dict[str, int]:
 def _document(results: list[dict[str, Any]]) -> str:
     rules = all_rules()
     driver = {
-        "name": "aep-export-contracts",
+        "name": NAME,
         "version": __version__,
-        "informationUri": "https://aep-export-contracts.invalid/",
+        "informationUri": HOME_URI,
         "rules": [
             {
                 "id": r.id,
