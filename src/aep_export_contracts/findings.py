@@ -378,7 +378,6 @@ class RunReport:
         return [(r, (self.existing_fails or not r.existing) and any(self.policy.fails(f) for f in r.findings))
                 for r in self.results]
 
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "target": self.target,

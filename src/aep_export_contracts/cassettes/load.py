@@ -16,12 +16,18 @@ from ..spec.api import PATHS
 from .har import HarError, from_har
 from .scan import files_under
 
-__all__ = ["RECORDING_SUFFIXES", "CassetteError", "cassette_files", "load_exchanges", "to_exchange"]
+__all__ = ["RECORDING_SUFFIXES", "CassetteError", "cassette_files", "exchange_pointer", "load_exchanges", "to_exchange"]
 
 
 def _serializer(path: Path) -> str:
     """vcrpy's serializer for a cassette path: JSON for .json, YAML otherwise."""
     return "json" if path.suffix == ".json" else "yaml"
+
+
+def exchange_pointer(path: str | Path, index: int) -> str:
+    """Where the ``index``-th exchange lies in a recording at ``path``, as a JSON pointer (a HAR entry, else a
+    cassette's interaction): what a report locates a recorded exchange's finding by."""
+    return f"/log/entries/{index}" if str(path).endswith(".har") else f"/interactions/{index}"
 
 
 def cassette_files(paths: Iterable[str | Path]) -> list[Path]:

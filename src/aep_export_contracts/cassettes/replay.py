@@ -11,7 +11,7 @@ from ..findings import SERVER, SIDES, Policy, RunReport
 from ..reproduce import Reproducer
 from ..rules.live import CASSETTE
 from ..session import Session
-from .load import CassetteError, _expected, _load, _meta, _serializer, cassette_files, to_exchange
+from .load import CassetteError, _expected, _load, _meta, _serializer, cassette_files, exchange_pointer, to_exchange
 from .record import _vcr
 from .scrub import PLACEHOLDERS
 
@@ -65,9 +65,8 @@ def _replay_file(path: Path, policy: Policy, playback: bool) -> RunReport:
             report.errors.append(f"{path}: interaction {i}: {exc}")
             continue
         here = {(rule, pointer) for at, rule, pointer in expected if at == i}
-        at = f"/log/entries/{i}" if path.suffix == ".har" else f"/interactions/{i}"  # where a report locates it
         verdict = session.see(exchange, name=f"{name}#{i} {exchange.method} {exchange.path}", annotated=here,
-                              recording=(str(path), at))
+                              recording=(str(path), exchange_pointer(path, i)))
         seen.update((i, rule, pointer) for rule, pointer in verdict.expected_found)
     for i, rule, pointer in sorted(expected - seen):
         report.add("replay", f"{name}#{i} annotation", name,

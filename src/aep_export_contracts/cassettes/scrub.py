@@ -49,9 +49,9 @@ class Scrubber:
                         text = text.removeprefix(HEADERS.bearer_prefix)
                     if mine is not None and text and text not in mine:
                         mine.append(text)
-        tokens, keys, orgs, sandboxes = (seen[name] for name in seen)
-        first = [values[0] if values else "" for values in (tokens, keys, orgs, sandboxes)]
-        scrubber = cls(first[0], first[1], first[2], first[3], extra=[*(extra or []), *tokens[1:], *keys[1:]])
+        tokens, keys, orgs, sandboxes = seen.values()
+        token, key, org, sandbox = (values[0] if values else "" for values in seen.values())
+        scrubber = cls(token, key, org, sandbox, extra=[*(extra or []), *tokens[1:], *keys[1:]])
         for value in orgs[1:]:
             scrubber._numbered(scrubber.other_orgs, value, PLACEHOLDERS["org"])
         for value in sandboxes[1:]:
@@ -91,16 +91,12 @@ class Scrubber:
         lowered = name.lower()
         if lowered in SECRET_HEADERS:
             return SECRET_HEADERS[lowered]
-        if lowered == HEADERS.org:
-            # every org id is masked; another org than the run's gets a placeholder of its own, so that a
-            # recording still shows which requests shared a scope
-            if value == self.org:
-                return PLACEHOLDERS["org"]
-            return self._numbered(self.other_orgs, value, PLACEHOLDERS["org"])
-        if lowered == HEADERS.sandbox:  # every sandbox name too: a scope is no one else's business
-            if value == self.sandbox:
-                return PLACEHOLDERS["sandbox"]
-            return self._numbered(self.other_sandboxes, value, PLACEHOLDERS["sandbox"])
+        if lowered in (HEADERS.org, HEADERS.sandbox):
+            # every org id and sandbox name is masked; another than the run's gets a placeholder of its own, so
+            # that a recording still shows which requests shared a scope
+            mine, others, placeholder = (self.org, self.other_orgs, PLACEHOLDERS["org"]) if lowered == HEADERS.org \
+                else (self.sandbox, self.other_sandboxes, PLACEHOLDERS["sandbox"])
+            return placeholder if value == mine else self._numbered(others, value, placeholder)
         return self.text(value)
 
     # vcrpy hooks

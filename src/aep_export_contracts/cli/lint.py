@@ -62,7 +62,6 @@ def _lint_path(name: str, contract: str | None, policy: Policy) -> tuple[Report 
 
 
 def run(args: argparse.Namespace) -> int:
-
     from ..reporting import render_text, to_json, to_sarif
 
     if args.workers < 1:

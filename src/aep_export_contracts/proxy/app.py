@@ -31,6 +31,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..cassettes import Scrubber
+from ..cassettes.load import exchange_pointer
 from ..cassettes.record import to_interaction, write_recording
 from ..findings import CLIENT, SERVER, Finding, RunReport
 from ..http import Exchange, without_userinfo
@@ -172,8 +173,7 @@ class ProxySession:
         """Where the exchange being judged will lie in the recording (None when the session is not recorded)."""
         if self.options.record is None:
             return None
-        at = len(self.interactions)
-        return self.options.record, f"/log/entries/{at}" if self.options.record.endswith(".har") else f"/interactions/{at}"
+        return self.options.record, exchange_pointer(self.options.record, len(self.interactions))
 
     def _keep(self, exchange: Exchange) -> None:
         if self.options.record is not None:

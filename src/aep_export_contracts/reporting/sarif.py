@@ -23,7 +23,7 @@ from ..engine.yamlload import compose_yaml
 from ..findings import Finding, Policy, Report, RunReport, fold_pointer
 from ..rules import all_rules
 from ..spec.api import operation
-from ..spec.contracts import data_root
+from ..spec.contracts import data_root, escape
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 #: where the rule catalogue is published (a rule's helpUri)
@@ -64,8 +64,7 @@ def _operation_line(operation_id: str) -> int | None:
     except KeyError:
         return None
     locate = _locator(str(data_root() / DESCRIPTION))
-    region = locate(f"/paths/{op.template.replace('~', '~0').replace('/', '~1')}/{op.method.lower()}") if locate \
-        else None
+    region = locate(f"/paths/{escape(op.template)}/{op.method.lower()}") if locate else None
     return region["startLine"] if region else None
 
 
@@ -82,12 +81,13 @@ def to_sarif(reports: Sequence[Report]) -> str:
     results: list[dict[str, Any]] = []
     for report in reports:
         locate = _locator(report.source) if report.source and report.findings else None
+        artifact = _artifact(report.source) if report.source and report.findings else None
         for f in report.findings:
             location: dict[str, Any] = {
                 "logicalLocations": [{"fullyQualifiedName": f.pointer or "/", "kind": "object"}],
             }
-            if report.source:
-                physical: dict[str, Any] = {"artifactLocation": _artifact(report.source)}
+            if artifact is not None:
+                physical: dict[str, Any] = {"artifactLocation": artifact}
                 region = locate(f.pointer) if locate else None
                 physical["region"] = region or {"startLine": 1}
                 location["physicalLocation"] = physical
@@ -112,11 +112,17 @@ def run_to_sarif(report: RunReport) -> str:
         return {"artifactLocation": _artifact(path),
                 "region": (locate(pointer) if locate else None) or {"startLine": 1}}
 
-    results = [_result(f, report.policy, index,
-                       {"physicalLocation": physical(r),
-                        "logicalLocations": [{"fullyQualifiedName": f"{r.name}{f.pointer or '/'}", "kind": "object"}]},
-                       {"layer": r.layer, "check": r.name, "operation": r.operation}, r.operation)
-               for r in report.results for f in r.findings]
+    results = []
+    for r in report.results:
+        if not r.findings:
+            continue
+        where = physical(r)  # one place per check, whatever it found there
+        results += [_result(f, report.policy, index,
+                            {"physicalLocation": where,
+                             "logicalLocations": [{"fullyQualifiedName": f"{r.name}{f.pointer or '/'}",
+                                                   "kind": "object"}]},
+                            {"layer": r.layer, "check": r.name, "operation": r.operation}, r.operation)
+                    for f in r.findings]
     return _document(results)
 
 
