@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft6Validator, Draft202012Validator
 from junitparser import Failure, JUnitXml, Skipped
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT6
+
+SCHEMAS = Path(__file__).parent / "fixtures" / "consumers"
 
 
 def junit_agrees(xml: str, data: dict[str, Any]) -> bool:
@@ -29,7 +37,9 @@ def junit_agrees(xml: str, data: dict[str, Any]) -> bool:
 def sarif_meets_code_scanning(doc: dict[str, Any]) -> bool:
     """What GitHub code scanning and the SARIF Multitool's GitHub rules ask of a SARIF file: every result's
     rule among the driver's rules, a physical location whose URI is relative to a declared base (SARIF1004:
-    no relative URI that starts with a slash) with a start line, a fingerprint; help on every rule (GH2012)."""
+    no relative URI that starts with a slash) with a start line, a fingerprint; help on every rule (GH2012).
+    Code scanning refuses a file that the SARIF schema does not accept, so that comes first."""
+    assert sarif_schema_valid(doc)
     [run] = doc["runs"]
     rules = run["tool"]["driver"]["rules"]
     assert all(r["help"]["text"] and r["help"]["markdown"] and r["helpUri"].startswith("https://") for r in rules)
@@ -60,4 +70,36 @@ def sarif_tools_reads(path: str) -> bool:
     for record in records:
         assert isinstance(record["Line"], int) and record["Line"] >= 1, record  # a line it found, not a default
         assert record["Location"].endswith((".json", ".yaml", ".yml", ".har")), record  # a file, not a name
+    return True
+
+
+@cache
+def _sarif_validator() -> Draft202012Validator:
+    return Draft202012Validator(json.loads((SCHEMAS / "sarif-2.1.0.json").read_text()))
+
+
+@cache
+def _har_validator() -> Draft6Validator:
+    """har-schema's files name each other by relative ids (`log.json#`): a registry holds them all under those."""
+    resources = [(path.name, Resource.from_contents(json.loads(path.read_text()), default_specification=DRAFT6))
+                 for path in sorted((SCHEMAS / "har-schema").glob("*.json"))]
+    registry: Registry[Any] = Registry().with_resources(resources)
+    return Draft6Validator(registry.contents("har.json"), registry=registry)
+
+
+def _errors(validator: Draft6Validator | Draft202012Validator, doc: dict[str, Any]) -> list[str]:
+    return [f"/{'/'.join(map(str, e.absolute_path))}: {e.message}"[:300] for e in validator.iter_errors(doc)]
+
+
+def sarif_schema_valid(doc: dict[str, Any]) -> bool:
+    """Valid against the SARIF 2.1.0 schema, as code scanning's upload checks it."""
+    errors = _errors(_sarif_validator(), doc)
+    assert not errors, errors[:5]
+    return True
+
+
+def har_schema_valid(doc: dict[str, Any]) -> bool:
+    """Valid against the HAR 1.2 schemas that har-validator uses."""
+    errors = _errors(_har_validator(), doc)
+    assert not errors, errors[:5]
     return True

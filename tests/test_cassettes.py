@@ -46,6 +46,21 @@ def test_replay_of_a_recording_is_clean(recorded: Path) -> None:
     assert report.exchanges > 20
 
 
+def test_record_writes_a_har_that_har_validators_accept(tmp_path: Path) -> None:
+    """vcrpy writes cassettes only: a .har target is recorded as a cassette and written as HAR, nothing else left."""
+    from consumers import har_schema_valid
+
+    path = tmp_path / "lifecycle.har"
+    with running_server(token=TOKEN, api_key=KEY, job_seconds=0.1) as server:
+        count = record(path, base_url=server.url, token=TOKEN, api_key=KEY, org=ORG, sandbox=SANDBOX)
+    assert [p.name for p in tmp_path.iterdir()] == ["lifecycle.har"]
+    har = json.loads(path.read_text())
+    assert har_schema_valid(har) and len(har["log"]["entries"]) == count > 20
+    assert all(secret not in path.read_text() for secret in (TOKEN, KEY, ORG, SANDBOX)) and scan([path]) == []
+    report = replay([path])
+    assert report.ok and report.exchanges == count, report.to_json()
+
+
 def test_bundled_cassettes_replay_clean() -> None:
     report = replay([CASSETTES])
     assert report.ok and not report.errors, report.to_json()

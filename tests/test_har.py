@@ -107,11 +107,13 @@ def test_a_proxied_sessions_har_carries_each_exchanges_real_time_and_reads_in_ha
     from haralyzer import HarParser
 
     from aep_export_contracts.proxy.sample_client import proxied_session
+    from consumers import har_schema_valid
 
     before = time.time()
     session, _ = proxied_session(record=str(tmp_path / "session.har"))
     after = time.time()
     har = json.loads(session.write_recording().read_text())
+    assert har_schema_valid(har)
     entries = har["log"]["entries"]
     starts = [datetime.fromisoformat(e["startedDateTime"].replace("Z", "+00:00")).timestamp() for e in entries]
     assert all(before - 0.001 <= s <= after + 0.001 for s in starts), (before, starts[:3], after)

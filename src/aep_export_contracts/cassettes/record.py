@@ -61,12 +61,16 @@ def record(out: str | Path, options: CheckOptions | None = None, **named: Any) -
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         path.unlink()
+    # vcrpy writes cassettes, not HAR: for a .har it records into a JSON cassette beside it, which the one
+    # writer of recordings then turns into the HAR
+    taped = path.with_name(path.name + ".cassette.json") if path.suffix == ".har" else path
+    taped.unlink(missing_ok=True)
     scrubber = Scrubber(creds.token, creds.api_key, creds.org, creds.sandbox)
     with target(opts, on_socket=True) as where:
         url = where.url
         writes = check_writes(url, read_only=False, allow_writes=allow_writes, sandbox=creds.sandbox)
         report = RunReport(without_userinfo(url), seed, Policy(), reproduce=Reproducer(creds.secrets()))
-        with _vcr("all", scrubber).use_cassette(str(path), serializer=_serializer(path)):
+        with _vcr("all", scrubber).use_cassette(str(taped), serializer=_serializer(taped)):
             client = Client(url, creds, sleep=where.wait)
             ctx = Context(client, report, writes, max_jobs, opts.deadline, seed, now=where.now)
             interrupted, unreachable = False, None
@@ -82,17 +86,17 @@ def record(out: str | Path, options: CheckOptions | None = None, **named: Any) -
                     cleanup(ctx)
                 client.close()
     if unreachable is not None:  # nothing was recorded: no cassette is left behind
-        path.unlink(missing_ok=True)
+        taped.unlink(missing_ok=True)
         raise TargetUnreachable(f"cannot reach {without_userinfo(url)}: {unreachable}")
-    data = _load(path)
+    data = _load(taped)
     data["aec"] = {"workflow": "lifecycle+negative", "seed": seed, "base_url": scrubber.text(without_userinfo(url)),
                    "writes": writes, "max_jobs": max_jobs, **({"interrupted": True} if interrupted else {})}
     write_recording(path, data)
+    if taped != path:
+        taped.unlink()
     if interrupted:
         raise KeyboardInterrupt  # the recording is complete for what was seen; the command ends as stopped
     return len(data.get("interactions", []))
-
-
 
 
 def write_recording(path: Path, data: dict[str, Any]) -> None:
