@@ -99,8 +99,8 @@ class _Screened(NamedTuple):
     rules: tuple[Rule, ...]  # the contract's rules no screen covers
     record_rules: tuple[Rule, ...]  # for a list: the job rules no screen covers, run on each record
     plain: bool  # no gate among the rules and no records: the rules simply run in turn
-    screens: tuple[tuple[Any, Rule], ...]  # each screened rule with its own screen's is_valid
-    closed_rules: tuple[Rule, ...]  # the rules the closed contract screens (unknown keys)
+    checks: tuple[tuple[Any, Rule], ...]  # each of ``rules`` with its check, for the plain loop
+    open_rules: tuple[Rule, ...]  # every rule but those the closed contract screens (unknown keys)
     records: Any  # for a list: is_valid of the job rules' screens applied to every record; else None
 
 
@@ -153,9 +153,9 @@ def _screened(contract: str) -> _Screened:
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
               "allOf": [{"$ref": contracts.schema(contract)["$id"]}, *map(for_rust, branches)]}
     validator = jsonschema_rs.validator_for(schema, validate_formats=True, registry=_registry(True))
-    screens = tuple((_compile_screen(r.screen), r) for r in own)  # type: ignore[arg-type]
-    closed_rules = tuple(r for r in rules_for(contract) if r.screen is CLOSED)
-    return _Screened(contract, validator.is_valid, rules, record_rules, plain, screens, closed_rules,
+    open_rules = tuple(r for r in rules_for(contract) if r.screen is not CLOSED)
+    return _Screened(contract, validator.is_valid, rules, record_rules, plain, tuple((r.check, r) for r in rules),
+                     open_rules,
                      _compile_screen(records_screen) if records_screen else None)
 
 

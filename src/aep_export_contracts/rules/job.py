@@ -8,8 +8,8 @@ from typing import Any
 
 from ..spec.api import JOB_STATUSES as STATUS
 from ..spec.contracts import key_tree
-from . import CLOSED, Hit, all_of, any_of, rule
-from .util import HEX32, as_dict, as_int, as_list, dig, ptr
+from . import CLOSED, Hit, rule
+from .util import HEX32, as_int, as_list, dig, ptr
 
 JOB = ("export-job",)
 TIMINGS = ("totalTime", "profileExportTime", "aCPDatasetWriteTime")
@@ -63,8 +63,9 @@ def _date(ms: int) -> str:
 
 
 def _obj(node: Any, key: str) -> dict[str, Any]:
-    value = node.get(key) if node.__class__ is dict else None
-    return value if value.__class__ is dict else {}
+    """The object at ``key`` of ``node``, or an empty one (whatever either is instead)."""
+    value = node.get(key) if isinstance(node, dict) else None
+    return value if isinstance(value, dict) else {}
 
 
 def _timings(job: Any) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -104,19 +105,23 @@ def epoch_milliseconds(job: Any) -> Iterator[Hit]:
                       "send epoch milliseconds: multiply by 1000")
 
 
-@rule("AEC202", "metrics-total", "error", JOB, gate=any_of(b'"totalTimeInMs"'))
+@rule("AEC202", "metrics-total", "error", JOB)
 def metrics_total(job: Any) -> list[Hit]:
     """A metrics block's totalTimeInMs is its end minus its start.
 
     In every timing block of 'metrics' (totalTime, profileExportTime, aCPDatasetWriteTime) that has
     all three values, totalTimeInMs equals endTimeInMs - startTimeInMs.
     """
+    metrics = _obj(job, "metrics")
     out = []
-    for block, timing in _timings(job):
-        if "totalTimeInMs" not in timing:
+    for block in TIMINGS if metrics else ():
+        timing = metrics.get(block)
+        if not isinstance(timing, dict) or "totalTimeInMs" not in timing:
             continue
-        start, end = as_int(timing.get("startTimeInMs")), as_int(timing.get("endTimeInMs"))
-        total = as_int(timing["totalTimeInMs"])
+        start, end, total = timing.get("startTimeInMs"), timing.get("endTimeInMs"), timing["totalTimeInMs"]
+        if start.__class__ is int and end.__class__ is int and total.__class__ is int and total == end - start:
+            continue  # the common case: three integers that agree
+        start, end, total = as_int(start), as_int(end), as_int(total)
         if start is not None and end is not None and total is not None and total != end - start:
             out.append(Hit(ptr("metrics", block, "totalTimeInMs"),
                            f"totalTimeInMs is {total} but endTimeInMs - startTimeInMs is {end - start}",
@@ -124,14 +129,19 @@ def metrics_total(job: Any) -> list[Hit]:
     return out
 
 
-@rule("AEC203", "metrics-order", "error", JOB, gate=any_of(b'"endTimeInMs"'))
+@rule("AEC203", "metrics-order", "error", JOB)
 def metrics_order(job: Any) -> list[Hit]:
     """A metrics block does not end before it starts."""
+    metrics = _obj(job, "metrics")
     out = []
-    for block, timing in _timings(job):
-        if "endTimeInMs" not in timing:
+    for block in TIMINGS if metrics else ():
+        timing = metrics.get(block)
+        if not isinstance(timing, dict) or "endTimeInMs" not in timing:
             continue
-        start, end = as_int(timing.get("startTimeInMs")), as_int(timing["endTimeInMs"])
+        start, end = timing.get("startTimeInMs"), timing["endTimeInMs"]
+        if start.__class__ is int and end.__class__ is int and end >= start:
+            continue  # the common case: two integers in order
+        start, end = as_int(start), as_int(end)
         if start is not None and end is not None and end < start:
             out.append(Hit(ptr("metrics", block, "endTimeInMs"),
                            f"endTimeInMs {end} is earlier than startTimeInMs {start}", ""))
@@ -149,115 +159,121 @@ def creation_before_update(job: Any) -> list[Hit]:
     return []
 
 
-def _batch_ids(job: Any) -> Iterator[tuple[str, Any]]:
-    destination = as_dict(dig(job, "destination"))
-    if "batchId" in destination:
-        yield "/destination/batchId", destination["batchId"]
-    for i, batch in enumerate(as_list(destination.get("batches"))):
-        yield f"/destination/batches/{i}/batchId", dig(batch, "batchId")
+def _batch_ids(destination: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Each batch id of a job's destination, with its pointer."""
+    ids = [("/destination/batchId", destination["batchId"])] if "batchId" in destination else []
+    batches = destination.get("batches")
+    if isinstance(batches, list):
+        ids.extend((f"/destination/batches/{i}/batchId", batch.get("batchId") if isinstance(batch, dict) else None)
+                   for i, batch in enumerate(batches))
+    return ids
 
 
-@rule("AEC205", "succeeded-complete", "error", JOB, gate=any_of(_quoted(STATUS.succeeded)), screen=_SUCCEEDED_SCREEN)
-def succeeded_complete(job: Any) -> Iterator[Hit]:
+def _status(job: Any) -> Any:
+    return job.get("status") if isinstance(job, dict) else None
+
+
+@rule("AEC205", "succeeded-complete", "error", JOB, screen=_SUCCEEDED_SCREEN)
+def succeeded_complete(job: Any) -> list[Hit]:
     """A SUCCEEDED job has its end time and its batch ids.
 
     Once a job has SUCCEEDED, metrics.totalTime has an endTimeInMs and every batch the export wrote
     (destination.batchId, or each destination.batches[].batchId) is a non-empty id: a reader needs
     them to fetch the exported data.
     """
-    if dig(job, "status") != STATUS.succeeded:
-        return
-    if as_int(dig(job, "metrics", "totalTime", "endTimeInMs")) is None:
-        yield Hit(ptr("metrics", "totalTime", "endTimeInMs"), f"a {STATUS.succeeded} job has no metrics.totalTime.endTimeInMs",
-                  "set the end time when the job finishes")
-    ids = list(_batch_ids(job))
+    if _status(job) != STATUS.succeeded:
+        return []
+    out = []
+    if as_int(_obj(_obj(job, "metrics"), "totalTime").get("endTimeInMs")) is None:
+        out.append(Hit(ptr("metrics", "totalTime", "endTimeInMs"),
+                       f"a {STATUS.succeeded} job has no metrics.totalTime.endTimeInMs",
+                       "set the end time when the job finishes"))
+    ids = _batch_ids(_obj(job, "destination"))
     if not ids:
-        yield Hit(ptr("destination"), f"a {STATUS.succeeded} job names no batch (neither batchId nor batches[])",
-                  "report the batch the export wrote")
-    for pointer, value in ids:
-        if not isinstance(value, str) or value == "":
-            yield Hit(pointer, f"a {STATUS.succeeded} job has an empty batch id", "report the batch the export wrote")
+        out.append(Hit(ptr("destination"), f"a {STATUS.succeeded} job names no batch (neither batchId nor batches[])",
+                       "report the batch the export wrote"))
+    out.extend(Hit(pointer, f"a {STATUS.succeeded} job has an empty batch id", "report the batch the export wrote")
+               for pointer, value in ids if not isinstance(value, str) or value == "")
+    return out
 
 
-@rule("AEC206", "failed-has-errors", "error", JOB, gate=any_of(_quoted(STATUS.failed)),
-      screen=_when_status(STATUS.failed, {"required": ["errors"], "properties": {"errors": {"type": "array", "minItems": 1}}}))
-def failed_has_errors(job: Any) -> Iterator[Hit]:
+@rule("AEC206", "failed-has-errors", "error", JOB)
+def failed_has_errors(job: Any) -> list[Hit]:
     """A FAILED job says why: a non-empty 'errors' array."""
-    if dig(job, "status") == STATUS.failed and not as_list(dig(job, "errors")):
-        yield Hit(ptr("errors"), f"a {STATUS.failed} job has no 'errors' entry",
-                  "add at least one {code, msg, callStack} entry")
+    if _status(job) == STATUS.failed and not as_list(job.get("errors")):
+        return [Hit(ptr("errors"), f"a {STATUS.failed} job has no 'errors' entry",
+                    "add at least one {code, msg, callStack} entry")]
+    return []
 
 
-@rule("AEC207", "new-has-no-end", "error", JOB, gate=all_of(_quoted(STATUS.created), b'"endTimeInMs"'),
-      screen=_when_status(STATUS.created, _in_blocks("endTimeInMs", False)))
-def new_has_no_end(job: Any) -> Iterator[Hit]:
+@rule("AEC207", "new-has-no-end", "error", JOB)
+def new_has_no_end(job: Any) -> list[Hit]:
     """A NEW job has not ended: no end time in any metrics block.
 
     A job that is still NEW has only metrics.totalTime.startTimeInMs; an end time (or a later
     phase's timing) means the status and the metrics disagree.
     """
-    if dig(job, "status") != STATUS.created:
-        return
-    for block in TIMINGS:
-        if dig(job, "metrics", block, "endTimeInMs") is not None:
-            yield Hit(ptr("metrics", block, "endTimeInMs"), f"a {STATUS.created} job has metrics.{block}.endTimeInMs",
-                      f"a job's end time belongs to {STATUS.succeeded} or {STATUS.failed}")
+    if _status(job) != STATUS.created:
+        return []
+    metrics = _obj(job, "metrics")
+    return [Hit(ptr("metrics", block, "endTimeInMs"), f"a {STATUS.created} job has metrics.{block}.endTimeInMs",
+                f"a job's end time belongs to {STATUS.succeeded} or {STATUS.failed}")
+            for block in TIMINGS if _obj(metrics, block).get("endTimeInMs") is not None]
 
 
-@rule("AEC208", "segment-per-batch-shape", "error", JOB, gate=any_of(b'"segmentPerBatch"', b'"batches"'),
-      screen={"properties": {"destination": {
-          "if": {"required": ["segmentPerBatch"], "properties": {"segmentPerBatch": {"const": True}}},
-          "then": {"required": ["batches"], "not": {"required": ["batchId"]}},
-          "else": {"not": {"required": ["batches"]}}}}})
-def segment_per_batch_shape(job: Any) -> Iterator[Hit]:
+@rule("AEC208", "segment-per-batch-shape", "error", JOB)
+def segment_per_batch_shape(job: Any) -> list[Hit]:
     """segmentPerBatch true gives a batches[] array; false (or absent) gives one batchId.
 
     The official schema calls 'batches' an object; every answer shows an array, which is what the
     contract expects. A job with both or neither shape cannot be read back reliably.
     """
-    destination = dig(job, "destination")
+    destination = job.get("destination") if isinstance(job, dict) else None
     if not isinstance(destination, dict):
-        return
+        return []
     per_batch = destination.get("segmentPerBatch") is True
     has_batches, has_batch_id = "batches" in destination, "batchId" in destination
+    if per_batch == has_batches and not (has_batch_id and has_batches):
+        return []  # the common case: the shape its flag says
+    out = []
     if per_batch and not has_batches:
-        yield Hit(ptr("destination", "batches"), "segmentPerBatch is true but there is no 'batches' array",
-                  "list one {segmentId, segmentNs, status, batchId} entry per segment")
+        out.append(Hit(ptr("destination", "batches"), "segmentPerBatch is true but there is no 'batches' array",
+                       "list one {segmentId, segmentNs, status, batchId} entry per segment"))
     if not per_batch and has_batches:
-        yield Hit(ptr("destination", "batches"), "'batches' is present but segmentPerBatch is not true",
-                  "a job without segmentPerBatch writes one batch: report it as 'batchId'")
+        out.append(Hit(ptr("destination", "batches"), "'batches' is present but segmentPerBatch is not true",
+                       "a job without segmentPerBatch writes one batch: report it as 'batchId'"))
     if per_batch and has_batch_id and has_batches:
-        yield Hit(ptr("destination", "batchId"), "both 'batchId' and 'batches' are present",
-                  "segmentPerBatch true reports batches[] only")
+        out.append(Hit(ptr("destination", "batchId"), "both 'batchId' and 'batches' are present",
+                       "segmentPerBatch true reports batches[] only"))
+    return out
 
 
-@rule("AEC209", "dataset-id-spelling", "warning", JOB, gate=any_of(b'"dataSetId"'),
-      screen={"properties": {"destination": {"not": {"required": ["dataSetId"]}}}})
-def dataset_id_spelling(job: Any) -> Iterator[Hit]:
+@rule("AEC209", "dataset-id-spelling", "warning", JOB)
+def dataset_id_spelling(job: Any) -> list[Hit]:
     """The destination's dataset id is spelled 'datasetId'.
 
     The tutorial's answers spell it 'dataSetId' twice and 'datasetId' everywhere else; the contract
     accepts both, but a client that reads only one spelling breaks on the other.
     """
-    destination = dig(job, "destination")
-    if isinstance(destination, dict) and "dataSetId" in destination:
-        yield Hit(ptr("destination", "dataSetId"), "the dataset id is spelled 'dataSetId'",
-                  "spell it 'datasetId', as the request does")
+    if "dataSetId" in _obj(job, "destination"):
+        return [Hit(ptr("destination", "dataSetId"), "the dataset id is spelled 'dataSetId'",
+                    "spell it 'datasetId', as the request does")]
+    return []
 
 
-@rule("AEC210", "undocumented-job-status", "warning", JOB, gate=any_of(*map(_quoted, STATUS.undocumented)),
-      screen={"properties": {"status": {"not": {"enum": list(STATUS.undocumented)}}}})
-def undocumented_status(job: Any) -> Iterator[Hit]:
+@rule("AEC210", "undocumented-job-status", "warning", JOB)
+def undocumented_status(job: Any) -> list[Hit]:
     """A job status is CANCELLED or CANCELLING, which no source documents.
 
     The documented statuses are NEW, PROCESSING, SUCCEEDED and FAILED. A cancel is 'marked for
     cancelling' and what the job shows next is undocumented, so these two are accepted with a warning;
     any other value is an error (AEC003).
     """
-    status = dig(job, "status")
-    if status in STATUS.undocumented:
-        yield Hit(ptr("status"), f"status {status} is not documented for export jobs",
-                  "clients should treat it as " + ("terminal" if status in STATUS.terminal else "in progress"))
+    status = _status(job)
+    if status.__class__ is str and status in STATUS.undocumented:
+        return [Hit(ptr("status"), f"status {status} is not documented for export jobs",
+                    "clients should treat it as " + ("terminal" if status in STATUS.terminal else "in progress"))]
+    return []
 
 
 @rule("AEC211", "unknown-response-key", "warning", JOB, screen=CLOSED)
@@ -274,20 +290,18 @@ def unknown_response_key(job: Any) -> Iterator[Hit]:
 
 @rule("AEC212", "batch-id-shape", "warning", JOB, screen={"properties": {"destination": {"properties": {
     "batchId": _HEX32_OR_NOTHING, "batches": {"items": {"properties": {"batchId": _HEX32_OR_NOTHING}}}}}}})
-def batch_id_shape(job: Any) -> Iterator[Hit]:
+def batch_id_shape(job: Any) -> list[Hit]:
     """A batch id is 32 lowercase hex characters.
 
     Every real batch id is 32 hex characters (da5cfb4de32c4b93a09f7e37fa53ad52). The tutorial's
     'df4gssdfb93a09f7e37fa53ad52' is 27 characters with non-hex letters: an invented id no
     Data Access call will find. An empty batchId is allowed on a FAILED job.
     """
-    status = dig(job, "status")
-    for pointer, value in _batch_ids(job):
-        if not isinstance(value, str) or (value == "" and status != STATUS.succeeded):
-            continue
-        if value and not HEX32.fullmatch(value):
-            yield Hit(pointer, f"batch id {value[:64]!r} is not 32 lowercase hex characters "
-                      f"({len(value)} characters)", "use the batch id the platform returned")
+    # an empty id is AEC205's on a SUCCEEDED job and allowed on the others: only a non-empty id is read here
+    return [Hit(pointer, f"batch id {value[:64]!r} is not 32 lowercase hex characters ({len(value)} characters)",
+                "use the batch id the platform returned")
+            for pointer, value in _batch_ids(_obj(job, "destination"))
+            if isinstance(value, str) and value and not HEX32.fullmatch(value)]
 
 
 @rule("AEC213", "metrics-before-creation", "warning", JOB)
@@ -308,22 +322,23 @@ def metrics_before_creation(job: Any) -> list[Hit]:
     return []
 
 
-@rule("AEC214", "batches-per-segment", "error", JOB, gate=all_of(b'"batches"', b'"segments"'))
-def batches_per_segment(job: Any) -> Iterator[Hit]:
+@rule("AEC214", "batches-per-segment", "error", JOB)
+def batches_per_segment(job: Any) -> list[Hit]:
     """With segmentPerBatch, there is exactly one batch per segment of the job's filter."""
-    batches = dig(job, "destination", "batches")
-    segments = dig(job, "filter", "segments")
-    if dig(job, "destination", "segmentPerBatch") is not True or not isinstance(batches, list) \
-            or not isinstance(segments, list):
-        return
+    destination = _obj(job, "destination")
+    if destination.get("segmentPerBatch") is not True:
+        return []  # the common case, decided by one key
+    batches = destination.get("batches")
+    segments = _obj(job, "filter").get("segments")
+    if not isinstance(batches, list) or not isinstance(segments, list):
+        return []
     wanted = [dig(s, "segmentId") for s in segments]
     got = [dig(b, "segmentId") for b in batches]
-    for seg in wanted:
-        if isinstance(seg, str) and got.count(seg) != 1:
-            yield Hit(ptr("destination", "batches"),
-                      f"segment {seg!r} has {got.count(seg)} batches; with segmentPerBatch it needs exactly one",
-                      "write one batch per requested segment")
-    for i, seg in enumerate(got):
-        if isinstance(seg, str) and seg not in wanted:
-            yield Hit(ptr("destination", "batches", i, "segmentId"),
-                      f"batch for segment {seg!r}, which the job's filter does not name", "")
+    out = [Hit(ptr("destination", "batches"),
+               f"segment {seg!r} has {got.count(seg)} batches; with segmentPerBatch it needs exactly one",
+               "write one batch per requested segment")
+           for seg in wanted if isinstance(seg, str) and got.count(seg) != 1]
+    out.extend(Hit(ptr("destination", "batches", i, "segmentId"),
+                   f"batch for segment {seg!r}, which the job's filter does not name", "")
+               for i, seg in enumerate(got) if isinstance(seg, str) and seg not in wanted)
+    return out

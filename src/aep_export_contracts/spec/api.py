@@ -13,7 +13,7 @@ import contextlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -329,7 +329,7 @@ class JobStatuses:
     succeeded: str
     failed: str
 
-    @property
+    @cached_property  # read by a rule on every job
     def undocumented(self) -> tuple[str, ...]:
         """Values the contract accepts with a warning: no source documents them."""
         return tuple(s for s in self.all if s not in self.documented)
