@@ -116,6 +116,27 @@ def test_a_skipped_rule_has_nothing_to_say(rule: Rule) -> None:
     assert fired, f"{rule.id}: the corpus never made the rule fire, so the shortcut was not put to the test"
 
 
+@pytest.mark.parametrize("contract", CONTRACT_NAMES)
+def test_the_unknown_key_check_in_rust_finds_what_the_walk_finds(contract: str) -> None:
+    """has_no_unknown_key (one call into Rust) says exactly whether the key walk of the rules finds a key,
+    on valid payloads and on mutants, invalid ones included: it spares those rules an invalid payload too."""
+    from aep_export_contracts.engine.compiled import has_no_unknown_key
+    from aep_export_contracts.spec.contracts import key_tree
+
+    seen = set()
+    for payload in corpus(contract, BULK_EXAMPLES // 3):
+        walked = not list(key_tree(contract).walk(payload))
+        assert has_no_unknown_key(payload, contract) == walked, payload
+        seen.add(walked)
+    if contract not in ("dataset-response", "export-job-cancel"):  # (no mutation of theirs adds a key)
+        assert seen == {True, False}, seen
+    if contract == "export-job":  # invalid and with an unknown key, deep down: both said
+        job = next(generate("export-job", 1, seed=4))["payload"]
+        job["status"], job["metrics"]["totalTime"]["startTimeInNs"] = 7, 1
+        assert not _fast(contract).is_valid(job) and not has_no_unknown_key(job, contract)
+        assert "AEC211" in validate_bytes(orjson.dumps(job), contract).rules()
+
+
 def test_a_screen_that_fails_leaves_the_rule_to_decide() -> None:
     # a UUID-shaped id with letters beyond f trips the screen of AEC106, and the rule then reports it
     job = next(generate("export-job-request", 1, seed=3))["payload"]

@@ -256,8 +256,9 @@ def _loud(screened: _Screened, payload: Any, raw: bytes | None) -> list[Finding]
         unknown_keys = False  # valid, and no unknown key: some screens of the rules tripped
     elif _passes(_fast(contract).is_valid, payload):
         unknown_keys = True
-    else:
-        return [*explain(payload, contract), *_semantic(payload, contract, raw)]
+    else:  # invalid: the rules about unknown keys run only where the payload has one
+        rules = screened.open_rules if has_no_unknown_key(payload, contract) else rules_for(contract)
+        return [*explain(payload, contract), *_semantic(payload, contract, raw, rules)]
     if unknown_keys:
         return _semantic(payload, contract, raw)
     record_rules = screened.record_rules

@@ -192,22 +192,38 @@ class KeyTree:
     is_object: bool = False
 
     def walk(self, payload: Any, pointer: str = "") -> Iterator[tuple[str, str, KeyTree]]:
-        """Yield (parent pointer, unknown key, this node) for every key the tree does not know."""
-        stack: list[tuple[KeyTree, Any, tuple[Any, ...]]] = [(self, payload, ())]
+        """Yield (parent pointer, unknown key, this node) for every key the tree does not know.
+
+        Only objects and arrays are visited (a scalar has no key), and a path is a link to its parent's,
+        made into a pointer only for an unknown key.
+        """
+        stack: list[tuple[KeyTree, Any, Any]] = [(self, payload, None)]
         while stack:
-            node, value, path = stack.pop()
+            node, value, link = stack.pop()
             if isinstance(value, dict):
                 if node.open_values is not None:
-                    stack.extend((node.open_values, v, (*path, k)) for k, v in value.items())
+                    sub = node.open_values
+                    stack.extend((sub, v, (link, k)) for k, v in value.items() if isinstance(v, dict | list))
                 elif node.is_object:
+                    known = node.keys
                     for key, sub_value in value.items():
-                        sub = node.keys.get(key)
+                        sub = known.get(key)
                         if sub is None:
-                            yield pointer + "".join("/" + escape(str(p)) for p in path), str(key), node
-                        else:
-                            stack.append((sub, sub_value, (*path, key)))
+                            yield pointer + _pointer_of(link), str(key), node
+                        elif isinstance(sub_value, dict | list):
+                            stack.append((sub, sub_value, (link, key)))
             elif isinstance(value, list) and node.items is not None:
-                stack.extend((node.items, v, (*path, i)) for i, v in enumerate(value))
+                sub = node.items
+                stack.extend((sub, v, (link, i)) for i, v in enumerate(value) if isinstance(v, dict | list))
+
+
+def _pointer_of(link: Any) -> str:
+    """The JSON pointer of a linked path ((parent link, key) pairs, None at the root)."""
+    tokens: list[str] = []
+    while link is not None:
+        link, key = link
+        tokens.append("/" + escape(str(key)))
+    return "".join(reversed(tokens))
 
 
 def escape(token: str) -> str:
