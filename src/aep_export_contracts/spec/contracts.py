@@ -207,11 +207,11 @@ class KeyTree:
                 elif node.is_object:
                     known = node.keys
                     for key, sub_value in value.items():
-                        sub = known.get(key)
-                        if sub is None:
+                        child = known.get(key)
+                        if child is None:
                             yield pointer + _pointer_of(link), str(key), node
                         elif isinstance(sub_value, dict | list):
-                            stack.append((sub, sub_value, (link, key)))
+                            stack.append((child, sub_value, (link, key)))
             elif isinstance(value, list) and node.items is not None:
                 sub = node.items
                 stack.extend((sub, v, (link, i)) for i, v in enumerate(value) if isinstance(v, dict | list))
