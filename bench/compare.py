@@ -13,12 +13,41 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import Any
+
+
+def tables_of(text: str) -> dict[str, Any]:
+    """The measured tables of a results file, read back (title, baseline and each row's rate)."""
+    from .run import Table
+
+    out: dict[str, Any] = {}
+    for block in text.split("\n### ")[1:]:
+        lines = block.splitlines()
+        base = re.search(r"Baseline: \*\*(.+?)\*\*", block)
+        if not base:
+            continue
+        table = Table(lines[0].strip(), base.group(1))
+        for line in lines:
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) == 3 and re.fullmatch(r"[\d,.]+", cells[1]):
+                table.rows.append((cells[0], float(cells[1].replace(",", ""))))
+        out[table.title] = table
+    return out
 
 
 def targets(text: str) -> dict[str, tuple[float, str]]:
-    """(figure, unit) of every row of a results file's Targets table."""
+    """(figure, unit) of every row of a results file's Targets table, and of every target the current goals
+    name that its tables allow to work out (a run made before a target was set is judged by it too)."""
+    from .run import targets as current
+
+    derived = _rows(current(tables_of(text), {}))
+    return {**derived, **_rows(text)}
+
+
+def _rows(text: str) -> dict[str, tuple[float, str]]:
     section = text[text.index("## Targets"):]
-    section = section[: section.index("\n## ", 3)]
+    end = section.find("\n## ", 3)
+    section = section[: end] if end > 0 else section
     out: dict[str, tuple[float, str]] = {}
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -41,11 +70,11 @@ def targets(text: str) -> dict[str, tuple[float, str]]:
 def compare(before: str, after: str, title: str) -> str:
     old, new = targets(before), targets(after)
     lines = [f"# {title}", "", "| target | before | after | change |", "|---|---:|---:|---:|"]
-    for name, (was, unit) in old.items():
-        if name not in new:
-            lines.append(f"| {name} | {was:,.3g}{unit} | (not measured) | |")
+    for name, (now, unit) in new.items():
+        if name not in old:
+            lines.append(f"| {name} | (not measured) | {now:,.3f}{unit} | |")
             continue
-        now = new[name][0]
+        was = old[name][0]
         change = (was / now - 1) if unit == " s" else (now / was - 1)  # positive: better
         lines.append(f"| {name} | {was:,.3f}{unit} | {now:,.3f}{unit} | {change * 100:+.1f} % |")
     lines += ["", "Change: positive is better (a higher rate or ratio, a shorter time). Absolute rates are "

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
 from ..http import split_url
 from ..spec.api import PAGING
 from . import Hit, rule
-from .util import as_int, as_list, dig, ptr
+from .util import as_int, dig, ptr
 
 LIST = ("export-job-list",)
 
 
+def _records(listing: Any) -> list[Any] | None:
+    records = listing.get("records") if isinstance(listing, dict) else None
+    return records if isinstance(records, list) else None
+
+
+def _page_size(listing: Any) -> int | None:
+    page = listing.get("page") if isinstance(listing, dict) else None
+    return as_int(page.get("pageSize")) if isinstance(page, dict) else None
+
+
 def order_key(record: Any) -> tuple[int, int] | None:
-    created, job_id = as_int(dig(record, "creationTime")), as_int(dig(record, "id"))
+    if not isinstance(record, dict):
+        return None
+    created, job_id = as_int(record.get("creationTime")), as_int(record.get("id"))
     if created is None or job_id is None:
         return None
     return created, job_id
@@ -27,69 +38,74 @@ def cursor_of(record: Any) -> str | None:
 
 
 @rule("AEC301", "list-newest-first", "error", LIST)
-def list_newest_first(listing: Any) -> Iterator[Hit]:
+def list_newest_first(listing: Any) -> list[Hit]:
     """Records come newest first (descending creationTime, then id).
 
     The page says sortField 'createdTime' and sort 'desc'; a record newer than the one before it
     breaks cursor paging, which resumes after the last record of a page.
     """
-    previous = None
-    for i, record in enumerate(as_list(dig(listing, "records"))):
+    out, previous = [], None
+    for i, record in enumerate(_records(listing) or ()):
         key = order_key(record)
         if key is None:
             continue
         if previous is not None and key > previous:
-            yield Hit(ptr("records", i), f"record {i} (creationTime {key[0]}, id {key[1]}) is newer than "
-                      f"the record before it", "sort records by creationTime descending, then id descending")
+            out.append(Hit(ptr("records", i), f"record {i} (creationTime {key[0]}, id {key[1]}) is newer than "
+                           f"the record before it", "sort records by creationTime descending, then id descending"))
         previous = key
+    return out
 
 
 @rule("AEC302", "page-size", "error", LIST)
-def page_size(listing: Any) -> Iterator[Hit]:
+def page_size(listing: Any) -> list[Hit]:
     """A page holds no more records than its pageSize."""
-    size = as_int(dig(listing, "page", "pageSize"))
-    records = dig(listing, "records")
-    if size is not None and isinstance(records, list) and len(records) > size:
-        yield Hit(ptr("records"), f"{len(records)} records on a page of pageSize {size}",
-                  "return at most 'limit' records per page")
+    size, records = _page_size(listing), _records(listing)
+    if size is not None and records is not None and len(records) > size:
+        return [Hit(ptr("records"), f"{len(records)} records on a page of pageSize {size}",
+                    "return at most 'limit' records per page")]
+    return []
 
 
 @rule("AEC303", "last-page-next", "error", LIST)
-def last_page_next(listing: Any) -> Iterator[Hit]:
+def last_page_next(listing: Any) -> list[Hit]:
     """A short page is the last page: its link.next is empty or absent.
 
     A page with fewer records than its pageSize has nothing after it; a 'next' link there sends
     clients into an empty or repeating page.
     """
-    size = as_int(dig(listing, "page", "pageSize"))
-    records = dig(listing, "records")
+    size, records = _page_size(listing), _records(listing)
+    if size is None or records is None or len(records) >= size:
+        return []
     nxt = dig(listing, "link", "next")
-    if size is not None and isinstance(records, list) and len(records) < size and isinstance(nxt, str) and nxt:
-        yield Hit(ptr("link", "next"), f"link.next is {nxt!r} on a page of {len(records)} < pageSize {size}",
-                  "leave link.next empty on the last page")
+    if isinstance(nxt, str) and nxt:
+        return [Hit(ptr("link", "next"), f"link.next is {nxt!r} on a page of {len(records)} < pageSize {size}",
+                    "leave link.next empty on the last page")]
+    return []
 
 
 @rule("AEC304", "page-cursor", "error", LIST)
-def page_cursor(listing: Any) -> Iterator[Hit]:
+def page_cursor(listing: Any) -> list[Hit]:
     """The paging cursor is the last record's '{creationTime}_{id}', and link.next is relative.
 
     page.pageOffset and the 'offset' of link.next name the last record of the page, so the next page
     starts right after it; link.next is a relative reference such as
     '/export/jobs/?limit=2&offset=1538573416687_722'.
     """
-    records = as_list(dig(listing, "records"))
+    records = _records(listing)
     expected = cursor_of(records[-1]) if records else None
+    out = []
     offset = dig(listing, "page", "pageOffset")
     if expected is not None and isinstance(offset, str) and offset and offset != expected:
-        yield Hit(ptr("page", "pageOffset"), f"pageOffset {offset!r} is not the last record's cursor {expected!r}",
-                  "set pageOffset to '{creationTime}_{id}' of the last record")
+        out.append(Hit(ptr("page", "pageOffset"), f"pageOffset {offset!r} is not the last record's cursor {expected!r}",
+                       "set pageOffset to '{creationTime}_{id}' of the last record"))
     nxt = dig(listing, "link", "next")
     if isinstance(nxt, str) and nxt:
         parts = split_url(nxt)
         if parts.scheme or parts.netloc or not nxt.startswith("/"):
-            yield Hit(ptr("link", "next"), f"link.next {nxt[:120]!r} is not a relative reference",
-                      f"send a path such as '{PAGING.link('limit=2&offset={creationTime}_{id}')}'")
+            out.append(Hit(ptr("link", "next"), f"link.next {nxt[:120]!r} is not a relative reference",
+                           f"send a path such as '{PAGING.link('limit=2&offset={creationTime}_{id}')}'"))
         sent = parse_qs(parts.query).get("offset")
         if expected is not None and sent and sent[0] != expected:
-            yield Hit(ptr("link", "next"), f"link.next resumes at {sent[0]!r}, not after the last record "
-                      f"{expected!r}", "")
+            out.append(Hit(ptr("link", "next"), f"link.next resumes at {sent[0]!r}, not after the last record "
+                           f"{expected!r}", ""))
+    return out
