@@ -15,7 +15,8 @@ def test_bench_runs_at_tiny_size(tmp_path: Path) -> None:
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     text = out.read_text()
-    for section in ("## Targets", "## 1–3. Validation", "## 4. Exchanges", "## 5. Generation", "## 7. Memory"):
+    for section in ("## Targets", "## 1–3. Validation", "## 1b. Profile", "## 4. Exchanges", "## 5. Generation",
+                    "## 7. Memory"):
         assert section in text
     assert "ratio to baseline" in text
 
