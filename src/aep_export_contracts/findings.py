@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["CLIENT", "SERVER", "SIDES", "Baseline", "Finding", "Policy", "Report", "Result", "RunReport", "Severity",
            "side_of"]
@@ -22,9 +22,11 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One problem: which rule, how bad, where (RFC 6901 pointer), what and how to fix it."""
+class Finding(NamedTuple):
+    """One problem: which rule, how bad, where (RFC 6901 pointer), what and how to fix it.
+
+    An immutable value (a named tuple: a validation can make thousands, and a tuple is made in a third of
+    the time of a frozen dataclass)."""
 
     rule: str
     severity: Severity
@@ -123,6 +125,11 @@ class Policy:
         return cls(strict, frozenset(s.upper() for s in select) if select is not None else None,
                    frozenset(s.upper() for s in ignore), baseline)
 
+    @property
+    def keeps_all(self) -> bool:
+        """Whether it reports every finding (no selection, nothing ignored, no baseline)."""
+        return self.select is None and not self.ignore and self.baseline is None
+
     def reports(self, finding: Finding) -> bool:
         if self.select is not None and not _matches(finding.rule, self.select):
             return False
@@ -152,6 +159,8 @@ class Report:
               source: str | None = None) -> Report:
         if not findings:
             return cls(contract, [], policy, 0, source)
+        if len(findings) == 1 and policy.keeps_all:
+            return cls(contract, list(findings), policy, 0, source)
         kept: list[Finding] = []
         dropped = 0
         seen: set[tuple[str, str, str]] = set()

@@ -112,9 +112,11 @@ def metrics_total(job: Any) -> list[Hit]:
     In every timing block of 'metrics' (totalTime, profileExportTime, aCPDatasetWriteTime) that has
     all three values, totalTimeInMs equals endTimeInMs - startTimeInMs.
     """
-    metrics = _obj(job, "metrics")
+    metrics = job.get("metrics") if isinstance(job, dict) else None
+    if not isinstance(metrics, dict):
+        return []
     out = []
-    for block in TIMINGS if metrics else ():
+    for block in TIMINGS:
         timing = metrics.get(block)
         if not isinstance(timing, dict) or "totalTimeInMs" not in timing:
             continue
@@ -132,9 +134,11 @@ def metrics_total(job: Any) -> list[Hit]:
 @rule("AEC203", "metrics-order", "error", JOB)
 def metrics_order(job: Any) -> list[Hit]:
     """A metrics block does not end before it starts."""
-    metrics = _obj(job, "metrics")
+    metrics = job.get("metrics") if isinstance(job, dict) else None
+    if not isinstance(metrics, dict):
+        return []
     out = []
-    for block in TIMINGS if metrics else ():
+    for block in TIMINGS:
         timing = metrics.get(block)
         if not isinstance(timing, dict) or "endTimeInMs" not in timing:
             continue
@@ -153,7 +157,10 @@ def creation_before_update(job: Any) -> list[Hit]:
     """A job is not updated before it was created (creationTime <= updateTime)."""
     if job.__class__ is not dict:
         return []
-    created, updated = as_int(job.get("creationTime")), as_int(job.get("updateTime"))
+    created, updated = job.get("creationTime"), job.get("updateTime")
+    if created.__class__ is int and updated.__class__ is int and updated >= created:
+        return []  # the common case: two integers in order
+    created, updated = as_int(created), as_int(updated)
     if created is not None and updated is not None and updated < created:
         return [Hit(ptr("updateTime"), f"updateTime {updated} is earlier than creationTime {created}", "")]
     return []
@@ -313,8 +320,12 @@ def metrics_before_creation(job: Any) -> list[Hit]:
     """
     if job.__class__ is not dict:
         return []
-    created = as_int(job.get("creationTime"))
-    start = as_int(_obj(_obj(job, "metrics"), "totalTime").get("startTimeInMs"))
+    created, metrics = job.get("creationTime"), job.get("metrics")
+    total = metrics.get("totalTime") if isinstance(metrics, dict) else None
+    start = total.get("startTimeInMs") if isinstance(total, dict) else None
+    if start.__class__ is int and created.__class__ is int and start >= created:
+        return []  # the common case: two integers in order
+    created, start = as_int(created), as_int(start)
     if created is not None and start is not None and start < created:
         return [Hit(ptr("metrics", "totalTime", "startTimeInMs"),
                     f"startTimeInMs {start} ({_date(start)}) is before creationTime {created} ({_date(created)})",
@@ -325,8 +336,8 @@ def metrics_before_creation(job: Any) -> list[Hit]:
 @rule("AEC214", "batches-per-segment", "error", JOB)
 def batches_per_segment(job: Any) -> list[Hit]:
     """With segmentPerBatch, there is exactly one batch per segment of the job's filter."""
-    destination = _obj(job, "destination")
-    if destination.get("segmentPerBatch") is not True:
+    destination = job.get("destination") if isinstance(job, dict) else None
+    if not isinstance(destination, dict) or destination.get("segmentPerBatch") is not True:
         return []  # the common case, decided by one key
     batches = destination.get("batches")
     segments = _obj(job, "filter").get("segments")
