@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import tempfile
 from pathlib import Path
@@ -235,6 +236,22 @@ def test_a_cassette_with_any_node_replaced_replays_to_a_report(form: str, data: 
     seed = _SEEDS[form]
     at = data.draw(st.sampled_from(_nodes(seed)))
     _replays(form, _dump(_replace(seed, at, new), form))
+
+
+@pytest.mark.parametrize(("where", "url"), [("uri", "http://127.0.0.1:data/data/core/ea/dataSets"),
+                                            ("base_url", "http://127.0.0.1:data"), ("base_url", "ftp://h")])
+def test_a_recorded_url_no_client_can_send_to_is_an_error_of_the_run(where: str, url: str) -> None:
+    """A port that is no number (found by the byte fuzzing below) made playback raise inside vcrpy."""
+    data = copy.deepcopy(_SEEDS["json"])
+    if where == "uri":
+        data["interactions"][0]["request"]["uri"] = url
+    else:
+        data["aec"]["base_url"] = url
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bad-url.json"
+        path.write_bytes(_dump(data, "json"))
+        report = replay([path], playback=True)
+    assert len(report.errors) == 1 and "cannot be played back" in report.errors[0], report.errors
 
 
 @pytest.mark.parametrize("form", sorted(_SEEDS))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..about import not_installed
 from ..findings import SERVER, SIDES, Policy, RunReport
@@ -75,13 +76,27 @@ def _replay_file(path: Path, policy: Policy, playback: bool) -> RunReport:
                             "and replay no longer reports it", "update the annotation or the contract")])
     # vcrpy plays back cassettes only, and only a workflow recorded to its end
     if playback and meta.get("workflow") and path.suffix != ".har" and not meta.get("interrupted"):
-        problem = None if report.errors else _unplayable(data) if isinstance(meta.get("base_url"), str) \
-            else "its metadata names no base_url"
+        base_url = meta.get("base_url")
+        problem = None if report.errors else _unplayable(data) if _sendable(base_url) \
+            else f"its metadata's base_url {base_url[:80]!r} is no URL a client can send to (http or https, a host, " \
+            "a numeric port)" if isinstance(base_url, str) else "its metadata names no base_url"
         if problem:
             report.errors.append(f"{path}: cannot be played back: {problem} (replay with --no-playback)")
         elif not report.errors:
             _playback(path, meta, report)
     return report
+
+
+def _sendable(value: Any) -> bool:
+    """Whether a recorded URL is one an HTTP client can send to (and vcrpy can match a request against)."""
+    if not isinstance(value, str) or not value.isascii():
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises for a port that is not a number in range)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _header_map(raw: Any) -> bool:
@@ -105,8 +120,7 @@ def _unplayable(data: dict[str, Any]) -> str | None:
             # vcrpy builds its request from exactly these keys, and reads these of the response
             "request's keys": set(request) == {"method", "uri", "body", "headers"},
             "response's keys": {"status", "headers", "body"} <= set(response),
-            "request method or uri": isinstance(request.get("method"), str) and isinstance(request.get("uri"), str)
-            and request["uri"].isascii(),
+            "request method or uri": isinstance(request.get("method"), str) and _sendable(request.get("uri")),
             "request headers": _header_map(request.get("headers", {})),
             "request body": _body_map(request.get("body"), request=True),
             "response status": isinstance(status, dict) and isinstance(status.get("code"), int)
