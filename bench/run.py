@@ -528,7 +528,6 @@ def proxy_overhead(size: dict[str, int]) -> Table:
         server.stop()
 
 
-#: (the --skip name, the heading, what measures the section's tables), in the order they run
 def profile(size: dict[str, int]) -> str:
     """Where the time of a full validation goes, per contract: parse, the compiled validator (Rust), the
     rules (Python), and the report with the rest (measured as cumulative stages in the same rounds)."""
@@ -558,6 +557,7 @@ def profile(size: dict[str, int]) -> str:
     return "\n".join(out) + "\n"
 
 
+#: (the --skip name, the heading, what measures the section's tables), in the order they run
 SECTIONS: tuple[tuple[str, str, Callable[[dict[str, int]], list[Table]]], ...] = (
     ("validation", "1–3. Validation, other validators, parsing", validation),
     ("exchanges", "4. Exchanges", lambda size: [exchanges(size)]),
