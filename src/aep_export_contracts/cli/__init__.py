@@ -18,12 +18,12 @@ from typing import NoReturn
 from ..about import NAME, __version__
 from ..options import OptionError
 from ..rules import RuleError
-from . import check, coverage, generate, lint, proxy, record, replay, rules, scan, serve
+from . import check, coverage, drift, generate, lint, proxy, record, replay, rules, scan, serve
 from .common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, error, missing_extra
 
 __all__ = ["UsageError", "build_parser", "main"]
 
-COMMANDS = (lint, rules, generate, serve, check, proxy, record, replay, coverage, scan)
+COMMANDS = (lint, rules, generate, serve, check, proxy, record, replay, coverage, drift, scan)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -84,4 +84,4 @@ __all__ = ["PAGES", "commands", "reference", "synopsis"]
 PAGES = {"lint": "commands/lint.md", "rules": "commands/rules.md", "generate": "commands/generate.md",
          "serve": "commands/serve.md", "check": "commands/check.md", "proxy": "commands/proxy.md",
          "record": "commands/record-replay-scan.md", "replay": "commands/record-replay-scan.md",
-         "scan": "commands/record-replay-scan.md", "coverage": "commands/coverage.md"}
+         "scan": "commands/record-replay-scan.md", "coverage": "commands/coverage.md", "drift": "commands/drift.md"}

@@ -60,6 +60,16 @@ class Operation:
     def required_response_headers(self, status: int) -> list[str]:
         return list(_response(self, status)[2])
 
+    def response_media_types(self, status: int) -> tuple[str, ...]:
+        """The media types the description gives the answer's body (none: undocumented, or no body)."""
+        spec = self.responses.get(str(status))
+        return tuple(_deref(spec).get("content", {})) if isinstance(spec, dict) else ()
+
+    def response_header_names(self, status: int) -> tuple[str, ...]:
+        """Every header the description names for the answer, required or not, in lower case."""
+        spec = self.responses.get(str(status))
+        return tuple(name.lower() for name in _deref(spec).get("headers", {})) if isinstance(spec, dict) else ()
+
     @property
     def success_statuses(self) -> tuple[int, ...]:
         """The 2xx codes the operation documents, in order."""

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from referencing import Registry, Resource
@@ -229,6 +229,56 @@ def _pointer_of(link: Any) -> str:
 def escape(token: str) -> str:
     """Escape one RFC 6901 reference token."""
     return token.replace("~", "~0").replace("/", "~1")
+
+
+def unescape(token: str) -> str:
+    """The key an RFC 6901 reference token names."""
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def component_name(stem: str, definition: str | None = None) -> str:
+    """The name under ``components/schemas`` of the bundled description of a contract file (``stem``), or
+    of one of its ``$defs``."""
+    name = _component_name(stem)
+    return name + definition[:1].upper() + definition[1:] if definition else name
+
+
+def schema_location(contract: str, path: list[str]) -> tuple[str, tuple[str | int, ...], dict[str, Any]] | None:
+    """Where the schema of a payload's value lies in the bundled description: (component, the path inside it,
+    the schema itself, its ``$ref`` followed). ``path`` holds object keys, and '*' for an array's items. None
+    where no schema names that value (a key only an ``anyOf`` branch describes, say)."""
+    stem, node = contract, schema(contract)
+    component, inside = component_name(contract), cast(tuple[str | int, ...], ())
+
+    def follow(stem: str, node: dict[str, Any], component: str,
+               inside: tuple[str | int, ...]) -> tuple[str, dict[str, Any], str, tuple[str | int, ...]]:
+        for _ in range(16):
+            ref = node.get("$ref")
+            if not isinstance(ref, str):
+                break
+            target, _, fragment = ref.partition("#")
+            stem = target.removesuffix(".json") if target else stem
+            if fragment.startswith("/$defs/"):
+                definition = fragment[len("/$defs/"):]
+                node, component = schema(stem)["$defs"][definition], component_name(stem, definition)
+            else:
+                node, component = schema(stem), component_name(stem)
+            inside = ()
+        return stem, node, component, inside
+
+    for token in path:
+        stem, node, component, inside = follow(stem, node, component, inside)
+        properties = node.get("properties")
+        if token == "*" and isinstance(node.get("items"), dict):
+            node, inside = node["items"], (*inside, "items")
+        elif isinstance(properties, dict) and isinstance(properties.get(token), dict):
+            node, inside = properties[token], (*inside, "properties", token)
+        elif isinstance(node.get("additionalProperties"), dict):
+            node, inside = node["additionalProperties"], (*inside, "additionalProperties")
+        else:
+            return None
+    stem, node, component, inside = follow(stem, node, component, inside)
+    return component, inside, node
 
 
 def _resolve(node: dict[str, Any], base: str) -> tuple[dict[str, Any], str]:

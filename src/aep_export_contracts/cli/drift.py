@@ -1,0 +1,108 @@
+"""``drift``: where recorded answers depart from the description, and an overlay that would adopt it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from .common import EXIT_OK, EXIT_VIOLATIONS, UsageError, add_command, console
+
+FAIL_ON = ("error", "warning")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = add_command(sub, "drift", "where recorded answers depart from the description",
+                    "Reads recordings (cassettes, HAR files, a proxy's session) and reports, grouped by operation, "
+                    "contract and pointer, what the answers carry that the description does not say: undocumented "
+                    "properties, values outside an enum, other JSON types, undocumented status codes, headers and "
+                    "media types, and documented properties no answer carried. It judges nothing: a run's verdict "
+                    "is replay's. --write-overlay proposes the change as an OpenAPI Overlay 1.0 document.",
+                    {0: "reported (and nothing at or above --fail-on)", 1: "a departure at or above --fail-on",
+                     2: "a recording that cannot be read, or a usage mistake"})
+    p.add_argument("paths", nargs="+", metavar="PATH", help="recordings (cassettes or HAR files), or folders of them")
+    p.add_argument("--format", choices=("text", "json"), default="text", metavar="text|json",
+                   help="how the departures are printed on stdout")
+    p.add_argument("--write-overlay", metavar="FILE",
+                   help="write an OpenAPI Overlay 1.0 document (.json, .yaml) that makes the description accept "
+                        "what was seen, each action with its evidence")
+    p.add_argument("--fail-on", choices=FAIL_ON, metavar="error|warning",
+                   help="exit 1 when a departure is this grave or graver (error: a type or an enum value the "
+                        "contract refuses; warning: anything the description does not say)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..cassettes.load import CassetteError, _load, cassette_files, to_exchange
+    from ..engine.drift import Drift
+    from ..options import writable_file
+
+    if args.write_overlay:
+        writable_file("--write-overlay", args.write_overlay, (".json", ".yaml", ".yml"))
+    try:
+        files = cassette_files(args.paths)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from exc
+    drift = Drift()
+    for path in files:
+        try:
+            data = _load(path)
+            for i, interaction in enumerate(data["interactions"]):
+                drift.see(to_exchange(interaction, f"{path.name}#{i}"), (str(path), i))
+        except CassetteError as exc:
+            raise UsageError(f"{path}: {exc}") from exc
+    departures = drift.departures()
+    total = drift.exchanges
+    if args.format == "json":
+        print(json.dumps({"exchanges": total, "recordings": len(files),
+                          "departures": [d.to_dict(total) for d in departures]}, indent=2, default=str))
+    else:
+        _print(departures, total, len(files))
+    if args.write_overlay:
+        _write_overlay(Path(args.write_overlay), departures, total)
+    if args.fail_on:
+        graver = ("error",) if args.fail_on == "error" else ("error", "warning")
+        failing = [d for d in departures if d.severity in graver]
+        if failing:
+            kinds = ", ".join(sorted({d.kind for d in failing}))
+            console(stderr=True).print(f"drift at or above {args.fail_on}: {len(failing)} departure(s) ({kinds})",
+                                       markup=False, highlight=False)
+            return EXIT_VIOLATIONS
+    return EXIT_OK
+
+
+def _write_overlay(path: Path, departures: list[Any], total: int) -> None:
+    import yaml
+
+    from ..reporting.overlay import overlay_for
+
+    doc = overlay_for(departures, total)
+    text = json.dumps(doc, indent=2) + "\n" if path.suffix == ".json" else \
+        yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    path.write_text(text, encoding="utf-8")
+    console(stderr=True).print(f"wrote an overlay of {len(doc['actions'])} action(s) to {path}", markup=False,
+                               highlight=False)
+
+
+def _print(departures: list[Any], total: int, files: int) -> None:
+    out = console()
+    counted = [d for d in departures if d.kind != "unseen"]
+    unseen = [d for d in departures if d.kind == "unseen"]
+    grave = {s: sum(1 for d in counted if d.severity == s) for s in ("error", "warning")}
+    out.print(f"drift in {total} answered exchange(s) of {files} recording(s): {len(counted)} departure(s) "
+              f"({grave['error']} error, {grave['warning']} warning); {len(unseen)} documented propert(ies) unseen",
+              markup=False, highlight=False)
+    for d in counted:
+        where = f"{Path(d.first_seen[0]).name} #{d.first_seen[1]}"
+        said = f"; documented: {d.documented}" if d.documented not in (None, [], ()) else ""
+        seen = ", ".join(json.dumps(e, default=str)[:60] for e in d.examples)
+        out.print(f"  {d.severity:<7} {d.kind:<11} {d.operation} {d.contract or ''} {d.pointer or '/'}: seen {d.count}× "
+                  f"({d.count / total:.0%}), first in {where}; e.g. {seen}{said}", markup=False, highlight=False)
+    if unseen:
+        by_contract: dict[str, list[str]] = {}
+        for d in unseen:
+            by_contract.setdefault(d.contract or "", []).append(d.pointer)
+        for contract, pointers in by_contract.items():
+            shown = ", ".join(pointers[:12]) + (f" and {len(pointers) - 12} more" if len(pointers) > 12 else "")
+            out.print(f"  info    unseen      {contract}: {shown}", markup=False, highlight=False)

@@ -1,0 +1,291 @@
+"""Drift: where recorded answers depart from what the description says, grouped by cause.
+
+A ``Drift`` is fed answered exchanges in the order they were recorded and keeps, per departure (kind,
+operation, contract, folded pointer), how often it was seen, the first and last exchange that showed it and
+up to three example values. It judges nothing: a run's verdict is the session's; drift says where the live
+API and its description part ways, and what change to the description would accept what was seen.
+
+The kinds: ``property`` (a key the contract does not name), ``enum`` (a value outside a documented enum),
+``type`` (a JSON type the contract does not allow), ``status-code``, ``header`` and ``media-type`` (of an
+answer, where the operation does not document them), and ``unseen`` (a documented property no answer
+carried: information, never a failure).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..findings import fold_pointer
+from ..http import Exchange
+from ..spec.api import HEADERS, find_operation
+from ..spec.contracts import KeyTree, key_tree, schema_location, unescape
+from .compiled import _fast
+from .exchange import parse_body
+
+__all__ = ["KINDS", "SEVERITY", "Departure", "Drift", "json_type"]
+
+#: every kind of departure, in the order a report lists them
+KINDS = ("type", "enum", "property", "status-code", "media-type", "header", "unseen")
+#: how much a kind weighs for ``--fail-on``: an answer whose values the contract refuses is an error; what the
+#: contract does not mention is a warning; a documented property never seen is information
+SEVERITY = {"type": "error", "enum": "error", "property": "warning", "status-code": "warning",
+            "media-type": "warning", "header": "warning", "unseen": "info"}
+#: headers of HTTP itself (RFC 9110, 9111 and the usual gateway and CORS lines), which no API description lists
+GENERIC_HEADERS = frozenset({
+    "date", "content-length", HEADERS.content_type.lower(), "content-encoding", "connection", "keep-alive", "transfer-encoding",
+    "server", "vary", "cache-control", "pragma", "expires", "etag", "last-modified", "age", "via", "trailer",
+    "upgrade", "strict-transport-security", "x-content-type-options", "x-frame-options", "x-xss-protection",
+    "access-control-allow-origin", "access-control-allow-credentials", "access-control-expose-headers",
+    "access-control-allow-headers", "access-control-allow-methods", "access-control-max-age", "set-cookie",
+    "alt-svc", "x-request-id", "x-b3-traceid", "x-b3-spanid", "traceparent", "tracestate",
+})
+_EXAMPLES = 3
+_VALUES = 50
+_DATE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+_ID = re.compile(r"[0-9a-fA-F-]{16,}|[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z-]+")
+_ENUM_LIKE = re.compile(r"[A-Z][A-Z0-9_]{1,40}")
+
+
+def json_type(value: Any) -> str:
+    """The JSON type of a parsed value, as JSON Schema names it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _shape(value: Any) -> str | None:
+    """What a string looks like, where it looks like something: a date-time, an id, an enum value."""
+    if not isinstance(value, str):
+        return None
+    if _DATE_TIME.match(value):
+        return "date-time"
+    if _ID.fullmatch(value):
+        return "id"
+    return "enum" if _ENUM_LIKE.fullmatch(value) else None
+
+
+def _example(value: Any) -> Any:
+    """A short stand-in for a value (recordings are scrubbed already; long text and big values are cut)."""
+    if isinstance(value, str):
+        return value[:80]
+    if isinstance(value, dict):
+        return {"(object with keys)": sorted(map(str, value))[:8]}
+    if isinstance(value, list):
+        return {"(array of)": len(value)}
+    return value
+
+
+@dataclass
+class Departure:
+    """One cause of drift: what kind, where (operation, contract, folded pointer) and the evidence."""
+
+    kind: str
+    operation: str
+    contract: str | None
+    pointer: str  # folded: array indices and ids are '*'
+    count: int = 0
+    first_seen: tuple[str, int] = ("", 0)  # (recording, exchange index)
+    last_seen: tuple[str, int] = ("", 0)
+    examples: list[Any] = field(default_factory=list)
+    types: set[str] = field(default_factory=set)  # the JSON types seen (property, type)
+    shapes: set[str] = field(default_factory=set)  # what seen strings look like (property)
+    documented: Any = None  # what the description says instead (the enum, the types, the documented codes)
+    status: int | None = None  # the answer's status (status-code, header, media-type, property, enum, type)
+    #: where the schema that would change lies in the bundled description: (component, path within it)
+    location: tuple[str, tuple[str | int, ...]] | None = None
+    key: str | None = None  # a property: the key itself
+    values: list[Any] = field(default_factory=list)  # the distinct values seen (at most _VALUES), for a proposal
+
+    @property
+    def severity(self) -> str:
+        return SEVERITY[self.kind]
+
+    def to_dict(self, total: int) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": self.kind, "severity": self.severity, "operation": self.operation, "contract": self.contract,
+            "pointer": self.pointer, "count": self.count, "share": round(self.count / total, 4) if total else 0.0,
+            "first_seen": {"file": self.first_seen[0], "exchange": self.first_seen[1]},
+            "last_seen": {"file": self.last_seen[0], "exchange": self.last_seen[1]},
+            "examples": self.examples,
+        }
+        if self.status is not None:
+            out["status"] = self.status
+        if self.types:
+            out["types"] = sorted(self.types)
+        if self.shapes:
+            out["looks_like"] = sorted(self.shapes)
+        if self.documented is not None:
+            out["documented"] = self.documented
+        return out
+
+
+def _tokens(payload: Any, pointer: str) -> list[str] | None:
+    """The schema path of a pointer into a payload: object keys as they are, array indices as '*'."""
+    out: list[str] = []
+    node = payload
+    for raw in pointer.split("/")[1:] if pointer else []:
+        token = unescape(raw)
+        if isinstance(node, list):
+            if not token.isdigit() or int(token) >= len(node):
+                return None
+            node, token = node[int(token)], "*"
+        elif isinstance(node, dict) and token in node:
+            node = node[token]
+        else:
+            return None
+        out.append(token)
+    return out
+
+
+def _documented_paths(tree: KeyTree, prefix: str = "", depth: int = 0) -> Iterator[str]:
+    """Every property path a contract names, array items as '*' (what 'unseen' is checked against)."""
+    if depth > 12:
+        return
+    for key, sub in tree.keys.items():
+        path = f"{prefix}/{key.replace('~', '~0').replace('/', '~1')}"
+        yield path
+        yield from _documented_paths(sub, path, depth + 1)
+    if tree.items is not None:
+        yield from _documented_paths(tree.items, f"{prefix}/*", depth + 1)
+
+
+def _present(value: Any, prefix: str, out: set[str], depth: int = 0) -> None:
+    """Add the folded path of every object key in a value (array items as '*')."""
+    if depth > 64:
+        return
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            path = f"{prefix}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            out.add(path)
+            _present(sub, path, out, depth + 1)
+    elif isinstance(value, list):
+        for sub in value:
+            _present(sub, f"{prefix}/*", out, depth + 1)
+
+
+class Drift:
+    """Departures of recorded answers from the description, collected exchange by exchange."""
+
+    def __init__(self) -> None:
+        self.exchanges = 0  # answered exchanges of the API's operations
+        self._found: dict[tuple[str, str, str | None, str, int | None], Departure] = {}
+        self._seen_paths: dict[str, set[str]] = {}  # contract: every folded property path an answer carried
+        self._first_of: dict[str, tuple[str, int]] = {}  # contract: the first exchange that carried it
+
+    def see(self, exchange: Exchange, where: tuple[str, int]) -> None:
+        """Note how one recorded exchange's answer departs from the description."""
+        op, _ = find_operation(exchange.method, exchange.path)
+        if op is None or exchange.status is None:
+            return
+        self.exchanges += 1
+        status, name = exchange.status, op.operation_id
+        documented, contract = op.response_contract(status)
+        if not documented:
+            codes = sorted(code for code in op.responses if code.isdigit())
+            self._note("status-code", name, None, "/response/status", where, status, status=status,
+                       documented=codes)
+        headers = exchange.response_headers
+        named = set(op.response_header_names(status)) if documented else set()
+        for header in headers:
+            if documented and header not in named and header not in GENERIC_HEADERS and not header.startswith("x-aec"):
+                self._note("header", name, None, f"/response/headers/{header}", where, headers[header][:80],
+                           status=status, documented=sorted(named))
+        body, problem, present = parse_body(exchange.response_body)
+        media = headers.get(HEADERS.content_type.lower(), "").split(";")[0].strip().lower()
+        types = op.response_media_types(status) if documented else ()
+        if present and media and types and media not in types:
+            self._note("media-type", name, None, f"/response/headers/{HEADERS.content_type.lower()}", where, media,
+                       status=status,
+                       documented=list(types))
+        if not documented or contract is None or not present or problem is not None:
+            return
+        self._body(name, contract, status, body, where)
+
+    def _body(self, name: str, contract: str, status: int, body: Any, where: tuple[str, int]) -> None:
+        paths = self._seen_paths.setdefault(contract, set())
+        self._first_of.setdefault(contract, where)
+        _present(body, "", paths)
+        for parent, key, _node in key_tree(contract).walk(body):
+            pointer = f"{parent}/{key.replace('~', '~0').replace('/', '~1')}"
+            tokens = _tokens(body, pointer)
+            value = _at(body, tokens) if tokens is not None else None
+            departure = self._note("property", name, contract, pointer, where, value, status=status)
+            departure.key = key
+            departure.types.add(json_type(value))
+            shape = _shape(value)
+            if shape:
+                departure.shapes.add(shape)
+            if departure.location is None and tokens is not None:
+                departure.location = _place(contract, tokens[:-1])
+        for error in _fast(contract).iter_errors(body):
+            kind = type(error.kind).__name__
+            if kind not in ("Type", "Enum", "Constant"):
+                continue
+            pointer = "".join(f"/{str(p).replace('~', '~0').replace('/', '~1')}" for p in error.instance_path)
+            what = "type" if kind == "Type" else "enum"
+            said = sorted(map(str, error.kind.types)) if kind == "Type" else list(getattr(error.kind, "options", [])) \
+                if kind == "Enum" else [getattr(error.kind, "expected_value", None)]
+            departure = self._note(what, name, contract, pointer, where, error.instance, status=status, documented=said)
+            departure.types.add(json_type(error.instance))
+            tokens = _tokens(body, pointer)
+            if departure.location is None and tokens is not None:
+                departure.location = _place(contract, tokens)
+
+    def _note(self, kind: str, operation: str, contract: str | None, pointer: str, where: tuple[str, int],
+              example: Any, *, status: int | None = None, documented: Any = None) -> Departure:
+        folded = fold_pointer(pointer)
+        key = (kind, operation, contract, folded, status if kind in ("status-code", "header", "media-type") else None)
+        departure = self._found.get(key)
+        if departure is None:
+            departure = self._found[key] = Departure(kind, operation, contract, folded, first_seen=where,
+                                                     documented=documented, status=status)
+        departure.count += 1
+        departure.last_seen = where
+        sample = _example(example)
+        if len(departure.examples) < _EXAMPLES and sample not in departure.examples:
+            departure.examples.append(sample)
+        if len(departure.values) < _VALUES and example not in departure.values:
+            departure.values.append(example)
+        return departure
+
+    def unseen(self) -> list[Departure]:
+        """Documented properties of each contract an answer carried that no answer carried (information)."""
+        out = []
+        for contract, paths in sorted(self._seen_paths.items()):
+            for path in _documented_paths(key_tree(contract)):
+                if path not in paths:
+                    out.append(Departure("unseen", "", contract, path, 0, self._first_of[contract],
+                                         self._first_of[contract]))
+        return out
+
+    def departures(self, *, unseen: bool = True) -> list[Departure]:
+        """Every departure, the weightiest kinds first, then by how often it was seen."""
+        found = list(self._found.values()) + (self.unseen() if unseen else [])
+        return sorted(found, key=lambda d: (KINDS.index(d.kind), -d.count, d.operation, d.contract or "", d.pointer))
+
+
+def _at(payload: Any, tokens: list[str]) -> Any:
+    """The value of a payload at a path of _tokens (the first array item where it says '*')."""
+    node = payload
+    for token in tokens:
+        if token == "*":
+            node = node[0] if isinstance(node, list) and node else None
+        else:
+            node = node.get(token) if isinstance(node, dict) else None
+    return node
+
+
+def _place(contract: str, tokens: list[str]) -> tuple[str, tuple[str | int, ...]] | None:
+    found = schema_location(contract, tokens)
+    return None if found is None else (found[0], found[1])
