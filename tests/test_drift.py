@@ -121,7 +121,7 @@ def test_the_overlay_targets_the_bundled_description_and_carries_the_evidence(
     overlay = json.loads(out.read_text())
     assert overlay["overlay"] == "1.0.0" and overlay["info"]["title"] and overlay["extends"]
     description = bundled_openapi()
-    assert len(overlay["actions"]) == 4
+    assert len(overlay["actions"]) == 5  # the four, and the new job status placed in the description's lifecycle
     for action in overlay["actions"]:
         nodes = jsonpath_rfc9535.find(action["target"], description)
         assert len(nodes) == 1, action["target"]  # each action names one node of the bundled description
@@ -133,7 +133,9 @@ def test_the_overlay_targets_the_bundled_description_and_carries_the_evidence(
     archived = by_target["$['components']['schemas']['ExportJob']['properties']"]["archivedAt"]
     assert archived["type"] == "string" and "required" not in archived
     responses = by_target["$['paths']['/data/core/ups/export/jobs/{EXPORT_JOB_ID}']['delete']['responses']"]
-    assert list(responses) == ["418"]
+    assert list(responses) == ["418"]  # judged by the contract its bodies meet
+    assert responses["418"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ExportJobCancel"}
+    assert by_target["$['x-job-lifecycle']['stages'][3]"] == ["ARCHIVED"]
 
 
 def test_a_recording_that_cannot_be_read_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -142,3 +144,97 @@ def test_a_recording_that_cannot_be_read_is_one_error_line(tmp_path: Path, capsy
     assert main(["drift", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.json" in err[0] and "not valid JSON" in err[0]
+
+
+FOUR = {("AEC211", "/response/body/archivedAt"), ("AEC003", "/response/body/status"),
+        ("AEC002", "/response/body/imsOrgId"), ("AEC504", "/response/status")}
+
+
+def _replayed(capsys: pytest.CaptureFixture[str], tmp_path: Path, recording: Path, *extra: str) -> dict[str, Any]:
+    report = tmp_path / f"replay-{len(extra)}.json"
+    main(["replay", "--no-playback", "--report", f"json:{report}", *extra, str(recording)])
+    capsys.readouterr()
+    return json.loads(report.read_text())
+
+
+def test_replay_with_the_drift_overlay_reports_none_of_the_four(
+        recording: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    overlay = tmp_path / "drift.overlay.yaml"
+    assert main(["drift", "--write-overlay", str(overlay), str(recording)]) == 0
+    before = _replayed(capsys, tmp_path, recording)
+    every = lambda data: {(v["rule"], v["pointer"]) for v in data["violations"] + data["warnings"]}  # noqa: E731
+    assert every(before) >= FOUR and before["overlay"] is None
+    after = _replayed(capsys, tmp_path, recording, "--overlay", str(overlay))
+    assert not FOUR & every(after), sorted(FOUR & every(after))
+    assert after["overlay"]["path"] == str(overlay) and len(after["overlay"]["sha256"]) == 64
+    # the process gets the bundled contract back once the command ends
+    assert _replayed(capsys, tmp_path, recording)["overlay"] is None
+
+
+def test_lint_with_the_drift_overlay_accepts_the_payloads(
+        recording: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    overlay = tmp_path / "drift.overlay.json"
+    assert main(["drift", "--write-overlay", str(overlay), str(recording)]) == 0
+    job = _body(next(it for it in REFERENCE["interactions"] if it["request"]["uri"].endswith("/export/jobs/1")))
+    job.update({"archivedAt": "2026-11-30T08:00:00Z", "status": "ARCHIVED", "imsOrgId": 1234})
+    payload = tmp_path / "job.json"
+    payload.write_text(json.dumps(job), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["lint", "--contract", "export-job", "--format", "json", str(payload)]) == 1
+    rules = {f["rule"] for f in json.loads(capsys.readouterr().out)[0]["findings"]}
+    assert {"AEC002", "AEC003", "AEC211"} <= rules
+    assert main(["lint", "--contract", "export-job", "--format", "json", "--overlay", str(overlay), str(payload)]) == 0
+    rules = {f["rule"] for f in json.loads(capsys.readouterr().out)[0]["findings"]}
+    assert not {"AEC002", "AEC003", "AEC211"} & rules, rules
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("overlay: [1\n", "does not parse as YAML or JSON"),
+    ('{"overlay": "2.0.0", "info": {"title": "t", "version": "1"}, "actions": []}', "not an Overlay 1.0 document"),
+    ('{"overlay": "1.0.0", "info": {"title": "t", "version": "1"}, "actions": [{"target": "$.paths.nothing", '
+     '"update": {}}]}', "selects nothing in the bundled description"),
+    ('{"overlay": "1.0.0", "info": {"title": "t", "version": "1"}, "actions": [{"target": "$[", "update": {}}]}',
+     "is not a JSONPath query"),
+    ('{"overlay": "1.0.0", "info": {"title": "t", "version": "1"}, "actions": [{"target": '
+     '"$.components.schemas.ExportJob", "update": {"type": "banana"}}]}', "an invalid JSON Schema"),
+    ('{"overlay": "1.0.0", "info": {"title": "t", "version": "1"}, "actions": [{"target": '
+     '"$.paths", "update": {"/x": {"get": {"responses": "none"}}}}]}', "invalid OpenAPI"),
+    ('{"overlay": "1.0.0", "info": {"title": "t", "version": "1"}, "actions": [{"target": '
+     '"$.components.schemas.ExportJob.properties.status.enum", "update": ["ARCHIVED"]}]}', "does not hold together"),
+])
+@pytest.mark.parametrize("command", ["lint", "replay", "drift"])
+def test_an_overlay_that_cannot_be_used_is_one_error_line_and_nothing_runs(
+        command: str, text: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    overlay = tmp_path / "bad-overlay.yaml"
+    overlay.write_text(text, encoding="utf-8")
+    target = ROOT / ("tests/fixtures/docs/export-job-created.json" if command == "lint" else "cassettes")
+    argv = [command, "--overlay", str(overlay), *(["--no-playback"] if command == "replay" else []), str(target)]
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and said in err, (out[:200], err)
+    from aep_export_contracts.spec.api import JOB_STATUSES
+    from aep_export_contracts.spec.contracts import active_overlay
+
+    assert active_overlay() is None and "ARCHIVED" not in JOB_STATUSES.all  # nothing changed
+
+
+def test_the_plugin_judges_recordings_with_the_overlay(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    (recordings / "drifted.json").write_text(json.dumps(drifted()), encoding="utf-8")
+    overlay = tmp_path / "drift.overlay.yaml"
+    assert main(["drift", "--write-overlay", str(overlay), str(recordings)]) == 0
+    pytester.makepyfile(
+        """
+        def test_recorded(aec_exchange, aec_findings):
+            assert not {f.rule for f in aec_findings} & {"AEC002", "AEC003", "AEC504"}
+        """
+    )
+    bare = pytester.runpytest("-p", "no:cacheprovider", f"--aep-cassettes={recordings}")
+    assert bare.parseoutcomes()["failed"] == 3  # the type, the enum value and the status code: one exchange each
+    overlaid = pytester.runpytest("-p", "no:cacheprovider", f"--aep-cassettes={recordings}", f"--aep-overlay={overlay}")
+    assert overlaid.parseoutcomes().get("failed", 0) == 0
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("overlay: [1\n", encoding="utf-8")
+    refused = pytester.runpytest("-p", "no:cacheprovider", f"--aep-cassettes={recordings}", f"--aep-overlay={broken}")
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR and "does not parse" in refused.stderr.str()

@@ -63,6 +63,14 @@ CLIENT, SERVER = "client", "server"
 SIDES = (CLIENT, SERVER)
 
 
+def overlay_in_use() -> dict[str, str] | None:
+    """The overlay the contracts are read with, as a report names it (its path and the sha256 of its bytes)."""
+    from .spec.contracts import active_overlay
+
+    overlay = active_overlay()
+    return None if overlay is None else {"path": overlay.path, "sha256": overlay.digest}
+
+
 def side_of(pointer: str) -> str | None:
     """The side a pointer into an exchange lands on: the request is the client's, the answer the server's."""
     if pointer.startswith("/request"):
@@ -328,6 +336,8 @@ class RunReport:
     rank: Callable[[str], int] | None = None  # how soon a rule's groups are read (the rules' seriousness)
     started: float = field(default_factory=time.time)  # when the run began, in seconds since the epoch
     kind: str = "contract check"  # what made the run, as its heading says it: "contract check", "replay", "proxy session"
+    #: the overlay the contract was read with ({"path", "sha256"}), or None: the bundled contract as it is
+    overlay: dict[str, str] | None = field(default_factory=lambda: overlay_in_use())
 
     def add(self, layer: str, name: str, operation: str, findings: list[Finding] | None = None,
             exchange: Any = None, *, subjects: Iterable[str] = (), existing: bool = False,
@@ -391,6 +401,7 @@ class RunReport:
         return {
             "target": self.target,
             "seed": self.seed,
+            "overlay": self.overlay,
             "ok": self.ok,
             "exchanges": self.exchanges,
             "methods": dict(sorted(self.methods.items())),

@@ -24,9 +24,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--aep-cassettes", default=None, help="folder of cassettes: one aec_exchange test per exchange")
     group.addoption("--aep-rules", action="append", default=[], metavar="MODULE",
                     help="also run the rules of this module (a dotted name or a .py file; repeatable)")
+    group.addoption("--aep-overlay", default=None, metavar="FILE",
+                    help="apply this OpenAPI Overlay 1.0 document to the description and its contracts first")
+
+
+_OVERLAID = pytest.StashKey[bool]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    overlay = config.getoption("--aep-overlay", default=None)
+    if overlay:
+        from .spec.contracts import use_overlay
+        from .spec.overlay import OverlayError
+
+        try:
+            use_overlay(overlay)
+        except OverlayError as exc:
+            raise pytest.UsageError(f"--aep-overlay: {exc}") from exc
+        config.stash[_OVERLAID] = True
     modules = config.getoption("--aep-rules", default=[]) or []
     if modules:
         from .options import OptionError, PolicyOptions
@@ -35,6 +50,13 @@ def pytest_configure(config: pytest.Config) -> None:
             PolicyOptions(rules=tuple(modules)).load_rules()
         except OptionError as exc:
             raise pytest.UsageError(f"--aep-rules: {exc}") from exc
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(_OVERLAID, False):  # the process that ran the tests gets the bundled contract back
+        from .spec.contracts import use_overlay
+
+        use_overlay(None)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

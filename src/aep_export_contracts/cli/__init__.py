@@ -18,6 +18,7 @@ from typing import NoReturn
 from ..about import NAME, __version__
 from ..options import OptionError
 from ..rules import RuleError
+from ..spec.overlay import OverlayError
 from . import check, coverage, drift, generate, lint, proxy, record, replay, rules, scan, serve
 from .common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, error, missing_extra
 
@@ -71,10 +72,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
+    overlay = getattr(args, "overlay", None)
     try:
+        if overlay is not None:
+            _use_overlay(overlay)
         with _stopped_as_interrupted():
             return int(args.func(args))
-    except (UsageError, OptionError, RuleError) as exc:
+    except (UsageError, OptionError, RuleError, OverlayError) as exc:
         error(str(exc))
         return EXIT_USAGE
     except ModuleNotFoundError as exc:
@@ -91,6 +95,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    finally:
+        if overlay is not None:  # a caller in the same process (a test, a script) gets the bundled contract back
+            _use_overlay(None)
+
+
+def _use_overlay(path: str | None) -> None:
+    from ..spec.contracts import active_overlay, use_overlay
+
+    if path is not None or active_overlay() is not None:
+        use_overlay(path)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -15,6 +15,7 @@ from .common import (
     UsageError,
     add_command,
     add_coverage_option,
+    add_overlay_option,
     add_report_option,
     apply_coverage_gate,
     console,
@@ -39,6 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--fault-matrix", action="store_true",
                    help="run the check once per fault of the embedded server (or each --fault) and print what "
                         "detects each")
+    add_overlay_option(p)
     p.set_defaults(func=run)
 
 def run(args: argparse.Namespace) -> int:

@@ -75,6 +75,13 @@ def console(*, stderr: bool = False) -> Any:
     return out if out.is_terminal else Console(width=160, stderr=stderr)
 
 
+def add_overlay_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--overlay", metavar="FILE",
+                        help="apply this OpenAPI Overlay 1.0 document (what drift --write-overlay writes) to the "
+                             "bundled description and its contracts before anything runs; the report names it "
+                             "and its digest")
+
+
 def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
     """--strict, --select, --ignore, --baseline and --rules: the same on lint, replay and check."""
     add_arguments(parser, PolicyOptions)

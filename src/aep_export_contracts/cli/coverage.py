@@ -12,6 +12,7 @@ from .common import (
     UsageError,
     add_command,
     add_coverage_option,
+    add_overlay_option,
     apply_coverage_gate,
     console,
 )
@@ -26,6 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text", metavar="text|json",
                    help="how the coverage is printed on stdout")
     add_coverage_option(p)
+    add_overlay_option(p)
     p.set_defaults(func=run)
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .common import EXIT_OK, EXIT_VIOLATIONS, UsageError, add_command, console
+from .common import EXIT_OK, EXIT_VIOLATIONS, UsageError, add_command, add_overlay_option, console
 
 FAIL_ON = ("error", "warning")
 
@@ -30,6 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--fail-on", choices=FAIL_ON, metavar="error|warning",
                    help="exit 1 when a departure is this grave or graver (error: a type or an enum value the "
                         "contract refuses; warning: anything the description does not say)")
+    add_overlay_option(p)
     p.set_defaults(func=run)
 
 

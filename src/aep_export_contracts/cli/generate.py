@@ -7,7 +7,7 @@ import sys
 from itertools import islice
 
 from ..spec.contracts import CONTRACT_NAMES
-from .common import EXIT_OK, UsageError, add_command
+from .common import EXIT_OK, UsageError, add_command, add_overlay_option
 
 #: how many examples generation may draw for the ones it keeps (a bound, not a target)
 _UNBOUNDED = 10**12
@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("-n", type=int, default=10, metavar="N", help="how many payloads")
     p.add_argument("--seed", type=int, default=None, metavar="N",
                    help="the same seed gives the same output (default: a new one each run)")
+    add_overlay_option(p)
     p.set_defaults(func=run)
 
 

@@ -16,6 +16,7 @@ from .common import (
     EXIT_VIOLATIONS,
     UsageError,
     add_command,
+    add_overlay_option,
     add_policy_arguments,
     console,
     error,
@@ -37,6 +38,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="lint in N processes (the output keeps the files' order)")
     add_policy_arguments(p)
+    add_overlay_option(p)
     p.set_defaults(func=run)
 
 

@@ -11,6 +11,7 @@ from .common import (
     UsageError,
     add_command,
     add_coverage_option,
+    add_overlay_option,
     add_report_option,
     apply_coverage_gate,
     console,
@@ -31,6 +32,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_arguments(p, ProxyOptions)
     add_report_option(p)
     add_coverage_option(p)
+    add_overlay_option(p)
     p.set_defaults(func=run)
 
 

@@ -8,6 +8,7 @@ from .common import (
     UsageError,
     add_command,
     add_coverage_option,
+    add_overlay_option,
     add_policy_arguments,
     add_report_option,
     apply_coverage_gate,
@@ -32,6 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="replay in N processes (the report keeps the recordings' order)")
     add_policy_arguments(p)
+    add_overlay_option(p)
     p.set_defaults(func=run)
 
 

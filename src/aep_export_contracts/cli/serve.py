@@ -10,7 +10,7 @@ from collections.abc import Callable
 from ..options import port
 from ..server.api import DEFAULT_API_KEY, DEFAULT_TOKEN, JOB_SECONDS
 from ..server.faults import FAULTS
-from .common import EXIT_OK, UsageError, add_command
+from .common import EXIT_OK, UsageError, add_command, add_overlay_option
 
 
 def _rate(text: str) -> float:
@@ -76,6 +76,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="longest a client may take to send a request's head or its body, in seconds (408 after)")
     p.add_argument("--idle-timeout", type=_positive, default=5.0, metavar="SECONDS",
                    help="longest a kept-alive connection may sit idle, in seconds")
+    add_overlay_option(p)
     p.set_defaults(func=run)
 
 

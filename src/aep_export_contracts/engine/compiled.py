@@ -128,14 +128,18 @@ class _Screened(NamedTuple):
 def clear_caches() -> None:
     """Forget every compiled validator and every schema read from disk, so that the next validation
     reads the contracts again (after they were changed in-process). The API facts of ``spec.api``
-    (paths, headers, statuses) are read once at import and stay."""
-    for cached in (contracts._files, contracts.registry, contracts.openapi_document, contracts.closed_schemas_by_uri,
-                   contracts.key_tree, contracts.required_paths, _compiled, _registry, _explainer,
-                   _rust_schemas, _keys_only):
-        clear = getattr(cached, "cache_clear", None)  # a test may stand a plain function in for one
-        if clear is not None:
-            clear()
+    (paths, headers, statuses) are read again only when the overlay in use changes (``use_overlay``)."""
+    contracts.forget()
+    _forget_compiled()
+
+
+def _forget_compiled() -> None:
+    for cached in (_compiled, _registry, _explainer, _rust_schemas, _keys_only):
+        cached.cache_clear()
     _forget_rules()
+
+
+contracts.on_reload(_forget_compiled)
 
 
 def _forget_rules() -> None:

@@ -106,6 +106,7 @@ class Departure:
     location: tuple[str, tuple[str | int, ...]] | None = None
     key: str | None = None  # a property: the key itself
     values: list[Any] = field(default_factory=list)  # the distinct values seen (at most _VALUES), for a proposal
+    bodies: list[Any] = field(default_factory=list)  # a status code: the bodies its answers carried (a proposal)
 
     @property
     def severity(self) -> str:
@@ -191,17 +192,19 @@ class Drift:
         self.exchanges += 1
         status, name = exchange.status, op.operation_id
         documented, contract = op.response_contract(status)
+        body, problem, present = parse_body(exchange.response_body)
         if not documented:
             codes = sorted(code for code in op.responses if code.isdigit())
-            self._note("status-code", name, None, "/response/status", where, status, status=status,
-                       documented=codes)
+            departure = self._note("status-code", name, None, "/response/status", where, status, status=status,
+                                   documented=codes)
+            if present and problem is None and len(departure.bodies) < _VALUES and body not in departure.bodies:
+                departure.bodies.append(body)
         headers = exchange.response_headers
         named = set(op.response_header_names(status)) if documented else set()
         for header in headers:
             if documented and header not in named and header not in GENERIC_HEADERS and not header.startswith("x-aec"):
                 self._note("header", name, None, f"/response/headers/{header}", where, headers[header][:80],
                            status=status, documented=sorted(named))
-        body, problem, present = parse_body(exchange.response_body)
         media = headers.get(HEADERS.content_type.lower(), "").split(";")[0].strip().lower()
         types = op.response_media_types(status) if documented else ()
         if present and media and types and media not in types:

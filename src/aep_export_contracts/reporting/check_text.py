@@ -92,6 +92,8 @@ def render_check(report: RunReport, console: Console) -> None:
     for note in report.notes:
         console.print(Text(f"note: {note}", style="dim"))
     seed = f", seed {report.seed}" if report.seed is not None else ""
+    if report.overlay is not None:
+        seed += f", the contract with overlay {report.overlay['path']} (sha256 {report.overlay['sha256'][:12]})"
     console.print(Text(f"{HEADINGS.get(report.kind, report.kind)} {report.target}{seed}", style="bold"))
     if report.results:
         rows: dict[str, list[int]] = {}

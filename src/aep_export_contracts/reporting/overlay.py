@@ -12,7 +12,7 @@ from typing import Any
 from ..about import NAME, __version__
 from ..engine.drift import Departure, json_type
 from ..spec.api import JSON_MEDIA_TYPE, operation
-from ..spec.contracts import bundled_openapi
+from ..spec.contracts import bundled_openapi, component_name
 
 __all__ = ["BUNDLED_URI", "overlay_for"]
 
@@ -73,6 +73,22 @@ def _optional(node: Any) -> Any:
     return node
 
 
+def _contract_fitting(bodies: list[Any], operation_id: str) -> str | None:
+    """The contract every body meets, of those the operation's documented answers use (its success contract
+    first, then the error contract); None for no body, or none that fits."""
+    from ..engine.payload import validate
+
+    if not bodies:
+        return None
+    op = operation(operation_id)
+    candidates = [c for code in sorted(op.responses, key=lambda c: (not c.startswith("2"), c)) if code.isdigit()
+                  for c in [op.response_contract(int(code))[1]] if c is not None]
+    for contract in dict.fromkeys(candidates):
+        if all(validate(body, contract).valid for body in bodies):
+            return contract
+    return None
+
+
 def _action(d: Departure, total: int, doc: dict[str, Any]) -> dict[str, Any] | None:
     said = _evidence(d, total)
     if d.kind == "property" and d.location is not None and d.key is not None:
@@ -102,8 +118,12 @@ def _action(d: Departure, total: int, doc: dict[str, Any]) -> dict[str, Any] | N
         return None
     if d.kind == "status-code":
         op = operation(d.operation)
+        answer: dict[str, Any] = {"description": f"seen in traffic, not in the documentation: {said}"}
+        fits = _contract_fitting(d.bodies, op.operation_id)
+        if fits is not None:  # the contract every body of such answers meets: the answer is judged by it
+            answer["content"] = {JSON_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{component_name(fits)}"}}}
         return {"target": _path("paths", op.template, op.method.lower(), "responses"), "description": said,
-                "update": {str(d.status): {"description": f"seen in traffic, not in the documentation: {said}"}}}
+                "update": {str(d.status): answer}}
     if d.kind in ("header", "media-type"):
         parts = _response_parts(doc, d)
         if parts is None:
@@ -124,10 +144,26 @@ def _action(d: Departure, total: int, doc: dict[str, Any]) -> dict[str, Any] | N
     return None
 
 
+#: where the job contract's status enum lies: a status added there is placed in the description's lifecycle too
+_JOB_STATUS = (component_name("export-job"), ("properties", "status"))
+
+
+def _staged(d: Departure, total: int, doc: dict[str, Any]) -> dict[str, Any] | None:
+    """A new job status in the last stage of ``x-job-lifecycle`` (the description's statuses and the job
+    contract's enum must agree): the reviewer moves it where it belongs."""
+    stages = doc.get("x-job-lifecycle", {}).get("stages")
+    if d.kind != "enum" or d.location != _JOB_STATUS or not isinstance(stages, list) or not stages:
+        return None
+    return {"target": _path("x-job-lifecycle", "stages", len(stages) - 1),
+            "description": f"{_evidence(d, total)}; placed in the last (terminal) stage of the lifecycle: move it "
+                           "to the stage it belongs to", "update": list(d.values)}
+
+
 def overlay_for(departures: list[Departure], total: int) -> dict[str, Any]:
     """An Overlay 1.0 document whose actions make the bundled description accept every departure seen."""
     doc = bundled_openapi()
-    actions = [a for d in departures if d.kind != "unseen" for a in [_action(d, total, doc)] if a is not None]
+    actions = [a for d in departures if d.kind != "unseen"
+               for a in (_action(d, total, doc), _staged(d, total, doc)) if a is not None]
     return {"overlay": "1.0.0",
             "info": {"title": f"What {total} recorded answers showed that the description does not say",
                      "version": f"{NAME} {__version__}"},

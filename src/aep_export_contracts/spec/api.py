@@ -12,12 +12,12 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache, cached_property, lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from .contracts import openapi_document, schema
+from .contracts import on_reload, openapi_document, schema
 
 __all__ = [
     "HEADERS",
@@ -417,3 +417,21 @@ def _production_url() -> str:
 
 #: the base URL of the production platform (the description's Production server)
 PRODUCTION_URL = _production_url()
+
+
+def _reload() -> None:
+    """Read every fact again (the overlay in use changed), into the objects the other modules already hold.
+    PRODUCTION_URL is a string and stays: an overlay does not move the platform."""
+    _RESPONSES.clear()
+    operations.cache_clear()
+    _find.cache_clear()
+    for held, fresh in ((HEADERS, _headers()), (PATHS, _paths()), (PAGING, _paging()), (JOB_STATUSES, _job_statuses())):
+        for f in fields(held):
+            object.__setattr__(held, f.name, getattr(fresh, f.name))
+        held.__dict__.pop("undocumented", None)  # a cached property of JOB_STATUSES
+    fresh_headers = _response_headers()
+    for f in fields(RESPONSE_HEADERS):
+        object.__setattr__(RESPONSE_HEADERS, f.name, getattr(fresh_headers, f.name))
+
+
+on_reload(_reload)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -60,9 +61,98 @@ def data_root() -> Path:
 
 
 @cache
-def _files() -> dict[str, dict[str, Any]]:
+def _source_files() -> dict[str, dict[str, Any]]:
     root = data_root() / "contracts"
     return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(root.glob("*.json"))}
+
+
+@cache
+def _source_openapi() -> dict[str, Any]:
+    text = (data_root() / "openapi" / "export-jobs.yaml").read_text(encoding="utf-8")
+    doc: dict[str, Any] = yaml.safe_load(text)
+    return doc
+
+
+#: the overlay in use: set by ``use_overlay``, or read from ``AEC_OVERLAY`` (a file's path) when the
+#: contracts are first read, so that a process started by one that uses an overlay uses it too
+OVERLAY_VARIABLE = "AEC_OVERLAY"
+_ACTIVE: list[Any] = []
+_STARTED = [False]
+#: called after the overlay in use changed (the engine forgets what it compiled, the API facts are read again)
+_RELOAD: list[Any] = []
+
+
+def active_overlay() -> Any:
+    """The overlay in use (``spec.overlay.Overlay``), or None."""
+    if not _STARTED[0]:
+        _STARTED[0] = True
+        named = os.environ.get(OVERLAY_VARIABLE)
+        if named:
+            from .overlay import read
+
+            _ACTIVE[:] = [read(named)]
+    return _ACTIVE[0] if _ACTIVE else None
+
+
+@cache
+def _overlaid() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    overlay = active_overlay()
+    if overlay is None:
+        return _source_openapi(), _source_files()
+    from .overlay import apply
+
+    return apply(overlay, _source_openapi(), _source_files())
+
+
+def _files() -> dict[str, dict[str, Any]]:
+    return _overlaid()[1]
+
+
+def on_reload(listener: Any) -> None:
+    """Call ``listener`` whenever the overlay in use changes."""
+    _RELOAD.append(listener)
+
+
+def use_overlay(path: str | Path | None) -> Any:
+    """Apply an OpenAPI Overlay (a file's path; None: none) to the description and its contracts, for everything
+    that reads them from now on in this process (and, through ``AEC_OVERLAY``, the processes it starts).
+
+    Raises ``spec.overlay.OverlayError`` for an overlay that does not parse, targets nothing or makes the
+    description invalid; nothing changes then. Returns the overlay in use.
+    """
+    from .overlay import OverlayError, apply, check, read
+
+    overlay = read(path) if path is not None else None
+    if overlay is not None:
+        check(overlay, *apply(overlay, _source_openapi(), _source_files()))
+    previous = active_overlay()
+    _switch(overlay)
+    try:
+        for listener in _RELOAD:
+            listener()
+    except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as exc:  # the facts read from it disagree
+        _switch(previous)
+        for listener in _RELOAD:
+            listener()
+        raise OverlayError(f"overlay {path}: the description it makes does not hold together: "
+                           f"{str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}") from None
+    return overlay
+
+
+def _switch(overlay: Any) -> None:
+    _STARTED[0] = True
+    _ACTIVE[:] = [overlay] if overlay is not None else []
+    if overlay is not None:
+        os.environ[OVERLAY_VARIABLE] = str(Path(overlay.path).resolve())
+    else:
+        os.environ.pop(OVERLAY_VARIABLE, None)
+    forget()
+
+
+def forget() -> None:
+    """Forget every contract and description read, so that the next reader reads them again."""
+    for cached in (_overlaid, registry, _bundled, closed_schemas_by_uri, key_tree, required_paths):
+        cached.cache_clear()
 
 
 def schema(name: str) -> dict[str, Any]:
@@ -86,12 +176,10 @@ def registry() -> Registry[Any]:
     return Registry().with_resources(resources).crawl()
 
 
-@cache
 def openapi_document() -> dict[str, Any]:
-    """The OpenAPI description as written: its body schemas ``$ref`` into ``../contracts``."""
-    text = (data_root() / "openapi" / "export-jobs.yaml").read_text(encoding="utf-8")
-    doc: dict[str, Any] = yaml.safe_load(text)
-    return doc
+    """The OpenAPI description as written (with the overlay in use applied): its body schemas ``$ref`` into
+    ``../contracts``."""
+    return _overlaid()[0]
 
 
 def _component_name(uri_or_file: str) -> str:
@@ -126,9 +214,14 @@ def _rewrite_refs(node: Any, own: str) -> Any:
 
 @cache
 def _bundled() -> dict[str, Any]:
-    doc = copy.deepcopy(openapi_document())
+    return bundle(openapi_document(), _files())
+
+
+def bundle(openapi: dict[str, Any], files: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """An OpenAPI description with the contract files inlined under ``components/schemas``."""
+    doc = copy.deepcopy(openapi)
     components = doc.setdefault("components", {}).setdefault("schemas", {})
-    for stem, contents in _files().items():
+    for stem, contents in files.items():
         name = _component_name(stem)
         if stem != "defs":
             components[name] = _rewrite_refs(contents, name)
