@@ -144,8 +144,19 @@ def exchanges(size: dict[str, int]) -> Table:
     items = [e for _, e in load_exchanges([ROOT / "cassettes"])]
     t = Table("exchange validation of recorded lifecycles", "validate_exchange (parsed cassette)")
     folder, passes = [ROOT / "cassettes"], size["passes"]
+
+    def drift() -> int:
+        from aep_export_contracts.engine.drift import Drift
+
+        found = Drift()
+        for i, exchange in enumerate(items):
+            found.see(exchange, ("bench", i))
+        found.departures()
+        return len(items)
+
     t.measure({
         "validate_exchange (parsed cassette)": lambda: sum(1 for e in items if validate_exchange(e) or True),
+        DRIFT_ROW: drift,
         REPLAY_ONCE: lambda: replay(folder, playback=False).exchanges,
         REPLAY_ROW.format(passes=passes):
             lambda: sum(replay(folder, playback=False).exchanges for _ in range(passes)),
@@ -156,6 +167,7 @@ def exchanges(size: dict[str, int]) -> Table:
 
 #: one pass of the bundled set is 86 exchanges, a few milliseconds: a sample that short also
 #: measures the warm-up after the other rows ran, so the throughput row replays the set several times
+DRIFT_ROW = "drift over the bundled cassettes' exchanges (parsed cassette)"
 REPLAY_ONCE = "replay of bundled cassettes, one pass a sample (load + validation, no playback)"
 REPLAY_ROW = "replay of bundled cassettes, {passes} passes a sample (load + validation, no playback)"
 
