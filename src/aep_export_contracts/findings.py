@@ -327,6 +327,7 @@ class RunReport:
     notes: list[str] = field(default_factory=list)  # what the run assumed and a user should know
     existing_fails: bool = False  # findings on data the run did not create fail it too
     coverage: Any = None  # what the run exercised (the engine's Coverage: merge(), to_dict(), gate())
+    drift: Any = None  # where the answers departed from the description (the engine's Drift: merge(), to_dict())
     below_coverage: list[str] = field(default_factory=list)  # a --min-coverage the run fell short of: what is missing
     unreachable: str | None = None  # no connection could be made to the target: why (the run checked nothing after)
     interrupted: bool = False  # stopped (SIGINT, SIGTERM) before it finished: it holds what it saw until then
@@ -357,6 +358,8 @@ class RunReport:
         self.interrupted = self.interrupted or other.interrupted
         if other.coverage is not None:
             self.coverage = other.coverage if self.coverage is None else self.coverage.merge(other.coverage)
+        if other.drift is not None:
+            self.drift = other.drift if self.drift is None else self.drift.merge(other.drift)
         self.notes.extend(n for n in other.notes if n not in self.notes)
         self.results.extend(other.results)
         self.unstable.extend(other.unstable)
@@ -426,6 +429,7 @@ class RunReport:
             "interrupted": self.interrupted,
             "notes": self.notes,
             "coverage": self.coverage.to_dict() if self.coverage is not None else None,
+            "drift": self.drift.to_dict() if self.drift is not None else None,
             "below_coverage": self.below_coverage,
         }
 

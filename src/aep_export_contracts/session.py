@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .engine.coverage import Coverage
+from .engine.drift import Drift
 from .engine.exchange import Facts, judge_exchange
 from .engine.traffic import Traffic, has_traffic_rules, traffic_findings
 from .findings import SIDES, Finding, RunReport
@@ -53,6 +54,8 @@ class Session:
     #: told one line per failing finding, as it is found: '(side) RULE operation pointer: message'
     log: Callable[[str], None] | None = None
     traffic: Traffic = field(default_factory=Traffic)
+    #: note where the answers depart from the description (replay and the proxy: what a contract's owner reads)
+    drift: bool = False
     _tainted: set[str] = field(default_factory=set)  # jobs made from a create that should have been refused
     _history: deque[Seen] = field(default_factory=lambda: deque(maxlen=HISTORY))  # for the rules across exchanges
     _answers: Counter[int] = field(default_factory=Counter)  # the status codes of the answers it judged
@@ -65,6 +68,8 @@ class Session:
             self.report.coverage = Coverage()
         if self.report.rank is None:
             self.report.rank = seriousness  # security findings lead whatever reads the report
+        if self.drift and self.report.drift is None:
+            self.report.drift = Drift()
 
     def see(self, exchange: Exchange, *, name: str | None = None, annotated: Iterable[tuple[str, str]] = (),
             recording: tuple[str, str] | None = None) -> Verdict:
@@ -84,6 +89,9 @@ class Session:
             found = found + [f for f in self._across(exchange, known) if policy.reports(f)]
         found = [f for f in found if f.side is None or f.side in self.sides]
         report.coverage.see(exchange, found, known)
+        if report.drift is not None:
+            where = (recording[0], recording[1]) if recording else (report.target, f"#{report.exchanges}")
+            report.drift.see(exchange, where, known)
         expected = set(annotated)
         matched: frozenset[tuple[str, str]] = frozenset()
         if expected:

@@ -58,7 +58,8 @@ def _replay_file(path: Path, policy: Policy, playback: bool) -> RunReport:
     name = path.name
     # a recording the check's workflows made holds requests invalid on purpose: only the server's answers are
     # judged; any other recording (a proxy's session, a HAR export, a team's cassette) is judged on both sides
-    session = Session(report, sides=frozenset({SERVER}) if meta.get("workflow") else frozenset(SIDES), layer="replay")
+    session = Session(report, sides=frozenset({SERVER}) if meta.get("workflow") else frozenset(SIDES), layer="replay",
+                      drift=True)
     for i, interaction in enumerate(data["interactions"]):
         try:
             exchange = to_exchange(interaction, f"{name}#{i}")

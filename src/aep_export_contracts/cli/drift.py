@@ -35,9 +35,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cassettes.load import CassetteError, _load, cassette_files, to_exchange
+    from ..cassettes.load import CassetteError, _load, cassette_files, exchange_pointer, to_exchange
     from ..engine.drift import Drift
     from ..options import writable_file
+    from ..reporting.check_text import print_drift
 
     if args.write_overlay:
         writable_file("--write-overlay", args.write_overlay, (".json", ".yaml", ".yml"))
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             data = _load(path)
             for i, interaction in enumerate(data["interactions"]):
-                drift.see(to_exchange(interaction, f"{path.name}#{i}"), (str(path), i))
+                drift.see(to_exchange(interaction, f"{path.name}#{i}"), (str(path), exchange_pointer(path, i)))
         except CassetteError as exc:
             raise UsageError(f"{path}: {exc}") from exc
     departures = drift.departures()
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"exchanges": total, "recordings": len(files),
                           "departures": [d.to_dict(total) for d in departures]}, indent=2, default=str))
     else:
-        _print(departures, total, len(files))
+        print_drift(departures, total, console(), files=len(files))
     if args.write_overlay:
         _write_overlay(Path(args.write_overlay), departures, total)
     if args.fail_on:
@@ -84,26 +85,3 @@ def _write_overlay(path: Path, departures: list[Any], total: int) -> None:
     path.write_text(text, encoding="utf-8")
     console(stderr=True).print(f"wrote an overlay of {len(doc['actions'])} action(s) to {path}", markup=False,
                                highlight=False)
-
-
-def _print(departures: list[Any], total: int, files: int) -> None:
-    out = console()
-    counted = [d for d in departures if d.kind != "unseen"]
-    unseen = [d for d in departures if d.kind == "unseen"]
-    grave = {s: sum(1 for d in counted if d.severity == s) for s in ("error", "warning")}
-    out.print(f"drift in {total} answered exchange(s) of {files} recording(s): {len(counted)} departure(s) "
-              f"({grave['error']} error, {grave['warning']} warning); {len(unseen)} documented propert(ies) unseen",
-              markup=False, highlight=False)
-    for d in counted:
-        where = f"{Path(d.first_seen[0]).name} #{d.first_seen[1]}"
-        said = f"; documented: {d.documented}" if d.documented not in (None, [], ()) else ""
-        seen = ", ".join(json.dumps(e, default=str)[:60] for e in d.examples)
-        out.print(f"  {d.severity:<7} {d.kind:<11} {d.operation} {d.contract or ''} {d.pointer or '/'}: seen {d.count}× "
-                  f"({d.count / total:.0%}), first in {where}; e.g. {seen}{said}", markup=False, highlight=False)
-    if unseen:
-        by_contract: dict[str, list[str]] = {}
-        for d in unseen:
-            by_contract.setdefault(d.contract or "", []).append(d.pointer)
-        for contract, pointers in by_contract.items():
-            shown = ", ".join(pointers[:12]) + (f" and {len(pointers) - 12} more" if len(pointers) > 12 else "")
-            out.print(f"  info    unseen      {contract}: {shown}", markup=False, highlight=False)

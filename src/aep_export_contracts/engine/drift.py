@@ -22,8 +22,8 @@ from ..findings import fold_pointer
 from ..http import Exchange
 from ..spec.api import HEADERS, find_operation
 from ..spec.contracts import KeyTree, key_tree, schema_location, unescape
-from .compiled import _fast
-from .exchange import parse_body
+from .compiled import _fast, has_no_unknown_key
+from .exchange import Facts, parse_body
 
 __all__ = ["KINDS", "SEVERITY", "Departure", "Drift", "json_type"]
 
@@ -95,8 +95,8 @@ class Departure:
     contract: str | None
     pointer: str  # folded: array indices and ids are '*'
     count: int = 0
-    first_seen: tuple[str, int] = ("", 0)  # (recording, exchange index)
-    last_seen: tuple[str, int] = ("", 0)
+    first_seen: tuple[str, int | str] = ("", 0)  # (recording, the exchange's index or pointer in it)
+    last_seen: tuple[str, int | str] = ("", 0)
     examples: list[Any] = field(default_factory=list)
     types: set[str] = field(default_factory=set)  # the JSON types seen (property, type)
     shapes: set[str] = field(default_factory=set)  # what seen strings look like (property)
@@ -182,17 +182,21 @@ class Drift:
         self.exchanges = 0  # answered exchanges of the API's operations
         self._found: dict[tuple[str, str, str | None, str, int | None], Departure] = {}
         self._seen_paths: dict[str, set[str]] = {}  # contract: every folded property path an answer carried
-        self._first_of: dict[str, tuple[str, int]] = {}  # contract: the first exchange that carried it
+        self._first_of: dict[str, tuple[str, int | str]] = {}  # contract: the first exchange that carried it
 
-    def see(self, exchange: Exchange, where: tuple[str, int]) -> None:
-        """Note how one recorded exchange's answer departs from the description."""
-        op, _ = find_operation(exchange.method, exchange.path)
+    def see(self, exchange: Exchange, where: tuple[str, int | str], facts: Facts | None = None) -> None:
+        """Note how one recorded exchange's answer departs from the description (``where``: the recording and
+        the exchange's place in it; ``facts``: what the judge already worked out of it, not worked out again)."""
+        op = facts.operation if facts is not None else find_operation(exchange.method, exchange.path)[0]
         if op is None or exchange.status is None:
             return
         self.exchanges += 1
         status, name = exchange.status, op.operation_id
         documented, contract = op.response_contract(status)
-        body, problem, present = parse_body(exchange.response_body)
+        if facts is not None:
+            body, problem, present = facts.response, None, facts.response is not None
+        else:
+            body, problem, present = parse_body(exchange.response_body)
         if not documented:
             codes = sorted(code for code in op.responses if code.isdigit())
             departure = self._note("status-code", name, None, "/response/status", where, status, status=status,
@@ -215,11 +219,13 @@ class Drift:
             return
         self._body(name, contract, status, body, where)
 
-    def _body(self, name: str, contract: str, status: int, body: Any, where: tuple[str, int]) -> None:
+    def _body(self, name: str, contract: str, status: int, body: Any, where: tuple[str, int | str]) -> None:
         paths = self._seen_paths.setdefault(contract, set())
         self._first_of.setdefault(contract, where)
         _present(body, "", paths)
-        for parent, key, _node in key_tree(contract).walk(body):
+        # the two questions asked in Rust first: most answers have no unknown key and are valid
+        unknown = () if has_no_unknown_key(body, contract) else key_tree(contract).walk(body)
+        for parent, key, _node in unknown:
             pointer = f"{parent}/{key.replace('~', '~0').replace('/', '~1')}"
             tokens = _tokens(body, pointer)
             value = _at(body, tokens) if tokens is not None else None
@@ -231,7 +237,12 @@ class Drift:
                 departure.shapes.add(shape)
             if departure.location is None and tokens is not None:
                 departure.location = _place(contract, tokens[:-1])
-        for error in _fast(contract).iter_errors(body):
+        validator = _fast(contract)
+        try:  # a value the Rust side cannot take (nested beyond its depth) has no drift to say: the judge says why
+            errors = [] if validator.is_valid(body) else list(validator.iter_errors(body))
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            errors = []
+        for error in errors:
             kind = type(error.kind).__name__
             if kind not in ("Type", "Enum", "Constant"):
                 continue
@@ -245,7 +256,7 @@ class Drift:
             if departure.location is None and tokens is not None:
                 departure.location = _place(contract, tokens)
 
-    def _note(self, kind: str, operation: str, contract: str | None, pointer: str, where: tuple[str, int],
+    def _note(self, kind: str, operation: str, contract: str | None, pointer: str, where: tuple[str, int | str],
               example: Any, *, status: int | None = None, documented: Any = None) -> Departure:
         folded = fold_pointer(pointer)
         key = (kind, operation, contract, folded, status if kind in ("status-code", "header", "media-type") else None)
@@ -271,6 +282,33 @@ class Drift:
                     out.append(Departure("unseen", "", contract, path, 0, self._first_of[contract],
                                          self._first_of[contract]))
         return out
+
+    def merge(self, other: Drift) -> Drift:
+        """This drift and another's (a later part of the same run: its first sightings come after these)."""
+        self.exchanges += other.exchanges
+        for key, theirs in other._found.items():
+            mine = self._found.get(key)
+            if mine is None:
+                self._found[key] = theirs
+                continue
+            mine.count += theirs.count
+            mine.last_seen = theirs.last_seen
+            mine.types |= theirs.types
+            mine.shapes |= theirs.shapes
+            mine.location = mine.location or theirs.location
+            mine.examples.extend(e for e in theirs.examples if e not in mine.examples)
+            del mine.examples[_EXAMPLES:]
+            mine.values.extend(v for v in theirs.values if v not in mine.values)
+            del mine.values[_VALUES:]
+            mine.bodies.extend(b for b in theirs.bodies if b not in mine.bodies)
+            del mine.bodies[_VALUES:]
+        for contract, paths in other._seen_paths.items():
+            self._seen_paths.setdefault(contract, set()).update(paths)
+            self._first_of.setdefault(contract, other._first_of[contract])
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"exchanges": self.exchanges, "departures": [d.to_dict(self.exchanges) for d in self.departures()]}
 
     def departures(self, *, unseen: bool = True) -> list[Departure]:
         """Every departure, the weightiest kinds first, then by how often it was seen."""

@@ -132,7 +132,7 @@ class ProxySession:
     def __post_init__(self) -> None:
         self.report = RunReport(without_userinfo(self.options.upstream or "embedded reference server"), None,
                                 self.options.policy(), reproduce=Reproducer([]), kind="proxy session")
-        self.session = Session(self.report, layer="proxy", log=self.log)
+        self.session = Session(self.report, layer="proxy", log=self.log, drift=True)
 
     def _learn(self, headers: dict[str, str]) -> None:
         token = headers.get(HEADERS.authorization.lower(), "").removeprefix(HEADERS.bearer_prefix)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from ..engine.coverage import ADVICE
+from ..engine.drift import Departure
 from ..findings import CLIENT, SERVER, Group, Result, RunReport, group
 
 MAX_GROUPS = 50  # a run with more causes than this is shown in part; the reports hold them all
@@ -46,6 +48,30 @@ def _print_groups(groups: list[Group], console: Console, style: str) -> None:
 #: how a run's heading names it and its target, by the run's kind
 HEADINGS = {"contract check": "contract check of", "replay": "replay of", "proxy session": "proxy session to"}
 MISSING_SHOWN = 3  # items named per dimension in the table; --report json and the coverage command list them all
+
+
+def print_drift(departures: list[Departure], total: int, console: Console, *, files: int | None = None) -> None:
+    """Where the answers departed from the description: a line per cause (drift's text), the weightiest first."""
+    counted = [d for d in departures if d.kind != "unseen"]
+    unseen = [d for d in departures if d.kind == "unseen"]
+    grave = {s: sum(1 for d in counted if d.severity == s) for s in ("error", "warning")}
+    recordings = f" of {files} recording(s)" if files is not None else ""
+    console.print(Text(f"drift in {total} answered exchange(s){recordings}: {len(counted)} departure(s) "
+                       f"({grave['error']} error, {grave['warning']} warning); {len(unseen)} documented "
+                       "propert(ies) unseen", style="bold"))
+    for d in counted:
+        where = f"{Path(d.first_seen[0]).name} {d.first_seen[1]}"
+        said = f"; documented: {d.documented}" if d.documented not in (None, [], ()) else ""
+        seen = ", ".join(json.dumps(e, default=str)[:60] for e in d.examples)
+        console.print(f"  {d.severity:<7} {d.kind:<11} {d.operation} {d.contract or ''} {d.pointer or '/'}: seen "
+                      f"{d.count}× ({d.count / total:.0%}), first in {where}; e.g. {seen}{said}",
+                      markup=False, highlight=False)
+    by_contract: dict[str, list[str]] = {}
+    for d in unseen:
+        by_contract.setdefault(d.contract or "", []).append(d.pointer)
+    for contract, pointers in by_contract.items():
+        shown = ", ".join(pointers[:12]) + (f" and {len(pointers) - 12} more" if len(pointers) > 12 else "")
+        console.print(f"  info    unseen      {contract}: {shown}", markup=False, highlight=False)
 
 
 def print_coverage(report: RunReport, console: Console) -> None:
@@ -110,6 +136,8 @@ def render_check(report: RunReport, console: Console) -> None:
         console.print(table)
     if report.coverage is not None and report.exchanges:
         print_coverage(report, console)
+    if report.drift is not None and any(d.kind != "unseen" for d in report.drift.departures(unseen=False)):
+        print_drift(report.drift.departures(), report.drift.exchanges, console)
     groups = report.groups()
     violations = sum(g.count + g.consequences for g in groups)
     if groups:
