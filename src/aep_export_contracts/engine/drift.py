@@ -16,12 +16,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from ..findings import fold_pointer
 from ..http import Exchange
-from ..spec.api import HEADERS, find_operation
-from ..spec.contracts import KeyTree, key_tree, schema_location, unescape
+from ..spec.api import HEADERS, find_operation, operation
+from ..spec.contracts import KeyTree, key_tree, on_reload, schema_location, unescape
 from .compiled import _fast, has_no_unknown_key
 from .exchange import Facts, parse_body
 
@@ -47,6 +48,20 @@ _VALUES = 50
 _DATE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 _ID = re.compile(r"[0-9a-fA-F-]{16,}|[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z-]+")
 _ENUM_LIKE = re.compile(r"[A-Z][A-Z0-9_]{1,40}")
+
+
+CONTENT_TYPE = HEADERS.content_type.lower()
+
+
+@cache
+def _answer(operation_id: str, status: int) -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
+    """Of one documented answer: the headers it names, those with the headers of HTTP itself, its media types."""
+    op = operation(operation_id)
+    named = frozenset(op.response_header_names(status))
+    return named, named | GENERIC_HEADERS, op.response_media_types(status)
+
+
+on_reload(_answer.cache_clear)
 
 
 def json_type(value: Any) -> str:
@@ -161,18 +176,62 @@ def _documented_paths(tree: KeyTree, prefix: str = "", depth: int = 0) -> Iterat
         yield from _documented_paths(tree.items, f"{prefix}/*", depth + 1)
 
 
-def _present(value: Any, prefix: str, out: set[str], depth: int = 0) -> None:
-    """Add the folded path of every object key in a value (array items as '*')."""
-    if depth > 64:
-        return
+@cache
+def _documented(contract: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Every property path a contract names, with its keys (read once per contract and overlay)."""
+    return tuple((path, tuple(unescape(t) for t in path.split("/")[1:])) for path in _documented_paths(key_tree(contract)))
+
+
+@cache
+def _full_trie(contract: str) -> Trie:
+    return _trie({path: list(keys) for path, keys in _documented(contract)})
+
+
+on_reload(_documented.cache_clear)
+on_reload(_full_trie.cache_clear)
+
+
+#: a trie of property paths: each key (or '*' for an array's items) to (the paths below it, the path it ends)
+Trie = dict[str, tuple["Trie", str | None]]
+
+
+def _trie(paths: dict[str, list[str]]) -> Trie:
+    root: Trie = {}
+    for path, keys in paths.items():
+        node = root
+        for i, key in enumerate(keys):
+            below, ends = node.get(key, ({}, None))
+            node[key] = (below, path if i == len(keys) - 1 else ends)
+            node = below
+    return root
+
+
+def _forget(trie: Trie, keys: list[str]) -> None:
+    """Take one path out of a trie, and every branch left with no path to end."""
+    below, ends = trie[keys[0]]
+    if len(keys) == 1:
+        ends = None
+    else:
+        _forget(below, keys[1:])
+    if below or ends is not None:
+        trie[keys[0]] = (below, ends)
+    else:
+        del trie[keys[0]]
+
+
+def _carried(value: Any, trie: Trie, out: list[str]) -> None:
+    """Add the paths of the trie that the value carries (walking only where the value has the trie's keys)."""
     if isinstance(value, dict):
-        for key, sub in value.items():
-            path = f"{prefix}/{str(key).replace('~', '~0').replace('/', '~1')}"
-            out.add(path)
-            _present(sub, path, out, depth + 1)
-    elif isinstance(value, list):
-        for sub in value:
-            _present(sub, f"{prefix}/*", out, depth + 1)
+        for key, (below, ends) in trie.items():
+            if key in value:
+                if ends is not None:
+                    out.append(ends)
+                if below:
+                    _carried(value[key], below, out)
+    elif isinstance(value, list) and "*" in trie:
+        below, _ = trie["*"]
+        for item in value:
+            _carried(item, below, out)
 
 
 class Drift:
@@ -181,7 +240,9 @@ class Drift:
     def __init__(self) -> None:
         self.exchanges = 0  # answered exchanges of the API's operations
         self._found: dict[tuple[str, str, str | None, str, int | None], Departure] = {}
-        self._seen_paths: dict[str, set[str]] = {}  # contract: every folded property path an answer carried
+        #: contract: its documented property paths no answer has carried yet (each with its keys)
+        self._missing: dict[str, dict[str, list[str]]] = {}
+        self._tries: dict[str, Trie] = {}  # contract: its missing paths as a trie (made again when one is seen)
         self._first_of: dict[str, tuple[str, int | str]] = {}  # contract: the first exchange that carried it
 
     def see(self, exchange: Exchange, where: tuple[str, int | str], facts: Facts | None = None) -> None:
@@ -204,25 +265,38 @@ class Drift:
             if present and problem is None and len(departure.bodies) < _VALUES and body not in departure.bodies:
                 departure.bodies.append(body)
         headers = exchange.response_headers
-        named = set(op.response_header_names(status)) if documented else set()
-        for header in headers:
-            if documented and header not in named and header not in GENERIC_HEADERS and not header.startswith("x-aec"):
-                self._note("header", name, None, f"/response/headers/{header}", where, headers[header][:80],
-                           status=status, documented=sorted(named))
-        media = headers.get(HEADERS.content_type.lower(), "").split(";")[0].strip().lower()
-        types = op.response_media_types(status) if documented else ()
-        if present and media and types and media not in types:
-            self._note("media-type", name, None, f"/response/headers/{HEADERS.content_type.lower()}", where, media,
-                       status=status,
-                       documented=list(types))
+        if documented:
+            named, allowed, types = _answer(name, status)
+            for header in headers.keys() - allowed:  # the common case: none, found by one set difference
+                if not header.startswith("x-aec"):
+                    self._note("header", name, None, f"/response/headers/{header}", where, headers[header][:80],
+                               status=status, documented=sorted(named))
+            media = headers.get(CONTENT_TYPE, "").split(";")[0].strip().lower()
+            if present and media and types and media not in types:
+                self._note("media-type", name, None, f"/response/headers/{CONTENT_TYPE}", where, media,
+                           status=status, documented=list(types))
         if not documented or contract is None or not present or problem is not None:
             return
-        self._body(name, contract, status, body, where)
+        self._body(name, contract, status, body, where, facts is not None and facts.response_ok)
 
-    def _body(self, name: str, contract: str, status: int, body: Any, where: tuple[str, int | str]) -> None:
-        paths = self._seen_paths.setdefault(contract, set())
-        self._first_of.setdefault(contract, where)
-        _present(body, "", paths)
+    def _body(self, name: str, contract: str, status: int, body: Any, where: tuple[str, int | str],
+              valid: bool = False) -> None:
+        """``valid``: the judge found the body meets its schema (no type or enum to look for)."""
+        found: list[str] = []
+        trie = self._tries.get(contract)
+        if trie is None:  # the contract's first answer: what it carries, read against every documented path
+            self._first_of[contract] = where
+            _carried(body, _full_trie(contract), found)
+            seen = set(found)
+            missing = self._missing[contract] = {p: list(keys) for p, keys in _documented(contract) if p not in seen}
+            self._tries[contract] = _trie(missing)
+        else:  # the paths no answer carried yet: few, and the walk follows only what the answer has of them
+            _carried(body, trie, found)
+            missing = self._missing[contract]
+            for path in found:
+                keys = missing.pop(path, None)
+                if keys is not None:
+                    _forget(trie, keys)
         # the two questions asked in Rust first: most answers have no unknown key and are valid
         unknown = () if has_no_unknown_key(body, contract) else key_tree(contract).walk(body)
         for parent, key, _node in unknown:
@@ -239,7 +313,7 @@ class Drift:
                 departure.location = _place(contract, tokens[:-1])
         validator = _fast(contract)
         try:  # a value the Rust side cannot take (nested beyond its depth) has no drift to say: the judge says why
-            errors = [] if validator.is_valid(body) else list(validator.iter_errors(body))
+            errors = [] if valid or validator.is_valid(body) else list(validator.iter_errors(body))
         except (ValueError, TypeError, OverflowError, RecursionError):
             errors = []
         for error in errors:
@@ -275,13 +349,8 @@ class Drift:
 
     def unseen(self) -> list[Departure]:
         """Documented properties of each contract an answer carried that no answer carried (information)."""
-        out = []
-        for contract, paths in sorted(self._seen_paths.items()):
-            for path in _documented_paths(key_tree(contract)):
-                if path not in paths:
-                    out.append(Departure("unseen", "", contract, path, 0, self._first_of[contract],
-                                         self._first_of[contract]))
-        return out
+        return [Departure("unseen", "", contract, path, 0, self._first_of[contract], self._first_of[contract])
+                for contract, missing in sorted(self._missing.items()) for path in missing]
 
     def merge(self, other: Drift) -> Drift:
         """This drift and another's (a later part of the same run: its first sightings come after these)."""
@@ -302,9 +371,15 @@ class Drift:
             del mine.values[_VALUES:]
             mine.bodies.extend(b for b in theirs.bodies if b not in mine.bodies)
             del mine.bodies[_VALUES:]
-        for contract, paths in other._seen_paths.items():
-            self._seen_paths.setdefault(contract, set()).update(paths)
-            self._first_of.setdefault(contract, other._first_of[contract])
+        for contract, their_missing in other._missing.items():
+            my_missing = self._missing.get(contract)
+            if my_missing is None:
+                self._missing[contract] = dict(their_missing)
+                self._first_of[contract] = other._first_of[contract]
+            else:  # seen in either part: seen
+                for path in [path for path in my_missing if path not in their_missing]:
+                    del my_missing[path]
+            self._tries[contract] = _trie(self._missing[contract])
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -28,6 +28,7 @@ class Facts:
     request: Any
     response: Any
     url: str
+    response_ok: bool = False  # the answer's body met its contract's schema (no error the schema found)
 
     @property
     def query(self) -> dict[str, str]:
@@ -118,7 +119,8 @@ def judge_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) -> tu
             out.extend(body)
             view.response_ok = not any(f.severity == "error" and f.rule in _SCHEMA_IDS for f in body)
     out.extend(_run(view, op.operation_id))
-    return Report.build(op.operation_id, out, policy, exchange.name), Facts(op, view.request, view.response, exchange.url)
+    return Report.build(op.operation_id, out, policy, exchange.name), \
+        Facts(op, view.request, view.response, exchange.url, view.response_ok)
 
 
 def _run(view: ExchangeView, operation_id: str) -> list[Finding]:
