@@ -78,7 +78,9 @@ class Rule:
     def run(self, payload: Any, prefix: str = "") -> list[Finding]:
         assert self.check is not None
         hits = self.check(payload)
-        if hits.__class__ is list and not hits:
+        if hits.__class__ is not list:
+            hits = list(hits)  # a generator, run out here: an empty one builds nothing either
+        if not hits:
             return []  # the common case: nothing to say, nothing built
         return self.findings_of(hits, prefix)
 

@@ -199,18 +199,18 @@ def job_echo(view: ExchangeView) -> Iterator[Hit]:
 
 @rule("AEC509", "org-echo", "error", EXCHANGE, scope="exchange",
       operations=("createExportJob", "getExportJob", "listExportJobs"), concern="security")
-def org_echo(view: ExchangeView) -> Iterator[Hit]:
+def org_echo(view: ExchangeView) -> list[Hit]:
     """A job's imsOrgId is the org the request was sent for (x-gw-ims-org-id)."""
     org = view.exchange.request_headers.get(HEADERS.org.lower())
+    if not org:
+        return []
     jobs: list[tuple[str, Any]] = []
     if _is_job_answer(view):
         jobs.append(("/response/body", view.response))
     elif view.operation.operation_id == "listExportJobs":
         jobs.extend((f"/response/body/records/{i}", r) for i, r in enumerate(as_list(dig(view.response, "records"))))
-    for where, job in jobs:
-        got = dig(job, "imsOrgId")
-        if org and isinstance(got, str) and got != org:
-            yield Hit(f"{where}/imsOrgId", f"imsOrgId {got!r} is not the org the request named", "")
+    return [Hit(f"{where}/imsOrgId", f"imsOrgId {got!r} is not the org the request named", "")
+            for where, job in jobs for got in [dig(job, "imsOrgId")] if isinstance(got, str) and got != org]
 
 
 @rule("AEC510", "batches-as-requested", "error", EXCHANGE, scope="exchange",
@@ -246,28 +246,30 @@ def batches_as_requested(view: ExchangeView) -> Iterator[Hit]:
 
 @rule("AEC511", "job-id-echo", "error", EXCHANGE, scope="exchange",
       operations=("getExportJob",))
-def job_id_echo(view: ExchangeView) -> Iterator[Hit]:
+def job_id_echo(view: ExchangeView) -> list[Hit]:
     """GET of job N answers job N."""
     if not isinstance(view.response, dict):  # the rule runs on its operations only (operations=)
-        return
+        return []
     m = view.operation.pattern.fullmatch(view.exchange.path)
     asked = m.group(1) if m else None
     got = as_int(view.response.get("id"))
     # compared as decimal text: an id of any length (or a digit of another script) never raises
     if asked is not None and asked.isascii() and asked.isdigit() and got is not None \
             and (asked.lstrip("0") or "0") != str(got):
-        yield Hit("/response/body/id", f"asked for job {asked}, got job {got}", "")
+        return [Hit("/response/body/id", f"asked for job {asked}, got job {got}", "")]
+    return []
 
 
 @rule("AEC512", "page-over-limit", "error", EXCHANGE, scope="exchange",
       operations=("listExportJobs",))
-def page_over_limit(view: ExchangeView) -> Iterator[Hit]:
+def page_over_limit(view: ExchangeView) -> list[Hit]:
     """A list page holds no more records than the 'limit' the request asked for."""
     limits = [v for k, v in view.exchange.query if k == "limit" and v.isascii() and v.isdigit() and len(v) < 19]
     records = dig(view.response, "records")
     if limits and isinstance(records, list) and len(records) > int(limits[0]):
-        yield Hit("/response/body/records", f"{len(records)} records for limit={limits[0]}",
-                  "return at most 'limit' records")
+        return [Hit("/response/body/records", f"{len(records)} records for limit={limits[0]}",
+                    "return at most 'limit' records")]
+    return []
 
 
 @rule("AEC513", "tolerated-query-value", "warning", scope="exchange", on="any", operations=tuple(
