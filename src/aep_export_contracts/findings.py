@@ -215,6 +215,7 @@ class Report:
             "contract": self.contract,
             "valid": self.valid,
             "findings": [f.to_dict() for f in self.findings],
+            **({"overlay": overlay} if (overlay := overlay_in_use()) is not None else {}),
         }
 
 

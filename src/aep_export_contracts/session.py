@@ -69,7 +69,7 @@ class Session:
         if self.report.rank is None:
             self.report.rank = seriousness  # security findings lead whatever reads the report
         if self.drift and self.report.drift is None:
-            self.report.drift = Drift()
+            self.report.drift = Drift(unseen=False)  # (the documented properties never seen are drift's to list)
 
     def see(self, exchange: Exchange, *, name: str | None = None, annotated: Iterable[tuple[str, str]] = (),
             recording: tuple[str, str] | None = None) -> Verdict:

@@ -45,6 +45,7 @@ GENERIC_HEADERS = frozenset({
 })
 _EXAMPLES = 3
 _VALUES = 50
+_MEMO_BYTES, _MEMO_ENTRIES = 1 << 16, 4096  # bodies remembered: at most this long, at most this many
 _DATE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 _ID = re.compile(r"[0-9a-fA-F-]{16,}|[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z-]+")
 _ENUM_LIKE = re.compile(r"[A-Z][A-Z0-9_]{1,40}")
@@ -237,12 +238,19 @@ def _carried(value: Any, trie: Trie, out: list[str]) -> None:
 class Drift:
     """Departures of recorded answers from the description, collected exchange by exchange."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, unseen: bool = True) -> None:
+        """``unseen``: also keep track of the documented properties no answer carried (the drift command does;
+        a replay or a proxy session, which judges its traffic first, leaves that to it)."""
+        self.track_unseen = unseen
         self.exchanges = 0  # answered exchanges of the API's operations
         self._found: dict[tuple[str, str, str | None, str, int | None], Departure] = {}
         #: contract: its documented property paths no answer has carried yet (each with its keys)
         self._missing: dict[str, dict[str, list[str]]] = {}
         self._tries: dict[str, Trie] = {}  # contract: its missing paths as a trie (made again when one is seen)
+        #: an answer's body as recorded (operation, status, bytes or text): the departures it showed, so that the
+        #: same body seen again (a job polled until it finishes) is counted without being read again
+        self._memo: dict[tuple[str, int, Any], list[tuple[Any, ...]]] = {}
+        self._noted: list[tuple[Any, ...]] | None = None
         self._first_of: dict[str, tuple[str, int | str]] = {}  # contract: the first exchange that carried it
 
     def see(self, exchange: Exchange, where: tuple[str, int | str], facts: Facts | None = None) -> None:
@@ -277,26 +285,28 @@ class Drift:
                            status=status, documented=list(types))
         if not documented or contract is None or not present or problem is not None:
             return
-        self._body(name, contract, status, body, where, facts is not None and facts.response_ok)
+        raw = exchange.response_body
+        memo = (name, status, raw) if isinstance(raw, bytes | str) and len(raw) <= _MEMO_BYTES else None
+        seen = self._memo.get(memo) if memo is not None else None
+        if seen is not None:  # the same body again: the same departures, one more time each
+            for key in seen:
+                departure = self._found[key]
+                departure.count += 1
+                departure.last_seen = where
+            return
+        self._noted = []
+        try:
+            self._body(name, contract, status, body, where, facts is not None and facts.response_ok)
+        finally:
+            noted, self._noted = self._noted, None
+        if memo is not None and len(self._memo) < _MEMO_ENTRIES:
+            self._memo[memo] = noted
 
     def _body(self, name: str, contract: str, status: int, body: Any, where: tuple[str, int | str],
               valid: bool = False) -> None:
         """``valid``: the judge found the body meets its schema (no type or enum to look for)."""
-        found: list[str] = []
-        trie = self._tries.get(contract)
-        if trie is None:  # the contract's first answer: what it carries, read against every documented path
-            self._first_of[contract] = where
-            _carried(body, _full_trie(contract), found)
-            seen = set(found)
-            missing = self._missing[contract] = {p: list(keys) for p, keys in _documented(contract) if p not in seen}
-            self._tries[contract] = _trie(missing)
-        else:  # the paths no answer carried yet: few, and the walk follows only what the answer has of them
-            _carried(body, trie, found)
-            missing = self._missing[contract]
-            for path in found:
-                keys = missing.pop(path, None)
-                if keys is not None:
-                    _forget(trie, keys)
+        if self.track_unseen:
+            self._carry(contract, body, where)
         # the two questions asked in Rust first: most answers have no unknown key and are valid
         unknown = () if has_no_unknown_key(body, contract) else key_tree(contract).walk(body)
         for parent, key, _node in unknown:
@@ -330,6 +340,24 @@ class Drift:
             if departure.location is None and tokens is not None:
                 departure.location = _place(contract, tokens)
 
+    def _carry(self, contract: str, body: Any, where: tuple[str, int | str]) -> None:
+        """Take the documented properties the body carries off the contract's list of those never seen."""
+        found: list[str] = []
+        trie = self._tries.get(contract)
+        if trie is None:  # the contract's first answer: what it carries, read against every documented path
+            self._first_of[contract] = where
+            _carried(body, _full_trie(contract), found)
+            seen = set(found)
+            missing = self._missing[contract] = {p: list(keys) for p, keys in _documented(contract) if p not in seen}
+            self._tries[contract] = _trie(missing)
+        else:  # the paths no answer carried yet: few, and the walk follows only what the answer has of them
+            _carried(body, trie, found)
+            missing = self._missing[contract]
+            for path in found:
+                keys = missing.pop(path, None)
+                if keys is not None:
+                    _forget(trie, keys)
+
     def _note(self, kind: str, operation: str, contract: str | None, pointer: str, where: tuple[str, int | str],
               example: Any, *, status: int | None = None, documented: Any = None) -> Departure:
         folded = fold_pointer(pointer)
@@ -340,6 +368,8 @@ class Drift:
                                                      documented=documented, status=status)
         departure.count += 1
         departure.last_seen = where
+        if self._noted is not None:
+            self._noted.append(key)
         sample = _example(example)
         if len(departure.examples) < _EXAMPLES and sample not in departure.examples:
             departure.examples.append(sample)

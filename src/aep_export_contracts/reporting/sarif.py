@@ -20,7 +20,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from ..about import NAME, __version__
 from ..engine.yamlload import compose_yaml
-from ..findings import Finding, Policy, Report, RunReport, fold_pointer
+from ..findings import Finding, Policy, Report, RunReport, fold_pointer, overlay_in_use
 from ..rules import all_rules
 from ..spec.api import operation
 from ..spec.contracts import data_root, escape
@@ -152,6 +152,9 @@ def _document(results: list[dict[str, Any]]) -> str:
         ],
     }
     run = {"tool": {"driver": driver}, "originalUriBaseIds": _bases(), "results": results}
+    overlay = overlay_in_use()
+    if overlay is not None:  # the contract the results were judged against: the bundled one with this overlay
+        run["properties"] = {"overlay": overlay}
     doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
     return json.dumps(doc, indent=2, ensure_ascii=False)
 

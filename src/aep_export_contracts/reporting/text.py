@@ -5,12 +5,15 @@ from collections.abc import Callable, Sequence
 from rich.console import Console
 from rich.text import Text
 
-from ..findings import Report
+from ..findings import Report, overlay_in_use
 
 
 def render_text(reports: Sequence[Report], console: Console, *, detected: set[str] | None = None) -> None:
     """Readable at a glance: a heading per input, a row per finding, one summary line."""
     detected = detected or set()
+    overlay = overlay_in_use()
+    if overlay is not None:
+        console.print(Text(f"the contract with overlay {overlay['path']} (sha256 {overlay['sha256'][:12]})", style="bold"))
     failed = 0
     for report in reports:
         name = report.source or "<payload>"
