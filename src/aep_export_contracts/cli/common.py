@@ -75,6 +75,14 @@ def console(*, stderr: bool = False) -> Any:
     return out if out.is_terminal else Console(width=160, stderr=stderr)
 
 
+def add_recordings_argument(parser: argparse.ArgumentParser, *, formats: str | None = None) -> None:
+    """The recordings a command reads; with ``formats``, --format text|json saying what it prints."""
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="recordings (cassettes or HAR files), or folders of them")
+    if formats is not None:
+        parser.add_argument("--format", choices=("text", "json"), default="text", metavar="text|json",
+                            help=f"how the {formats} printed on stdout")
+
+
 def add_overlay_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overlay", metavar="FILE",
                         help="apply this OpenAPI Overlay 1.0 document (what drift --write-overlay writes) to the "

@@ -13,6 +13,7 @@ from .common import (
     add_command,
     add_coverage_option,
     add_overlay_option,
+    add_recordings_argument,
     apply_coverage_gate,
     console,
 )
@@ -23,9 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                     "Counts, per dimension, what the recorded exchanges reached, and lists what to record next.",
                     {0: "measured (and every --min-coverage gate met)", 1: "a --min-coverage gate not met",
                      2: "a recording that cannot be read, or a usage mistake"})
-    p.add_argument("paths", nargs="+", metavar="PATH", help="recordings (cassettes or HAR files), or folders of them")
-    p.add_argument("--format", choices=("text", "json"), default="text", metavar="text|json",
-                   help="how the coverage is printed on stdout")
+    add_recordings_argument(p, formats="coverage is")
     add_coverage_option(p)
     add_overlay_option(p)
     p.set_defaults(func=run)

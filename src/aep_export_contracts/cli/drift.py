@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .common import EXIT_OK, EXIT_VIOLATIONS, UsageError, add_command, add_overlay_option, console
+from .common import EXIT_OK, EXIT_VIOLATIONS, UsageError, add_command, add_overlay_option, add_recordings_argument, console
 
 FAIL_ON = ("error", "warning")
 
@@ -21,9 +21,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                     "is replay's. --write-overlay proposes the change as an OpenAPI Overlay 1.0 document.",
                     {0: "reported (and nothing at or above --fail-on)", 1: "a departure at or above --fail-on",
                      2: "a recording that cannot be read, or a usage mistake"})
-    p.add_argument("paths", nargs="+", metavar="PATH", help="recordings (cassettes or HAR files), or folders of them")
-    p.add_argument("--format", choices=("text", "json"), default="text", metavar="text|json",
-                   help="how the departures are printed on stdout")
+    add_recordings_argument(p, formats="departures are")
     p.add_argument("--write-overlay", metavar="FILE",
                    help="write an OpenAPI Overlay 1.0 document (.json, .yaml) that makes the description accept "
                         "what was seen, each action with its evidence")

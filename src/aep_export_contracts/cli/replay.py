@@ -10,6 +10,7 @@ from .common import (
     add_coverage_option,
     add_overlay_option,
     add_policy_arguments,
+    add_recordings_argument,
     add_report_option,
     apply_coverage_gate,
     console,
@@ -26,7 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                     "the proxy do, and re-runs recorded workflows against the reference server.",
                     {0: "no violation", 1: "a violation, or coverage below a --min-coverage gate",
                      2: "a recording that cannot be read, or a usage mistake"})
-    p.add_argument("paths", nargs="+", metavar="PATH", help="recordings (cassettes or HAR files), or folders of them")
+    add_recordings_argument(p)
     add_report_option(p)
     add_coverage_option(p)
     p.add_argument("--no-playback", action="store_true", help="validate exchanges only; do not re-run workflows")
