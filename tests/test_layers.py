@@ -19,7 +19,7 @@ PACKAGE = Path(aep_export_contracts.__file__).parent
 RANKS = {
     "about": -1, "spec": 0, "findings": 1, "http": 2, "rules": 3, "engine": 4, "options": 5,
     "target": 5.2, "reproduce": 5.3, "session": 5.5,
-    "generation": 6, "server": 6, "check": 7, "cassettes": 8, "proxy": 8.5, "reporting": 9,
+    "generation": 6, "server": 6, "check": 7, "cassettes": 8, "proxy": 8.5, "scale": 8.7, "reporting": 9,
     "cli": 10, "pytest_plugin": 10, "__init__": 11, "__main__": 11,
 }
 

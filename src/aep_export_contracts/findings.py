@@ -3,6 +3,7 @@ policy that decides which findings fail."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import time
@@ -357,10 +358,11 @@ class RunReport:
         self.started = min(self.started, other.started)
         self.rank = self.rank or other.rank
         self.interrupted = self.interrupted or other.interrupted
+        # a part's coverage and drift are taken as copies: merging more into them must leave the part as it was
         if other.coverage is not None:
-            self.coverage = other.coverage if self.coverage is None else self.coverage.merge(other.coverage)
+            self.coverage = copy.deepcopy(other.coverage) if self.coverage is None else self.coverage.merge(other.coverage)
         if other.drift is not None:
-            self.drift = other.drift if self.drift is None else self.drift.merge(other.drift)
+            self.drift = copy.deepcopy(other.drift) if self.drift is None else self.drift.merge(other.drift)
         self.notes.extend(n for n in other.notes if n not in self.notes)
         self.results.extend(other.results)
         self.unstable.extend(other.unstable)

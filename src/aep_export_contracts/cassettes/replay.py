@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..about import not_installed
+from ..engine.drift import Drift
 from ..findings import SERVER, SIDES, Policy, RunReport
 from ..reproduce import Reproducer
 from ..rules.live import CASSETTE
@@ -35,11 +36,29 @@ def replay(paths: Iterable[str | Path], *, policy: Policy | None = None, playbac
             parts = list(pool.map(_replay_file, files, [policy] * len(files), [playback] * len(files)))
     else:
         parts = [_replay_file(f, policy, playback) for f in files]
-    named = ", ".join(given[:3]) + (f" and {len(given) - 3} more" if len(given) > 3 else "")
-    report = RunReport(named, None, policy, kind="replay")
+    report = RunReport(run_name(given), None, policy, kind="replay")
     for part in parts:
         report.merge(part)
     return report
+
+
+def run_name(given: list[str]) -> str:
+    """What a replay's report calls its run: the paths it was given."""
+    return ", ".join(given[:3]) + (f" and {len(given) - 3} more" if len(given) > 3 else "")
+
+
+def drift_of(files: Iterable[str | Path]) -> Drift:
+    """Where the recordings' answers depart from the description (every documented property never seen
+    included); raises ``CassetteError`` naming a recording that cannot be read."""
+    drift = Drift()
+    for path in map(Path, files):
+        try:
+            data = _load(path)
+            for i, interaction in enumerate(data["interactions"]):
+                drift.see(to_exchange(interaction, f"{path.name}#{i}"), (str(path), exchange_pointer(path, i)))
+        except CassetteError as exc:
+            raise CassetteError(f"{path}: {exc}") from None
+    return drift
 
 
 def _replay_file(path: Path, policy: Policy, playback: bool) -> RunReport:

@@ -18,6 +18,7 @@ from typing import NoReturn
 from ..about import NAME, __version__
 from ..options import OptionError
 from ..rules import RuleError
+from ..scale import ScaleError
 from ..spec.overlay import OverlayError
 from . import check, coverage, drift, generate, lint, proxy, record, replay, rules, scan, serve
 from .common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, error, missing_extra
@@ -78,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _use_overlay(overlay)
         with _stopped_as_interrupted():
             return int(args.func(args))
-    except (UsageError, OptionError, RuleError, OverlayError) as exc:
+    except (UsageError, OptionError, RuleError, OverlayError, ScaleError) as exc:
         error(str(exc))
         return EXIT_USAGE
     except ModuleNotFoundError as exc:

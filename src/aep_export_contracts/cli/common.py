@@ -83,6 +83,18 @@ def add_recordings_argument(parser: argparse.ArgumentParser, *, formats: str | N
                             help=f"how the {formats} printed on stdout")
 
 
+def add_scheduler_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scheduler", metavar="ADDRESS|local:N",
+                        help="share the inputs out in partitions on a Dask cluster: the address of a running scheduler, "
+                             "or local:N for N worker processes on this machine (needs the [scale] extra); the "
+                             "report is the one a single process writes")
+
+
+def partition_progress(done: int, total: int, seconds: float) -> None:
+    """Partitions done on a cluster, on stderr, as the check tells its steps."""
+    print(f"… [{seconds:6.1f}s] partitions done: {done} of {total}", file=sys.stderr, flush=True)
+
+
 def add_overlay_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overlay", metavar="FILE",
                         help="apply this OpenAPI Overlay 1.0 document (what drift --write-overlay writes) to the "

@@ -7,7 +7,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .common import EXIT_OK, EXIT_VIOLATIONS, UsageError, add_command, add_overlay_option, add_recordings_argument, console
+from .common import (
+    EXIT_OK,
+    EXIT_VIOLATIONS,
+    UsageError,
+    add_command,
+    add_overlay_option,
+    add_recordings_argument,
+    add_scheduler_option,
+    console,
+    partition_progress,
+)
 
 FAIL_ON = ("error", "warning")
 
@@ -25,6 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--write-overlay", metavar="FILE",
                    help="write an OpenAPI Overlay 1.0 document (.json, .yaml) that makes the description accept "
                         "what was seen, each action with its evidence")
+    add_scheduler_option(p)
     p.add_argument("--fail-on", choices=FAIL_ON, metavar="error|warning",
                    help="exit 1 when a departure is this grave or graver (error: a type or an enum value the "
                         "contract refuses; warning: anything the description does not say)")
@@ -33,8 +44,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cassettes.load import CassetteError, _load, cassette_files, exchange_pointer, to_exchange
-    from ..engine.drift import Drift
+    from ..cassettes.load import cassette_files
     from ..options import writable_file
     from ..reporting.check_text import print_drift
 
@@ -44,14 +54,17 @@ def run(args: argparse.Namespace) -> int:
         files = cassette_files(args.paths)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from exc
-    drift = Drift()
-    for path in files:
-        try:
-            data = _load(path)
-            for i, interaction in enumerate(data["interactions"]):
-                drift.see(to_exchange(interaction, f"{path.name}#{i}"), (str(path), exchange_pointer(path, i)))
-        except CassetteError as exc:
-            raise UsageError(f"{path}: {exc}") from exc
+    if args.scheduler:
+        from ..scale import cluster, partitions, run_partitions
+
+        with cluster(args.scheduler) as client:
+            parts = partitions(files, len(client.scheduler_info()["workers"]))
+            found = run_partitions(client, _drift_part, parts, progress=partition_progress)
+        drift = found[0] if found else _drift_part([])
+        for more in found[1:]:
+            drift.merge(more)
+    else:
+        drift = _drift_part(files)
     departures = drift.departures()
     total = drift.exchanges
     if args.format == "json":
@@ -70,6 +83,17 @@ def run(args: argparse.Namespace) -> int:
                                        markup=False, highlight=False)
             return EXIT_VIOLATIONS
     return EXIT_OK
+
+
+def _drift_part(files: list[Any]) -> Any:
+    """The drift of some recordings (a partition, on a worker; or all of them)."""
+    from ..cassettes.load import CassetteError
+    from ..cassettes.replay import drift_of
+
+    try:
+        return drift_of(files)
+    except CassetteError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def _write_overlay(path: Path, departures: list[Any], total: int) -> None:

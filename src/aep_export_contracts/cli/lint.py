@@ -18,8 +18,10 @@ from .common import (
     add_command,
     add_overlay_option,
     add_policy_arguments,
+    add_scheduler_option,
     console,
     error,
+    partition_progress,
     policy_from,
 )
 
@@ -37,6 +39,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="how findings are printed on stdout")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="lint in N processes (the output keeps the files' order)")
+    add_scheduler_option(p)
     add_policy_arguments(p)
     add_overlay_option(p)
     p.set_defaults(func=run)
@@ -63,6 +66,11 @@ def _lint_path(name: str, contract: str | None, policy: Policy) -> tuple[Report 
     return validate_file(data, source, contract, policy=policy), None
 
 
+def _lint_paths(names: list[str], contract: str | None, policy: Policy) -> list[tuple[Report | None, str | None]]:
+    """Lint a partition of files (on a cluster's worker), in order."""
+    return [_lint_path(name, contract, policy) for name in names]
+
+
 def run(args: argparse.Namespace) -> int:
     from ..reporting import render_text, to_json, to_sarif
 
@@ -70,7 +78,16 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--workers is a positive number of processes")
     policy = policy_from(args)
     names = list(args.files)
-    if args.workers > 1 and len(names) > 1 and "-" not in names:
+    if args.scheduler:
+        if "-" in names:
+            raise UsageError("--scheduler reads files; '-' (stdin) is read on this machine only")
+        from ..scale import cluster, partitions, run_partitions
+
+        with cluster(args.scheduler) as client:
+            parts = partitions(names, len(client.scheduler_info()["workers"]))
+            found = run_partitions(client, _lint_paths, parts, args.contract, policy, progress=partition_progress)
+        results = [item for part in found for item in part]
+    elif args.workers > 1 and len(names) > 1 and "-" not in names:
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=args.workers) as pool:

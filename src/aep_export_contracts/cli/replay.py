@@ -12,8 +12,10 @@ from .common import (
     add_policy_arguments,
     add_recordings_argument,
     add_report_option,
+    add_scheduler_option,
     apply_coverage_gate,
     console,
+    partition_progress,
     policy_from,
     require,
     run_exit,
@@ -28,6 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                     {0: "no violation", 1: "a violation, or coverage below a --min-coverage gate",
                      2: "a recording that cannot be read, or a usage mistake"})
     add_recordings_argument(p)
+    add_scheduler_option(p)
     add_report_option(p)
     add_coverage_option(p)
     p.add_argument("--no-playback", action="store_true", help="validate exchanges only; do not re-run workflows")
@@ -52,7 +55,17 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     if not args.no_playback and any(f.suffix != ".har" for f in files):  # a HAR file holds no workflow to re-run
         require("vcr", "re-running recorded workflows", "or judge the exchanges only: --no-playback")
-    report = replay(args.paths, policy=policy, playback=not args.no_playback, workers=args.workers)
+    if args.scheduler:
+        from ..cassettes.replay import run_name
+        from ..scale import cluster, merge_replays, partitions, replay_partition, run_partitions
+
+        with cluster(args.scheduler) as client:
+            parts = partitions(files, len(client.scheduler_info()["workers"]))
+            found = run_partitions(client, replay_partition, parts, policy, not args.no_playback,
+                                   progress=partition_progress)
+        report = merge_replays(list(enumerate(found)), run_name([str(p) for p in args.paths]), policy)
+    else:
+        report = replay(args.paths, policy=policy, playback=not args.no_playback, workers=args.workers)
     apply_coverage_gate(report, args.min_coverage)
     render_check(report, console())
     write_reports(report, args.report)
