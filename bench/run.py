@@ -569,6 +569,49 @@ def profile(size: dict[str, int]) -> str:
     return "\n".join(out) + "\n"
 
 
+def scale(size: dict[str, int]) -> list[Table]:
+    """Replay of many recordings in one process and on a local Dask cluster of two workers (started before the
+    rounds: its start-up is not counted), and the merge of the partial reports alone."""
+    import copy
+    import shutil
+    import tempfile
+
+    try:
+        from aep_export_contracts.scale import cluster, merge_replays, partitions, replay_partition, run_partitions
+    except ModuleNotFoundError:  # pragma: no cover
+        return []
+    from aep_export_contracts.cassettes import replay
+    from aep_export_contracts.cassettes.load import cassette_files
+    from aep_export_contracts.findings import Policy
+
+    copies = 20 if size["payloads"] >= 1000 else 2
+    folder = Path(tempfile.mkdtemp(prefix="aec-bench-scale-"))
+    try:
+        for n in range(copies):
+            for path in cassette_files([ROOT / "cassettes"]):
+                shutil.copy(path, folder / f"{n:03}-{path.name}")
+        files = cassette_files([folder])
+        policy = Policy.make(strict=True)
+        partial = [(i, replay_partition(part, policy)) for i, part in enumerate(partitions(files, 2))]
+        total = sum(p.exchanges for _, p in partial)
+        t = Table(f"scale: replay of {len(files)} recordings ({total:,} exchanges), exchanges per second",
+                  "one process")
+        with cluster("local:2") as client:
+            def spread() -> int:
+                found = run_partitions(client, replay_partition, partitions(files, 2), policy, False)
+                return merge_replays(list(enumerate(found)), "bench", policy).exchanges
+
+            t.measure({
+                "one process": lambda: replay([folder], playback=False).exchanges,
+                "local:2 (Dask, two worker processes)": spread,
+                "the merge of the partial reports alone": lambda: merge_replays(copy.deepcopy(partial), "bench",
+                                                                                policy).exchanges,
+            }, max(2, size["repeats"] // 2))
+        return [t]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 #: (the --skip name, the heading, what measures the section's tables), in the order they run
 SECTIONS: tuple[tuple[str, str, Callable[[dict[str, int]], list[Table]]], ...] = (
     ("validation", "1–3. Validation, other validators, parsing", validation),
@@ -577,6 +620,7 @@ SECTIONS: tuple[tuple[str, str, Callable[[dict[str, int]], list[Table]]], ...] =
     ("reports", "5b. Reports\n\nReports per second (a report is the whole list).", lambda size: [reports(size)]),
     ("listing", "5c. The reference server's listing, and the proxy",
      lambda size: [*listing(size), proxy_overhead(size)]),
+    ("scale", "5d. Past one machine: a local Dask cluster", scale),
 )
 
 

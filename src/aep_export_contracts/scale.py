@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .about import not_installed
-from .findings import Policy, RunReport
+from .findings import Policy, Report, RunReport
 
-__all__ = ["ScaleError", "cluster", "merge_replays", "partitions", "replay_partition", "run_partitions"]
+__all__ = ["ScaleError", "cluster", "merge_replays", "partitions", "replay_partition", "run_partitions",
+           "validate_partition"]
 
 T = TypeVar("T")
 
@@ -112,6 +113,16 @@ def replay_partition(files: Sequence[str | Path], policy: Policy | None = None, 
     from .cassettes import replay
 
     return replay([str(f) for f in files], policy=policy, playback=playback)
+
+
+def validate_partition(items: Iterable[tuple[str, bytes]], contract: str | None = None,
+                       policy: Policy | None = None) -> list[Report]:
+    """The reports of a partition of payloads, each a (name, bytes) pair, in order: ``lint``'s work on one
+    worker. Partial results merge by concatenation, in the partitions' order."""
+    from .engine.payload import validate_file
+
+    chosen = policy or Policy()
+    return [validate_file(data, name, contract, policy=chosen) for name, data in items]
 
 
 def merge_replays(parts: Sequence[tuple[int, RunReport]], named: str, policy: Policy) -> RunReport:
