@@ -584,7 +584,7 @@ def scale(size: dict[str, int]) -> list[Table]:
     from aep_export_contracts.cassettes.load import cassette_files
     from aep_export_contracts.findings import Policy
 
-    copies = 20 if size["payloads"] >= 1000 else 2
+    copies = 60 if size["payloads"] >= 1000 else 2
     folder = Path(tempfile.mkdtemp(prefix="aec-bench-scale-"))
     try:
         for n in range(copies):
