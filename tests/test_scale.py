@@ -130,3 +130,31 @@ def test_a_scheduler_that_cannot_be_had_is_one_error_line(capsys: pytest.Capture
     assert main(["replay", "--no-playback", "--scheduler", "local:zero", str(ROOT / "cassettes")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "local: takes a number of worker processes" in err[0]
+
+
+def test_inputs_by_url_are_read_through_fsspec_on_every_worker(archive: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """file:// here; s3://, gs:// and the rest where their fsspec filesystems are installed."""
+    from consumers import sarif_schema_valid
+
+    url = (archive / "recordings").as_uri()
+    by_path, by_url, spread = tmp_path / "path.json", tmp_path / "url.json", tmp_path / "spread.json"
+    assert main(["replay", "--no-playback", "--report", f"json:{by_path}", str(archive / "recordings")]) == 1
+    assert main(["replay", "--no-playback", "--report", f"json:{by_url}", "--report", f"sarif:{tmp_path / 'u.sarif'}",
+                 url]) == 1
+    assert main(["replay", "--no-playback", "--scheduler", "local:2", "--report", f"json:{spread}", url]) == 1
+    capsys.readouterr()
+    first, second = json.loads(by_path.read_text()), json.loads(by_url.read_text())
+    assert second["exchanges"] == first["exchanges"] and len(second["violations"]) == len(first["violations"])
+    assert json.loads(spread.read_text()) == second
+    assert sarif_schema_valid(json.loads((tmp_path / "u.sarif").read_text()))
+    payloads = (archive / "payloads").as_uri() + "/*.json"
+    code, alone = _run(capsys, ["lint", "--format", "json", payloads])
+    code_spread, spread_out = _run(capsys, ["lint", "--format", "json", "--scheduler", "local:2", payloads])
+    rows = json.loads(alone)
+    assert len(rows) == 240 and rows[0]["file"].startswith("file://") and json.loads(spread_out) == rows
+    assert code == code_spread  # (2: some generated payloads are not JSON at all)
+    _, found = _run(capsys, ["drift", "--format", "json", url])
+    assert json.loads(found)["exchanges"] > 400
+    assert main(["replay", "--no-playback", (archive / "nothing-here").as_uri()]) == 2
+    assert "no such file or folder" in capsys.readouterr().err

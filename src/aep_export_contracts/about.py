@@ -3,7 +3,7 @@
 __version__ = "0.1.0"
 NAME = "aep-export-contracts"
 #: the optional dependencies, by the module that needs them, and the extra that installs each
-EXTRAS = {"vcr": "cassettes", "schemathesis": "live", "distributed": "scale"}
+EXTRAS = {"vcr": "cassettes", "schemathesis": "live", "distributed": "scale", "fsspec": "scale"}
 
 
 def not_installed(module: str, what: str, otherwise: str = "") -> str:

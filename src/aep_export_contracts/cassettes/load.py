@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import yaml
 
+from ..about import not_installed
 from ..engine.yamlload import load_yaml
 from ..http import Exchange, Headers
 from ..options import RECORDING_SUFFIXES
@@ -19,23 +21,84 @@ from .scan import files_under
 __all__ = ["RECORDING_SUFFIXES", "CassetteError", "cassette_files", "exchange_pointer", "load_exchanges", "to_exchange"]
 
 
-def _serializer(path: Path) -> str:
+def _serializer(path: Path | RemoteFile) -> str:
     """vcrpy's serializer for a cassette path: JSON for .json, YAML otherwise."""
     return "json" if path.suffix == ".json" else "yaml"
 
 
-def exchange_pointer(path: str | Path, index: int) -> str:
+def exchange_pointer(path: str | Path | RemoteFile, index: int) -> str:
     """Where the ``index``-th exchange lies in a recording at ``path``, as a JSON pointer (a HAR entry, else a
     cassette's interaction): what a report locates a recorded exchange's finding by."""
     return f"/log/entries/{index}" if str(path).endswith(".har") else f"/interactions/{index}"
 
 
-def cassette_files(paths: Iterable[str | Path]) -> list[Path]:
-    """The recordings named, and those below the folders named."""
-    return files_under(paths, RECORDING_SUFFIXES)
+class RemoteFile:
+    """A recording at a URL of a filesystem fsspec knows (file://, s3://, gs://, ... where installed): what is
+    read of a recording's file, read through fsspec."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.name = PurePosixPath(urlsplit(url).path).name
+        self.suffix = PurePosixPath(self.name).suffix
+
+    def read_bytes(self) -> bytes:
+        import fsspec
+
+        try:
+            with fsspec.open(self.url, "rb") as handle:
+                data: bytes = handle.read()
+                return data
+        except (OSError, ValueError) as exc:
+            raise CassetteError(f"cannot be read ({exc})") from None
+
+    def __str__(self) -> str:
+        return self.url
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RemoteFile) and other.url == self.url
+
+    def __hash__(self) -> int:
+        return hash(self.url)
 
 
-def _load(path: Path) -> dict[str, Any]:
+#: a recording's file: on this machine, or at a URL
+Recording = Path | RemoteFile
+
+
+def cassette_files(paths: Iterable[str | Path]) -> list[Recording]:
+    """The recordings named, and those below the folders named; a URL (fsspec's globs included) stands for
+    the recordings it names, or those below it. Raises ``FileNotFoundError`` for a name that is neither."""
+    out: list[Recording] = []
+    for given in paths:
+        if "://" in str(given):
+            out.extend(_remote(str(given)))
+        else:
+            out.extend(files_under([given], RECORDING_SUFFIXES))
+    return out
+
+
+def _remote(url: str) -> list[RemoteFile]:
+    try:
+        import fsspec
+        from fsspec.core import url_to_fs
+    except ModuleNotFoundError:
+        raise FileNotFoundError(not_installed("fsspec", f"{url}: reading recordings by URL")) from None
+    try:
+        fs, path = url_to_fs(url)
+        if fs.isdir(path):
+            found = sorted(p for p in fs.find(path) if PurePosixPath(p).suffix in RECORDING_SUFFIXES)
+        elif any(c in path for c in "*?["):  # a glob: the files it matches
+            found = [f.path for f in fsspec.open_files(url)]
+        else:
+            found = [path] if fs.isfile(path) else []
+    except (OSError, ValueError) as exc:
+        raise FileNotFoundError(f"{url}: cannot be read ({exc})") from None
+    if not found:
+        raise FileNotFoundError(f"{url}: no such file or folder")
+    return [RemoteFile(fs.unstrip_protocol(p)) for p in found]
+
+
+def _load(path: Path | RemoteFile) -> dict[str, Any]:
     text = path.read_bytes()
     if path.suffix == ".har":
         try:

@@ -13,7 +13,17 @@ from ..findings import SERVER, SIDES, Policy, RunReport
 from ..reproduce import Reproducer
 from ..rules.live import CASSETTE
 from ..session import Session
-from .load import CassetteError, _expected, _load, _meta, _serializer, cassette_files, exchange_pointer, to_exchange
+from .load import (
+    CassetteError,
+    Recording,
+    _expected,
+    _load,
+    _meta,
+    _serializer,
+    cassette_files,
+    exchange_pointer,
+    to_exchange,
+)
 from .record import _vcr
 from .scrub import PLACEHOLDERS
 
@@ -47,11 +57,11 @@ def run_name(given: list[str]) -> str:
     return ", ".join(given[:3]) + (f" and {len(given) - 3} more" if len(given) > 3 else "")
 
 
-def drift_of(files: Iterable[str | Path]) -> Drift:
+def drift_of(files: Iterable[Recording]) -> Drift:
     """Where the recordings' answers depart from the description (every documented property never seen
     included); raises ``CassetteError`` naming a recording that cannot be read."""
     drift = Drift()
-    for path in map(Path, files):
+    for path in files:
         try:
             data = _load(path)
             for i, interaction in enumerate(data["interactions"]):
@@ -61,7 +71,7 @@ def drift_of(files: Iterable[str | Path]) -> Drift:
     return drift
 
 
-def _replay_file(path: Path, policy: Policy, playback: bool) -> RunReport:
+def _replay_file(path: Recording, policy: Policy, playback: bool) -> RunReport:
     report = RunReport(str(path), None, policy, reproduce=Reproducer([]), kind="replay")
     try:
         data = _load(path)
@@ -95,7 +105,8 @@ def _replay_file(path: Path, policy: Policy, playback: bool) -> RunReport:
                             f"the cassette expects {rule} at {pointer or '/'} in interaction {i}, "
                             "and replay no longer reports it", "update the annotation or the contract")])
     # vcrpy plays back cassettes only, and only a workflow recorded to its end
-    if playback and meta.get("workflow") and path.suffix != ".har" and not meta.get("interrupted"):
+    if playback and meta.get("workflow") and path.suffix != ".har" and not meta.get("interrupted") \
+            and isinstance(path, Path):  # (vcrpy plays a cassette of this machine's files back; a URL's is judged)
         base_url = meta.get("base_url")
         problem = None if report.errors else _unplayable(data) if _sendable(base_url) \
             else f"its metadata's base_url {base_url[:80]!r} is no URL a client can send to (http or https, a host, " \

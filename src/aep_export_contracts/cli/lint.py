@@ -23,6 +23,7 @@ from .common import (
     error,
     partition_progress,
     policy_from,
+    require,
 )
 
 
@@ -48,6 +49,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _read_input(name: str) -> tuple[bytes, str]:
     if name == "-":
         return sys.stdin.buffer.read(), "<stdin>"
+    if "://" in name:  # a URL of a filesystem fsspec knows (file://, s3://, gs://, ... where installed)
+        import fsspec
+
+        try:
+            with fsspec.open(name, "rb") as handle:
+                return handle.read(), name
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{name}: cannot read: {exc}") from exc
     path = Path(name)
     if path.is_dir():
         raise UsageError(f"{name}: is a folder (name the files)")
@@ -66,6 +75,28 @@ def _lint_path(name: str, contract: str | None, policy: Policy) -> tuple[Report 
     return validate_file(data, source, contract, policy=policy), None
 
 
+def _expanded(names: list[str]) -> list[str]:
+    """The inputs, a URL (with fsspec's globs) standing for the files it names, in order."""
+    if not any("://" in name for name in names):
+        return names
+    require("fsspec", "reading inputs by URL", "or name local files")
+    import fsspec
+
+    out: list[str] = []
+    for name in names:
+        if "://" not in name:
+            out.append(name)
+            continue
+        try:
+            found = fsspec.open_files(name, "rb")
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{name}: cannot be read: {exc}") from exc
+        if not found:
+            raise UsageError(f"{name}: no such file")
+        out.extend(f.fs.unstrip_protocol(f.path) for f in found)
+    return out
+
+
 def _lint_paths(names: list[str], contract: str | None, policy: Policy) -> list[tuple[Report | None, str | None]]:
     """Lint a partition of files (on a cluster's worker), in order."""
     return [_lint_path(name, contract, policy) for name in names]
@@ -77,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise UsageError("--workers is a positive number of processes")
     policy = policy_from(args)
-    names = list(args.files)
+    names = _expanded(list(args.files))
     if args.scheduler:
         if "-" in names:
             raise UsageError("--scheduler reads files; '-' (stdin) is read on this machine only")
