@@ -301,3 +301,29 @@ def test_a_users_rule_across_exchanges_fires_in_the_pytest_plugin(pytester: pyte
                                            f"--aep-rules={rules}")
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) > 0 and outcomes.get("passed", 0) > 0, outcomes  # the re-reads, and only they
+
+
+def test_a_users_rule_that_raises_is_its_own_finding_and_leaves_the_server_as_the_api_is() -> None:
+    import httpx
+
+    from aep_export_contracts import Hit, rule, validate_bytes
+    from aep_export_contracts.rules import unregister
+    from aep_export_contracts.server import running_server
+
+    @rule("RAISES001", "note-is-text", "error", contracts=("export-job-request",))
+    def note_is_text(request: object) -> list[Hit]:
+        """A request's note is text."""
+        note = request["note"]  # type: ignore[index]  # raises on a list (and on a request without a note)
+        return [] if isinstance(note, str) else [Hit("/note", "not text")]
+
+    try:
+        report = validate_bytes(b"[null, null]", "export-job-request")
+        [raised] = [f for f in report.findings if f.rule == "RAISES001"]
+        assert "raised TypeError" in raised.message and raised.pointer == ""
+        headers = {"Authorization": "Bearer aec-local-token", "x-api-key": "aec-local-key",
+                   "x-gw-ims-org-id": "ORG@AdobeOrg", "x-sandbox-name": "dev", "content-type": "application/json"}
+        with running_server() as server:
+            answer = httpx.post(f"{server.url}/data/core/ups/export/jobs", content=b"[null, null]", headers=headers)
+        assert answer.status_code == 400 and "RAISES001" not in answer.text
+    finally:
+        unregister("RAISES001")

@@ -158,3 +158,61 @@ def test_inputs_by_url_are_read_through_fsspec_on_every_worker(archive: Path, tm
     assert json.loads(found)["exchanges"] > 400
     assert main(["replay", "--no-playback", (archive / "nothing-here").as_uri()]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_a_json_lines_file_is_linted_in_ranges_and_reported_line_by_line(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    lines = [dumps(item["payload"]) for item in generate("export-job", 150, seed=9)]
+    lines += [item.get("payload_text") or dumps(item["payload"]) for item in generate("export-job", 150, seed=8,
+                                                                                       invalid=True)]
+    lines = [line for line in lines if "\n" not in line]
+    lines.insert(7, "")  # a blank line is no payload, and still counts as a line
+    path = tmp_path / "payloads.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, alone = _run(capsys, ["lint", "--format", "json", "--contract", "export-job", str(path)])
+    rows = json.loads(alone)
+    assert len(rows) == len(lines) - 1 and [r["file"] for r in rows[6:8]] == [f"{path}:7", f"{path}:9"]
+    for row in rows[::37]:  # each row is its own line's verdict
+        number = int(row["file"].rsplit(":", 1)[1])
+        single = tmp_path / "one.json"
+        single.write_text(lines[number - 1], encoding="utf-8")
+        main(["lint", "--format", "json", "--contract", "export-job", str(single)])
+        assert json.loads(capsys.readouterr().out)[0]["findings"] == row["findings"]
+    code_spread, spread = _run(capsys, ["lint", "--format", "json", "--contract", "export-job", "--scheduler", "local:2",
+                                        str(path)])
+    code_pool, pool = _run(capsys, ["lint", "--format", "json", "--contract", "export-job", "--workers", "2", str(path),
+                                    str(path)])
+    assert json.loads(spread) == rows and code_spread == code
+    assert json.loads(pool) == rows + rows and code_pool == code
+
+
+def test_workers_judge_with_this_processs_rules_and_overlay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A rule module given with --rules, and the overlay in use, reach every worker: the same report."""
+    rules = tmp_path / "team_rules.py"
+    rules.write_text(
+        "from aep_export_contracts import Hit, rule\n\n\n"
+        "@rule('SCALE001', 'team-note-says-why', 'error', contracts=('export-job-request',))\n"
+        "def team_note(request):\n"
+        "    \"\"\"A request's teamNote says why.\"\"\"\n"
+        "    return [] if str(request.get('teamNote', 'why')).startswith('why') else [Hit('/teamNote', 'say why')]\n",
+        encoding="utf-8")
+    overlay = tmp_path / "team.overlay.json"
+    overlay.write_text(json.dumps({"overlay": "1.0.0", "info": {"title": "team", "version": "1"}, "actions": [
+        {"target": "$.components.schemas.ExportJobRequest.properties", "update": {"teamNote": {"type": "string"}}}]}))
+    files = []
+    for i, item in enumerate(generate("export-job-request", 24, seed=3)):
+        payload = {**item["payload"], "teamNote": "why not" if i % 2 else "because"}
+        files.append(tmp_path / f"p{i:02}.json")
+        files[-1].write_text(dumps(payload), encoding="utf-8")
+    argv = ["lint", "--format", "json", "--rules", str(rules), "--overlay", str(overlay), *map(str, files)]
+    try:
+        code, alone = _run(capsys, argv)
+        code_spread, spread = _run(capsys, [*argv, "--scheduler", "local:2"])
+    finally:  # the rule stays registered in this process otherwise
+        from aep_export_contracts.rules import unregister
+
+        unregister("SCALE001")
+    rows = json.loads(alone)
+    rules_seen = {f["rule"] for row in rows for f in row["findings"]}
+    assert "SCALE001" in rules_seen and code == 1
+    assert json.loads(spread) == rows and code_spread == code

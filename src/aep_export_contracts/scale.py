@@ -81,6 +81,7 @@ def run_partitions(client: Any, task: Callable[..., T], parts: Sequence[Sequence
     """
     from distributed import as_completed
 
+    client.register_plugin(_same_contract(), name="aep-export-contracts: the same contract")
     started = time.monotonic()
     futures = [client.submit(task, list(part), *args, pure=False, retries=2) for part in parts]
     for done, future in enumerate(as_completed(futures), 1):  # type: ignore[no-untyped-call]
@@ -97,6 +98,33 @@ def run_partitions(client: Any, task: Callable[..., T], parts: Sequence[Sequence
         if progress is not None:
             progress(done, len(parts), time.monotonic() - started)
     return list(client.gather(futures))
+
+
+def _same_contract() -> Any:
+    """A worker plugin that gives every worker, and every worker started later, what this process judges with:
+    the rule modules it loaded (``--rules``) and the overlay in use."""
+    from distributed import WorkerPlugin
+
+    from .rules import loaded_modules
+    from .spec.contracts import active_overlay
+
+    overlay = active_overlay()
+
+    class SameContract(WorkerPlugin):
+        def __init__(self, modules: list[str], overlay: str | None) -> None:
+            self.modules, self.overlay = modules, overlay
+
+        def setup(self, worker: Any) -> None:
+            from .rules import load_rules
+            from .spec.contracts import active_overlay, use_overlay
+
+            for module in self.modules:
+                load_rules(module)
+            now = active_overlay()
+            if (now.path if now is not None else None) != self.overlay:
+                use_overlay(self.overlay)
+
+    return SameContract(loaded_modules(), str(Path(overlay.path).resolve()) if overlay is not None else None)
 
 
 def _lost(exc: BaseException) -> bool:

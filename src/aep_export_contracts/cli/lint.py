@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
-from ..engine.payload import validate_file
+from ..engine.payload import validate_bytes, validate_file
 from ..findings import Policy, Report
 from ..rules import schema as SCHEMA_RULES
 from ..spec.contracts import CONTRACT_NAMES
@@ -32,7 +33,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                     "Each finding names the field (a JSON pointer), the rule and the fix.",
                     {0: "every file valid", 1: "a violation", 2: "a file that cannot be read or parsed, or a usage "
                                                                   "mistake"})
-    p.add_argument("files", nargs="+", metavar="FILE", help="payload files; '-' reads stdin")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="payload files ('-' reads stdin; a .jsonl or .ndjson file holds a payload per line, each "
+                        "reported as FILE:LINE)")
     p.add_argument("--contract", choices=CONTRACT_NAMES, metavar="NAME",
                    help="the contract every file is checked against (detected from each file's shape when left "
                         "out): " + ", ".join(CONTRACT_NAMES))
@@ -97,9 +100,77 @@ def _expanded(names: list[str]) -> list[str]:
     return out
 
 
-def _lint_paths(names: list[str], contract: str | None, policy: Policy) -> list[tuple[Report | None, str | None]]:
-    """Lint a partition of files (on a cluster's worker), in order."""
-    return [_lint_path(name, contract, policy) for name in names]
+#: the endings of JSON-lines files: a payload per line, each reported as FILE:LINE
+JSON_LINES = (".jsonl", ".ndjson")
+#: a range of a JSON-lines file: (its name, the first byte, the byte after the last, the number of its first
+#: line); a range holds whole lines only
+Span = tuple[str, int, int, int]
+Result = tuple[Report | None, str | None]
+
+
+def _open(name: str) -> Any:
+    if "://" in name:
+        import fsspec
+
+        return fsspec.open(name, "rb").open()
+    return open(name, "rb")
+
+
+def _spans(name: str, parts: int) -> list[Span]:
+    """A JSON-lines file cut at line ends into about ``parts`` ranges, each with the number of its first line
+    (read once here, to count lines; each range is read again by the worker that lints it)."""
+    try:
+        with _open(name) as handle:
+            size = handle.seek(0, 2)
+            spans: list[Span] = []
+            start, line = 0, 1
+            for k in range(1, parts + 1):
+                if start >= size:
+                    break
+                end = size
+                if k < parts:
+                    handle.seek(max(start, size * k // parts))
+                    handle.readline()  # to the end of the line the cut falls in
+                    end = min(size, handle.tell())
+                if end <= start:
+                    continue
+                handle.seek(start)
+                spans.append((name, start, end, line))
+                line += handle.read(end - start).count(b"\n")
+                start = end
+            return spans
+    except OSError as exc:
+        raise UsageError(f"{name}: cannot read: {exc.strerror or exc}") from exc
+
+
+def _lint_span(span: Span, contract: str | None, policy: Policy) -> list[Result]:
+    """Lint every line of a range of a JSON-lines file, each named FILE:LINE."""
+    name, start, end, line = span
+    try:
+        with _open(name) as handle:
+            handle.seek(start)
+            data = handle.read(end - start)
+    except OSError as exc:
+        return [(None, f"{name}: cannot read: {exc.strerror or exc}")]
+    out: list[Result] = []
+    for number, raw in enumerate(data.split(b"\n"), line):
+        if raw.strip():
+            out.append((validate_bytes(raw, contract, policy=policy, source=f"{name}:{number}"), None))
+    return out
+
+
+def _lint_item(item: str | Span, contract: str | None, policy: Policy) -> list[Result]:
+    return _lint_span(item, contract, policy) if isinstance(item, tuple) else [_lint_path(item, contract, policy)]
+
+
+def _lint_items(items: list[str | Span], contract: str | None, policy: Policy) -> list[Result]:
+    """Lint a partition of inputs (files, ranges of JSON-lines files; on a cluster's worker), in order."""
+    return [result for item in items for result in _lint_item(item, contract, policy)]
+
+
+def _items(names: list[str], parts: int) -> list[str | Span]:
+    """The work: a file, or a JSON-lines file's ranges (one range for the whole file where ``parts`` is 1)."""
+    return [span for name in names for span in (_spans(name, parts) if name.endswith(JSON_LINES) else [name])]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,23 +180,28 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--workers is a positive number of processes")
     policy = policy_from(args)
     names = _expanded(list(args.files))
+    results: list[Result]
     if args.scheduler:
         if "-" in names:
             raise UsageError("--scheduler reads files; '-' (stdin) is read on this machine only")
         from ..scale import cluster, partitions, run_partitions
 
         with cluster(args.scheduler) as client:
-            parts = partitions(names, len(client.scheduler_info()["workers"]))
-            found = run_partitions(client, _lint_paths, parts, args.contract, policy, progress=partition_progress)
+            workers = len(client.scheduler_info()["workers"])
+            items = _items(names, workers * 4)  # a JSON-lines file in ranges, about four per worker
+            parts = partitions(items, workers)
+            found = run_partitions(client, _lint_items, parts, args.contract, policy, progress=partition_progress)
         results = [item for part in found for item in part]
     elif args.workers > 1 and len(names) > 1 and "-" not in names:
         from concurrent.futures import ProcessPoolExecutor
 
+        items = _items(names, args.workers * 4)
         with ProcessPoolExecutor(max_workers=args.workers) as pool:
-            results = list(pool.map(_lint_path, names, [args.contract] * len(names), [policy] * len(names),
-                                    chunksize=max(1, len(names) // (args.workers * 8))))
+            results = [r for part in pool.map(_lint_item, items, [args.contract] * len(items),
+                                                [policy] * len(items), chunksize=max(1, len(items) // (args.workers * 8)))
+                       for r in part]
     else:
-        results = [_lint_path(name, args.contract, policy) for name in names]
+        results = _lint_items(_items(names, 1), args.contract, policy)
     reports: list[Report] = []
     broken = False
     for report, problem in results:

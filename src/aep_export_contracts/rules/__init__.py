@@ -21,7 +21,7 @@ from ..findings import Finding, Severity
 from ..spec.contracts import CONTRACT_NAMES
 
 __all__ = ["CLOSED", "ENTRY_POINT_GROUP", "REGISTRY", "Hit", "Rule", "RuleError", "all_of", "all_rules", "any_of",
-           "get_rule", "is_builtin", "load_rules", "meta_rule", "on_change", "rule", "rules_for", "unregister"]
+           "get_rule", "is_builtin", "load_rules", "loaded_modules", "meta_rule", "on_change", "rule", "rules_for", "unregister"]
 
 
 class Hit(NamedTuple):
@@ -198,11 +198,27 @@ def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...] = ()
             raise RuleError(f"rule {rule_id}: the function needs a docstring (its first line is the rule's summary)")
         summary, _, rest = doc.partition("\n")
         description = " ".join((summary + " " + rest).split())
-        _register(Rule(rule_id, name, Severity(severity), scope, contracts, summary.strip(), description, fn, gate,
+        check = fn if origin.startswith(_PACKAGE) else _guarded(rule_id, fn)
+        _register(Rule(rule_id, name, Severity(severity), scope, contracts, summary.strip(), description, check, gate,
                        screen, operations, on, concern), origin)
         return fn
 
     return wrap
+
+
+def _guarded(rule_id: str, fn: Check) -> Check:
+    """A user's rule that raises on a payload says so as its own finding, instead of stopping the run (or, in
+    the reference server, which leaves users' findings out, turning an answer into a 500)."""
+
+    def check(payload: Any) -> list[Hit]:
+        try:
+            return list(fn(payload))
+        except Exception as exc:  # a user's code: whatever it raises is reported, not propagated
+            return [Hit("", f"rule {rule_id} raised {type(exc).__name__}: {str(exc)[:200]}",
+                        "make the rule return no hit for a payload it does not expect")]
+
+    check.__doc__, check.__name__ = fn.__doc__, getattr(fn, "__name__", "check")
+    return check
 
 
 def is_builtin(rule_id: str) -> bool:
@@ -249,6 +265,12 @@ def _load() -> None:
 
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         load_rules(entry.value.partition(":")[0], origin=f"entry point {entry.name!r}")
+
+
+def loaded_modules() -> list[str]:
+    """The rule modules ``load_rules`` has loaded (dotted names, or the paths of .py files), in a stable order:
+    what another process loads to judge with the same rules."""
+    return sorted(_PLUGINS)
 
 
 def load_rules(module: str, *, origin: str | None = None) -> None:
