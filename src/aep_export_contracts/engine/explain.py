@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 from jsonschema.exceptions import ValidationError, best_match
@@ -59,7 +60,18 @@ def _pointer(path: Iterable[Any]) -> str:
 
 
 def _did_you_mean(key: str, known: Iterable[str]) -> str:
-    known = list(known)
+    names = tuple(known)
+    # the same misspelling comes again and again (one client's bug in every payload): its hint is kept, for
+    # keys short enough that keeping them costs little
+    return _hint_for(key, names) if len(key) <= 256 else _hint(key, names)
+
+
+@lru_cache(maxsize=4096)
+def _hint_for(key: str, known: tuple[str, ...]) -> str:
+    return _hint(key, known)
+
+
+def _hint(key: str, known: tuple[str, ...]) -> str:
     if key in ALIASES and ALIASES[key] in known:
         return f"did you mean '{ALIASES[key]}'?"
     lowered = {k.lower(): k for k in known}
