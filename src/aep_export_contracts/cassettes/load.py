@@ -78,24 +78,35 @@ def cassette_files(paths: Iterable[str | Path]) -> list[Recording]:
 
 
 def _remote(url: str) -> list[RemoteFile]:
+    return [RemoteFile(u) for u in remote_files(url, RECORDING_SUFFIXES)]
+
+
+def remote_files(url: str, suffixes: tuple[str, ...] | None) -> list[str]:
+    """The URLs of the files a URL names: itself, the files a glob matches, or (with ``suffixes``) those below a
+    folder that end so. Raises ``FileNotFoundError`` for a URL that names none (or a folder, without
+    ``suffixes``), or when fsspec is not installed."""
     try:
         import fsspec
         from fsspec.core import url_to_fs
     except ModuleNotFoundError:
-        raise FileNotFoundError(not_installed("fsspec", f"{url}: reading recordings by URL")) from None
+        raise FileNotFoundError(not_installed("fsspec", f"{url}: reading inputs by URL")) from None
     try:
         fs, path = url_to_fs(url)
         if fs.isdir(path):
-            found = sorted(p for p in fs.find(path) if PurePosixPath(p).suffix in RECORDING_SUFFIXES)
+            if suffixes is None:
+                raise FileNotFoundError(f"{url}: is a folder (name the files)")
+            found = sorted(p for p in fs.find(path) if PurePosixPath(p).suffix in suffixes)
         elif any(c in path for c in "*?["):  # a glob: the files it matches
             found = [f.path for f in fsspec.open_files(url)]
         else:
             found = [path] if fs.isfile(path) else []
+    except FileNotFoundError:
+        raise
     except (OSError, ValueError) as exc:
         raise FileNotFoundError(f"{url}: cannot be read ({exc})") from None
     if not found:
         raise FileNotFoundError(f"{url}: no such file or folder")
-    return [RemoteFile(fs.unstrip_protocol(p)) for p in found]
+    return [fs.unstrip_protocol(p) for p in found]
 
 
 def _load(path: Path | RemoteFile) -> dict[str, Any]:

@@ -53,13 +53,12 @@ def _read_input(name: str) -> tuple[bytes, str]:
     if name == "-":
         return sys.stdin.buffer.read(), "<stdin>"
     if "://" in name:  # a URL of a filesystem fsspec knows (file://, s3://, gs://, ... where installed)
-        import fsspec
+        from ..cassettes.load import CassetteError, RemoteFile
 
         try:
-            with fsspec.open(name, "rb") as handle:
-                return handle.read(), name
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"{name}: cannot read: {exc}") from exc
+            return RemoteFile(name).read_bytes(), name
+        except CassetteError as exc:
+            raise UsageError(f"{name}: {exc}") from exc
     path = Path(name)
     if path.is_dir():
         raise UsageError(f"{name}: is a folder (name the files)")
@@ -83,21 +82,12 @@ def _expanded(names: list[str]) -> list[str]:
     if not any("://" in name for name in names):
         return names
     require("fsspec", "reading inputs by URL", "or name local files")
-    import fsspec
+    from ..cassettes.load import remote_files
 
-    out: list[str] = []
-    for name in names:
-        if "://" not in name:
-            out.append(name)
-            continue
-        try:
-            found = fsspec.open_files(name, "rb")
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"{name}: cannot be read: {exc}") from exc
-        if not found:
-            raise UsageError(f"{name}: no such file")
-        out.extend(f.fs.unstrip_protocol(f.path) for f in found)
-    return out
+    try:
+        return [found for name in names for found in (remote_files(name, None) if "://" in name else [name])]
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 #: the endings of JSON-lines files: a payload per line, each reported as FILE:LINE

@@ -22,11 +22,12 @@ from typing import Any
 from ..findings import fold_pointer
 from ..http import Exchange
 from ..spec.api import HEADERS, find_operation, operation
-from ..spec.contracts import KeyTree, key_tree, on_reload, schema_location, unescape
+from ..spec.contracts import KeyTree, escape, key_tree, on_reload, schema_location, unescape
 from .compiled import _fast, has_no_unknown_key
 from .exchange import Facts, parse_body
+from .explain import _pointer, json_type
 
-__all__ = ["KINDS", "SEVERITY", "Departure", "Drift", "json_type"]
+__all__ = ["KINDS", "SEVERITY", "Departure", "Drift"]
 
 #: every kind of departure, in the order a report lists them
 KINDS = ("type", "enum", "property", "status-code", "media-type", "header", "unseen")
@@ -34,9 +35,10 @@ KINDS = ("type", "enum", "property", "status-code", "media-type", "header", "uns
 #: contract does not mention is a warning; a documented property never seen is information
 SEVERITY = {"type": "error", "enum": "error", "property": "warning", "status-code": "warning",
             "media-type": "warning", "header": "warning", "unseen": "info"}
+CONTENT_TYPE = HEADERS.content_type.lower()
 #: headers of HTTP itself (RFC 9110, 9111 and the usual gateway and CORS lines), which no API description lists
 GENERIC_HEADERS = frozenset({
-    "date", "content-length", HEADERS.content_type.lower(), "content-encoding", "connection", "keep-alive", "transfer-encoding",
+    "date", "content-length", CONTENT_TYPE, "content-encoding", "connection", "keep-alive", "transfer-encoding",
     "server", "vary", "cache-control", "pragma", "expires", "etag", "last-modified", "age", "via", "trailer",
     "upgrade", "strict-transport-security", "x-content-type-options", "x-frame-options", "x-xss-protection",
     "access-control-allow-origin", "access-control-allow-credentials", "access-control-expose-headers",
@@ -51,9 +53,6 @@ _ID = re.compile(r"[0-9a-fA-F-]{16,}|[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z-]+
 _ENUM_LIKE = re.compile(r"[A-Z][A-Z0-9_]{1,40}")
 
 
-CONTENT_TYPE = HEADERS.content_type.lower()
-
-
 @cache
 def _answer(operation_id: str, status: int) -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
     """Of one documented answer: the headers it names, those with the headers of HTTP itself, its media types."""
@@ -63,21 +62,6 @@ def _answer(operation_id: str, status: int) -> tuple[frozenset[str], frozenset[s
 
 
 on_reload(_answer.cache_clear)
-
-
-def json_type(value: Any) -> str:
-    """The JSON type of a parsed value, as JSON Schema names it."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def _shape(value: Any) -> str | None:
@@ -147,8 +131,9 @@ class Departure:
         return out
 
 
-def _tokens(payload: Any, pointer: str) -> list[str] | None:
-    """The schema path of a pointer into a payload: object keys as they are, array indices as '*'."""
+def _tokens(payload: Any, pointer: str) -> tuple[list[str], Any] | None:
+    """The schema path of a pointer into a payload (object keys as they are, array indices as '*'), and the
+    value there; None where the pointer leads nowhere."""
     out: list[str] = []
     node = payload
     for raw in pointer.split("/")[1:] if pointer else []:
@@ -162,7 +147,7 @@ def _tokens(payload: Any, pointer: str) -> list[str] | None:
         else:
             return None
         out.append(token)
-    return out
+    return out, node
 
 
 def _documented_paths(tree: KeyTree, prefix: str = "", depth: int = 0) -> Iterator[str]:
@@ -170,7 +155,7 @@ def _documented_paths(tree: KeyTree, prefix: str = "", depth: int = 0) -> Iterat
     if depth > 12:
         return
     for key, sub in tree.keys.items():
-        path = f"{prefix}/{key.replace('~', '~0').replace('/', '~1')}"
+        path = f"{prefix}/{escape(key)}"
         yield path
         yield from _documented_paths(sub, path, depth + 1)
     if tree.items is not None:
@@ -310,9 +295,9 @@ class Drift:
         # the two questions asked in Rust first: most answers have no unknown key and are valid
         unknown = () if has_no_unknown_key(body, contract) else key_tree(contract).walk(body)
         for parent, key, _node in unknown:
-            pointer = f"{parent}/{key.replace('~', '~0').replace('/', '~1')}"
-            tokens = _tokens(body, pointer)
-            value = _at(body, tokens) if tokens is not None else None
+            pointer = f"{parent}/{escape(key)}"
+            found = _tokens(body, pointer)
+            tokens, value = found if found is not None else (None, None)
             departure = self._note("property", name, contract, pointer, where, value, status=status)
             departure.key = key
             departure.types.add(json_type(value))
@@ -330,15 +315,15 @@ class Drift:
             kind = type(error.kind).__name__
             if kind not in ("Type", "Enum", "Constant"):
                 continue
-            pointer = "".join(f"/{str(p).replace('~', '~0').replace('/', '~1')}" for p in error.instance_path)
+            pointer = _pointer(error.instance_path)
             what = "type" if kind == "Type" else "enum"
             said = sorted(map(str, error.kind.types)) if kind == "Type" else list(getattr(error.kind, "options", [])) \
                 if kind == "Enum" else [getattr(error.kind, "expected_value", None)]
             departure = self._note(what, name, contract, pointer, where, error.instance, status=status, documented=said)
             departure.types.add(json_type(error.instance))
-            tokens = _tokens(body, pointer)
-            if departure.location is None and tokens is not None:
-                departure.location = _place(contract, tokens)
+            found = _tokens(body, pointer)
+            if departure.location is None and found is not None:
+                departure.location = _place(contract, found[0])
 
     def _carry(self, contract: str, body: Any, where: tuple[str, int | str]) -> None:
         """Take the documented properties the body carries off the contract's list of those never seen."""
@@ -419,17 +404,6 @@ class Drift:
         """Every departure, the weightiest kinds first, then by how often it was seen."""
         found = list(self._found.values()) + (self.unseen() if unseen else [])
         return sorted(found, key=lambda d: (KINDS.index(d.kind), -d.count, d.operation, d.contract or "", d.pointer))
-
-
-def _at(payload: Any, tokens: list[str]) -> Any:
-    """The value of a payload at a path of _tokens (the first array item where it says '*')."""
-    node = payload
-    for token in tokens:
-        if token == "*":
-            node = node[0] if isinstance(node, list) and node else None
-        else:
-            node = node.get(token) if isinstance(node, dict) else None
-    return node
 
 
 def _place(contract: str, tokens: list[str]) -> tuple[str, tuple[str | int, ...]] | None:

@@ -49,7 +49,8 @@ _JSON_TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "st
                (dict, "object"))
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON type of a value, as JSON Schema names it (a Python type's name for what JSON cannot carry)."""
     if value is None:
         return "null"
     return next((name for cls, name in _JSON_TYPES if isinstance(value, cls)), type(value).__name__)
@@ -98,7 +99,7 @@ def _problem(keyword: str, path: list[Any], inst: Any, bound: Any, contract: str
                 f"{where}/{escape(str(key))}", f"unknown key {_short(key)} in a request", _did_you_mean(str(key), known))
     elif keyword == "type":
         expected_text = " or ".join(bound) if isinstance(bound, list) else str(bound)
-        yield SCHEMA_RULES.WRONG_TYPE.finding(where, f"expected {expected_text}, got {_json_type(inst)}"
+        yield SCHEMA_RULES.WRONG_TYPE.finding(where, f"expected {expected_text}, got {json_type(inst)}"
                                    + ("" if isinstance(inst, dict | list) else f" {_short(inst)}"),
                                    f"send a JSON {expected_text}")
     elif keyword in ("enum", "const"):

@@ -23,7 +23,7 @@ import yaml
 from ..findings import DEFAULT_POLICY, Finding, Policy, Report
 from ..rules import CLOSED, Rule, rules_for
 from ..rules import schema as SCHEMA_RULES
-from ..spec.contracts import CONTRACT_NAMES
+from ..spec.contracts import CONTRACT_NAMES, linked_pointer
 from .compiled import _READY, _closed, _fast, _passes, _Screened, _screened, has_no_unknown_key
 from .explain import _pointer, _short, explain
 from .yamlload import AliasBomb, load_yaml
@@ -53,34 +53,35 @@ def _sanity(payload: Any) -> list[Finding]:
         cls = value.__class__
         if cls is str:
             if len(value) > MAX_STRING:
-                out.append(SCHEMA_RULES.OVERSIZED.finding(_at(link), f"a string of {len(value):,} characters", ""))
+                out.append(SCHEMA_RULES.OVERSIZED.finding(linked_pointer(link), f"a string of {len(value):,} characters", ""))
             if not value.isascii() and _surrogate(value):
-                out.append(_lone_surrogate(_at(link)))
+                out.append(_lone_surrogate(linked_pointer(link)))
             continue
         if cls is int:
             if not -_MAX_INT < value < _MAX_INT:
-                out.append(SCHEMA_RULES.NOT_JSON.finding(_at(link), f"an integer of more than {MAX_DIGITS:,} digits "
+                out.append(SCHEMA_RULES.NOT_JSON.finding(linked_pointer(link), f"an integer of more than {MAX_DIGITS:,} digits "
                                               "has no JSON text form here", "send a smaller number"))
             continue
         if cls is bool or value is None:
             continue
         if depth > MAX_DEPTH:
-            out.append(_too_deep(_at(link)))
+            out.append(_too_deep(linked_pointer(link)))
             continue
         if cls is dict:
             for key, sub in value.items():
                 if key.__class__ is not str:
-                    out.append(SCHEMA_RULES.NOT_JSON.finding(_at(link), f"object key {_short(key)} is not a string", ""))
+                    out.append(SCHEMA_RULES.NOT_JSON.finding(linked_pointer(link), f"object key {_short(key)} is not a "
+                                                             "string", ""))
                     continue
                 if not key.isascii() and _surrogate(key):
-                    out.append(_lone_surrogate(_at((link, key))))
+                    out.append(_lone_surrogate(linked_pointer((link, key))))
                     continue
                 stack.append((sub, depth + 1, (link, key)))
         elif cls is list or cls is tuple:
             stack.extend((sub, depth + 1, (link, i)) for i, sub in enumerate(value))
         elif isinstance(value, float):
             if not math.isfinite(value):
-                out.append(SCHEMA_RULES.NOT_JSON.finding(_at(link), f"{value} is not a JSON number",
+                out.append(SCHEMA_RULES.NOT_JSON.finding(linked_pointer(link), f"{value} is not a JSON number",
                                               "JSON has no NaN or Infinity: send null or a number"))
         elif isinstance(value, str):
             stack.append((str(value), depth, link))
@@ -89,21 +90,13 @@ def _sanity(payload: Any) -> list[Finding]:
         elif isinstance(value, dict | list | tuple):
             stack.append((dict(value) if isinstance(value, dict) else list(value), depth, link))
         elif isinstance(value, date):  # what YAML makes of an unquoted date or timestamp
-            out.append(SCHEMA_RULES.NOT_JSON.finding(_at(link), f"a {type(value).__name__} ({value.isoformat()}) is not a JSON "
-                                          "value", "YAML reads an unquoted date as a timestamp: quote it, e.g. "
-                                          "'2019-09-01T00:00:00Z'"))
+            out.append(SCHEMA_RULES.NOT_JSON.finding(
+                linked_pointer(link), f"a {type(value).__name__} ({value.isoformat()}) is not a JSON value",
+                "YAML reads an unquoted date as a timestamp: quote it, e.g. '2019-09-01T00:00:00Z'"))
         elif not isinstance(value, bool | int):
-            out.append(SCHEMA_RULES.NOT_JSON.finding(_at(link), f"a {type(value).__name__} is not a JSON value", ""))
+            out.append(SCHEMA_RULES.NOT_JSON.finding(linked_pointer(link), f"a {type(value).__name__} is not a JSON value", ""))
     return out
 
-
-def _at(link: Any) -> str:
-    """The pointer of a linked path ((parent link, key) pairs, None at the root)."""
-    keys: list[Any] = []
-    while link is not None:
-        link, key = link
-        keys.append(key)
-    return _pointer(reversed(keys))
 
 
 def _surrogate(text: str) -> bool:

@@ -136,7 +136,7 @@ def render_check(report: RunReport, console: Console) -> None:
         console.print(table)
     if report.coverage is not None and report.exchanges:
         print_coverage(report, console)
-    if report.drift is not None and any(d.kind != "unseen" for d in report.drift.departures(unseen=False)):
+    if report.drift is not None and report.drift.departures(unseen=False):
         print_drift(report.drift.departures(), report.drift.exchanges, console)
     groups = report.groups()
     violations = sum(g.count + g.consequences for g in groups)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..about import NAME, __version__
-from ..engine.drift import Departure, json_type
+from ..engine.drift import Departure
+from ..engine.explain import json_type
 from ..spec.api import JSON_MEDIA_TYPE, operation
 from ..spec.contracts import bundled_openapi, component_name
 

@@ -302,7 +302,7 @@ class KeyTree:
                     for key, sub_value in value.items():
                         child = known.get(key)
                         if child is None:
-                            yield pointer + _pointer_of(link), str(key), node
+                            yield pointer + linked_pointer(link), str(key), node
                         elif isinstance(sub_value, dict | list):
                             stack.append((child, sub_value, (link, key)))
             elif isinstance(value, list) and node.items is not None:
@@ -310,7 +310,7 @@ class KeyTree:
                 stack.extend((sub, v, (link, i)) for i, v in enumerate(value) if isinstance(v, dict | list))
 
 
-def _pointer_of(link: Any) -> str:
+def linked_pointer(link: Any) -> str:
     """The JSON pointer of a linked path ((parent link, key) pairs, None at the root)."""
     tokens: list[str] = []
     while link is not None:
