@@ -10,6 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import payloads as P
 from aep_export_contracts import Exchange, Policy, validate, validate_exchange
@@ -360,3 +362,19 @@ def test_a_json_media_type_with_parameters_is_json(content_type: str, fires: boo
     exchange = create_exchange(headers={**HEADERS, "Content-Type": content_type})()
     pointers = [f.pointer for f in validate_exchange(exchange).findings if f.rule == "AEC502"]
     assert pointers == (["/request/headers/content-type"] if fires else [])
+
+
+_PAIRS = st.tuples(st.sampled_from(["offset", "a", "a+b", "a%20b", "of%66set", "", "a;offset"]), st.sampled_from(["=", ""]),
+                   st.sampled_from(["", "1", "x+y", "x%2By", "%", "2_3", "#4", "\t5"])).map("".join)
+
+
+@settings(max_examples=300)
+@given(st.lists(_PAIRS, max_size=5).map("&".join), st.sampled_from(["offset", "a", "a b"]))
+def test_query_value_reads_a_query_as_parse_qs_does(query: str, name: str) -> None:
+    """The paging rule reads link.next's offset without parse_qs when there is nothing to decode: the same value."""
+    from urllib.parse import parse_qs
+
+    from aep_export_contracts.http import query_value
+
+    found = parse_qs(query).get(name)
+    assert query_value(query, name) == (found[0] if found else None)

@@ -173,3 +173,45 @@ def test_list_records_are_screened_by_the_job_rules_screens() -> None:
     listing["records"] = [record]
     pairs = {(f.rule, f.pointer) for f in validate_bytes(orjson.dumps(listing), "export-job-list")}
     assert ("AEC106", "/records/0/mergePolicy/id") in pairs
+
+
+def _rust(schema: Any) -> Any:
+    return jsonschema_rs.validator_for({"$schema": "https://json-schema.org/draft/2020-12/schema", **schema},
+                                       validate_formats=True).is_valid
+
+
+@pytest.mark.parametrize("contract", ["export-job-request", "export-job", "export-job-list"])
+def test_the_folded_screens_pass_what_every_screen_passes(contract: str) -> None:
+    """The screens are folded into one schema (each property's subschemas gathered) before they are compiled:
+    on valid payloads and mutants, the folded schema passes exactly the payloads that pass every screen."""
+    from aep_export_contracts.engine.compiled import _screening, fold
+
+    screens = [r.screen for r in _screening(rules_for(contract))]
+    if contract == "export-job-list":
+        screens.append({"properties": {"records": {"items": {"allOf": [
+            r.screen for r in _screening(rules_for("export-job"))]}}}})
+    together, folded = _rust({"allOf": screens}), _rust(fold(screens))
+    verdicts = set()
+    for payload in corpus(contract, BULK_EXAMPLES // 3):
+        assert together(payload) == folded(payload), payload
+        verdicts.add(together(payload))
+    assert verdicts == {True, False}, "the corpus did not exercise both verdicts"
+
+
+@pytest.mark.parametrize(("schemas", "passes", "fails"), [
+    # additionalProperties reads its siblings: the first schema is kept whole, not gathered with the second
+    ([{"properties": {"a": {}}, "additionalProperties": False}, {"properties": {"b": {"type": "integer"}}}],
+     [{"a": 1}], [{"b": 1}, {"a": 1, "c": 2}]),
+    # two if/then pairs: each stays with its own if
+    ([{"if": {"required": ["a"]}, "then": {"required": ["b"]}}, {"if": {"required": ["c"]}, "then": {"required": ["d"]}}],
+     [{"a": 1, "b": 2}, {"c": 1, "d": 2}, {}], [{"a": 1}, {"c": 1}, {"a": 1, "b": 1, "c": 1}]),
+    # nested allOf, items and properties, gathered at every level
+    ([{"allOf": [{"items": {"properties": {"x": {"minimum": 2}}}}]}, {"items": {"properties": {"x": {"maximum": 5}}}}],
+     [[{"x": 3}], []], [[{"x": 1}], [{"x": 6}], [{"x": 3}, {"x": 9}]]),
+])
+def test_fold_keeps_the_meaning_of_every_schema(schemas: list[Any], passes: list[Any], fails: list[Any]) -> None:
+    from aep_export_contracts.engine.compiled import fold
+
+    folded = _rust(fold(schemas))
+    assert [folded(v) for v in passes] == [True] * len(passes)
+    assert [folded(v) for v in fails] == [False] * len(fails)

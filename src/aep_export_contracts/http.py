@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import SplitResult, parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qs, parse_qsl, urlsplit
 
 from .findings import Finding
 from .spec.api import HEADERS, Operation
@@ -49,6 +49,18 @@ def split_url(url: str) -> SplitResult:
         _, _, rest = url.partition("://")
         path, _, query = rest.partition("?")
         return SplitResult("", "", "/" + path if path and not path.startswith("/") else path, query, "")
+
+
+def query_value(query: str, name: str) -> str | None:
+    """The first non-empty value of ``name`` in a query string, decoded, as ``parse_qs`` reads it (None: none)."""
+    if "%" in query or "+" in query:  # something to decode: parse_qs does it
+        found = parse_qs(query).get(name)
+        return found[0] if found else None
+    for pair in query.split("&"):  # nothing to decode: the pairs as they are, blank values left out
+        key, sep, value = pair.partition("=")
+        if key == name and sep and value:
+            return value
+    return None
 
 
 def without_userinfo(url: str) -> str:

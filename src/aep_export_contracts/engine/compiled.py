@@ -18,7 +18,7 @@ from ..rules import CLOSED, Rule, on_change, rules_for
 from ..spec import contracts
 from ..spec.formats import is_rfc3339
 
-__all__ = ["END_OF_INPUT", "clear_caches", "for_rust", "has_no_unknown_key"]
+__all__ = ["END_OF_INPUT", "clear_caches", "fold", "for_rust", "has_no_unknown_key"]
 
 FORMAT_CHECKER = FormatChecker(formats=())
 FORMAT_CHECKER.checks("date-time")(is_rfc3339)
@@ -119,8 +119,9 @@ class _Screened(NamedTuple):
     is_valid: Any  # True when the payload is valid and every screened rule has nothing to say
     rules: tuple[Rule, ...]  # the contract's rules no screen covers
     record_rules: tuple[Rule, ...]  # for a list: the job rules no screen covers, run on each record
-    plain: bool  # no gate among the rules and no records: the rules simply run in turn
+    plain: bool  # no gate among the rules (nor the records' rules): the rules simply run in turn
     checks: tuple[tuple[Any, Rule], ...]  # each of ``rules`` with its check, for the plain loop
+    record_checks: tuple[tuple[Any, Rule], ...]  # each of ``record_rules`` with its check, for the plain loop
     open_rules: tuple[Rule, ...]  # every rule but those the closed contract screens (unknown keys)
     records: Any  # for a list: is_valid of the job rules' screens applied to every record; else None
 
@@ -152,6 +153,49 @@ def _screening(rules: Iterable[Rule]) -> list[Rule]:
     return [r for r in rules if r.screen is not None and r.screen is not CLOSED]
 
 
+#: keywords whose meaning depends on their siblings: a schema holding one is never taken apart by ``fold``
+_SIBLING_BOUND = frozenset({"additionalProperties", "patternProperties", "unevaluatedProperties", "unevaluatedItems",
+                            "prefixItems", "$dynamicRef", "$dynamicAnchor", "$id", "$anchor"})
+
+
+def fold(schemas: Iterable[Any]) -> Any:
+    """One schema that a value passes exactly when it passes every one of ``schemas`` (their ``allOf``), with
+    the subschemas of each property, and of the items, gathered in one place: the validator then walks the
+    value once, not once per schema. A schema with a keyword that reads its siblings is kept whole."""
+    schemas = list(schemas)
+    if len(schemas) == 1 and (not isinstance(schemas[0], dict) or not {"properties", "items", "allOf"} & schemas[0].keys()):
+        return schemas[0]  # nothing to gather
+    properties: dict[str, list[Any]] = {}
+    items: list[Any] = []
+    whole: list[Any] = []
+    for schema in schemas:
+        if not isinstance(schema, dict) or _SIBLING_BOUND & schema.keys():
+            whole.append(schema)
+            continue
+        rest = dict(schema)
+        for name, sub in rest.pop("properties", {}).items():
+            properties.setdefault(name, []).append(sub)
+        if "items" in rest:
+            items.append(rest.pop("items"))
+        if set(rest) == {"allOf"}:  # its members are gathered with this level's own
+            nested = fold(rest["allOf"])
+            for name, sub in nested.pop("properties", {}).items():
+                properties.setdefault(name, []).append(sub)
+            if "items" in nested:
+                items.append(nested.pop("items"))
+            rest = nested
+        if rest:
+            whole.append(rest)
+    out: dict[str, Any] = {}
+    if properties:
+        out["properties"] = {name: fold(subs) for name, subs in properties.items()}
+    if items:
+        out["items"] = fold(items)
+    if whole:
+        out["allOf"] = whole
+    return out
+
+
 def _compile_screen(screen: dict[str, Any]) -> Any:
     return jsonschema_rs.validator_for({"$schema": "https://json-schema.org/draft/2020-12/schema", **for_rust(screen)},
                                        validate_formats=True).is_valid
@@ -174,14 +218,14 @@ def _screened(contract: str) -> _Screened:
         branches.append(records_screen)
     rules = tuple(r for r in rules_for(contract) if r.screen is None)
     record_rules = tuple(r for r in rules_for("export-job") if r.screen is None) if records else ()
-    plain = contract != "export-job-list" and all(r.gate is None for r in rules)
+    plain = all(r.gate is None for r in (*rules, *record_rules))
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-              "allOf": [{"$ref": contracts.schema(contract)["$id"]}, *map(for_rust, branches)]}
+              "allOf": [{"$ref": contracts.schema(contract)["$id"]}, for_rust(fold(branches))]}
     validator = jsonschema_rs.validator_for(schema, validate_formats=True, registry=_registry(True))
     open_rules = tuple(r for r in rules_for(contract) if r.screen is not CLOSED)
     return _Screened(contract, validator.is_valid, rules, record_rules, plain, tuple((r.check, r) for r in rules),
-                     open_rules,
-                     _compile_screen(records_screen) if records_screen else None)
+                     tuple((r.check, r) for r in record_rules), open_rules,
+                     _compile_screen(fold([records_screen])) if records_screen else None)
 
 
 on_change(_forget_rules)

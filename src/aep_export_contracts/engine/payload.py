@@ -233,6 +233,14 @@ def _quiet(screened: _Screened, payload: Any, raw: bytes | None) -> list[Finding
             hits = check(payload)
             if hits:  # an empty list: nothing built; a generator is always run out
                 out.extend(r.findings_of(hits))
+        if screened.record_checks and isinstance(payload, dict):
+            records = payload.get("records")
+            if isinstance(records, list):  # a list's records: the job rules, each record's pointer built for a hit only
+                for i, record in enumerate(records):
+                    for check, r in screened.record_checks:
+                        hits = check(record)
+                        if hits:
+                            out.extend(r.findings_of(hits, f"/records/{i}"))
         return out
     return _semantic(payload, screened.contract, raw, screened.rules, screened.record_rules)
 

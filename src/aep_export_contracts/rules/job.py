@@ -207,7 +207,7 @@ def succeeded_complete(job: Any) -> list[Hit]:
 @rule("AEC206", "failed-has-errors", "error", JOB)
 def failed_has_errors(job: Any) -> list[Hit]:
     """A FAILED job says why: a non-empty 'errors' array."""
-    if _status(job) == STATUS.failed and not as_list(job.get("errors")):
+    if isinstance(job, dict) and job.get("status") == STATUS.failed and not as_list(job.get("errors")):
         return [Hit(ptr("errors"), f"a {STATUS.failed} job has no 'errors' entry",
                     "add at least one {code, msg, callStack} entry")]
     return []
@@ -220,12 +220,18 @@ def new_has_no_end(job: Any) -> list[Hit]:
     A job that is still NEW has only metrics.totalTime.startTimeInMs; an end time (or a later
     phase's timing) means the status and the metrics disagree.
     """
-    if _status(job) != STATUS.created:
+    if not isinstance(job, dict) or job.get("status") != STATUS.created:
+        return []  # the common case, decided by one key
+    metrics = job.get("metrics")
+    if not isinstance(metrics, dict):
         return []
-    metrics = _obj(job, "metrics")
-    return [Hit(ptr("metrics", block, "endTimeInMs"), f"a {STATUS.created} job has metrics.{block}.endTimeInMs",
-                f"a job's end time belongs to {STATUS.succeeded} or {STATUS.failed}")
-            for block in TIMINGS if _obj(metrics, block).get("endTimeInMs") is not None]
+    out = []
+    for block in TIMINGS:
+        timing = metrics.get(block)
+        if isinstance(timing, dict) and timing.get("endTimeInMs") is not None:
+            out.append(Hit(ptr("metrics", block, "endTimeInMs"), f"a {STATUS.created} job has metrics.{block}.endTimeInMs",
+                           f"a job's end time belongs to {STATUS.succeeded} or {STATUS.failed}"))
+    return out
 
 
 @rule("AEC208", "segment-per-batch-shape", "error", JOB)
@@ -262,7 +268,8 @@ def dataset_id_spelling(job: Any) -> list[Hit]:
     The tutorial's answers spell it 'dataSetId' twice and 'datasetId' everywhere else; the contract
     accepts both, but a client that reads only one spelling breaks on the other.
     """
-    if "dataSetId" in _obj(job, "destination"):
+    destination = job.get("destination") if isinstance(job, dict) else None
+    if isinstance(destination, dict) and "dataSetId" in destination:
         return [Hit(ptr("destination", "dataSetId"), "the dataset id is spelled 'dataSetId'",
                     "spell it 'datasetId', as the request does")]
     return []
@@ -276,9 +283,9 @@ def undocumented_status(job: Any) -> list[Hit]:
     cancelling' and what the job shows next is undocumented, so these two are accepted with a warning;
     any other value is an error (AEC003).
     """
-    status = _status(job)
+    status = job.get("status") if isinstance(job, dict) else None
     if status.__class__ is str and status in STATUS.undocumented:
-        return [Hit(ptr("status"), f"status {status} is not documented for export jobs",
+        return [Hit("/status", f"status {status} is not documented for export jobs",
                     "clients should treat it as " + ("terminal" if status in STATUS.terminal else "in progress"))]
     return []
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs
 
-from ..http import split_url
+from ..http import query_value, split_url
 from ..spec.api import PAGING
 from . import Hit, rule
 from .util import as_int, dig, ptr
@@ -26,9 +25,11 @@ def _page_size(listing: Any) -> int | None:
 def order_key(record: Any) -> tuple[int, int] | None:
     if not isinstance(record, dict):
         return None
-    created, job_id = as_int(record.get("creationTime")), as_int(record.get("id"))
-    if created is None or job_id is None:
-        return None
+    created, job_id = record.get("creationTime"), record.get("id")
+    if created.__class__ is not int or job_id.__class__ is not int:  # (the common case: two integers)
+        created, job_id = as_int(created), as_int(job_id)
+        if created is None or job_id is None:
+            return None
     return created, job_id
 
 
@@ -59,8 +60,11 @@ def list_newest_first(listing: Any) -> list[Hit]:
 @rule("AEC302", "page-size", "error", LIST)
 def page_size(listing: Any) -> list[Hit]:
     """A page holds no more records than its pageSize."""
-    size, records = _page_size(listing), _records(listing)
-    if size is not None and records is not None and len(records) > size:
+    records = _records(listing)
+    if records is None:
+        return []
+    size = _page_size(listing)
+    if size is not None and len(records) > size:
         return [Hit(ptr("records"), f"{len(records)} records on a page of pageSize {size}",
                     "return at most 'limit' records per page")]
     return []
@@ -73,8 +77,11 @@ def last_page_next(listing: Any) -> list[Hit]:
     A page with fewer records than its pageSize has nothing after it; a 'next' link there sends
     clients into an empty or repeating page.
     """
-    size, records = _page_size(listing), _records(listing)
-    if size is None or records is None or len(records) >= size:
+    records = _records(listing)
+    if records is None:
+        return []
+    size = _page_size(listing)
+    if size is None or len(records) >= size:
         return []
     nxt = dig(listing, "link", "next")
     if isinstance(nxt, str) and nxt:
@@ -104,8 +111,8 @@ def page_cursor(listing: Any) -> list[Hit]:
         if parts.scheme or parts.netloc or not nxt.startswith("/"):
             out.append(Hit(ptr("link", "next"), f"link.next {nxt[:120]!r} is not a relative reference",
                            f"send a path such as '{PAGING.link('limit=2&offset={creationTime}_{id}')}'"))
-        sent = parse_qs(parts.query).get("offset")
-        if expected is not None and sent and sent[0] != expected:
-            out.append(Hit(ptr("link", "next"), f"link.next resumes at {sent[0]!r}, not after the last record "
+        sent = query_value(parts.query, "offset") if expected is not None else None
+        if sent is not None and sent != expected:
+            out.append(Hit(ptr("link", "next"), f"link.next resumes at {sent!r}, not after the last record "
                            f"{expected!r}", ""))
     return out
