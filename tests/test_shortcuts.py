@@ -94,19 +94,60 @@ def test_a_users_gate_spares_its_rule_the_payloads_without_its_token() -> None:
         unregister("GATED001")
 
 
+def test_rules_that_share_a_screen_in_python_are_screened_by_one_call() -> None:
+    """Two rules of a user's name one function as their screen: it is called once per payload; when it passes the
+    payload neither rule runs, when it does not both do; a screen that raises lets the rules decide."""
+    from aep_export_contracts.rules import rule, unregister
+
+    screened: list[object] = []
+    checked: list[str] = []
+
+    def quiet(job: object) -> bool:
+        screened.append(job)
+        if isinstance(job, dict) and job.get("status") == "FAILED":
+            raise RuntimeError("a screen that cannot say")
+        return not (isinstance(job, dict) and job.get("status") == "CANCELLED")
+
+    def note(rule_id: str) -> Any:
+        def check(job: object) -> list[Hit]:
+            checked.append(rule_id)
+            return [Hit("/status", "noted")] if isinstance(job, dict) and job.get("status") in ("CANCELLED", "FAILED") else []
+        check.__doc__ = "A job's status is noted."
+        return check
+
+    rule("SCREENED001", "screened-one", "warning", contracts=("export-job",), screen=quiet)(note("SCREENED001"))
+    rule("SCREENED002", "screened-two", "warning", contracts=("export-job",), screen=quiet)(note("SCREENED002"))
+    try:
+        job = next(generate("export-job", 1, seed=11))["payload"]
+        job["status"] = "PROCESSING"
+        assert not {"SCREENED001", "SCREENED002"} & validate_bytes(orjson.dumps(job), "export-job").rules()
+        assert (len(screened), checked) == (1, [])
+        for status in ("CANCELLED", "FAILED"):
+            screened.clear()
+            job["status"] = status
+            assert {"SCREENED001", "SCREENED002"} <= validate_bytes(orjson.dumps(job), "export-job").rules()
+            assert (len(screened), sorted(checked)) == (1, ["SCREENED001", "SCREENED002"])
+            checked.clear()
+    finally:
+        unregister("SCREENED001")
+        unregister("SCREENED002")
+
+
 @pytest.mark.parametrize("rule", SHORTCUT_RULES, ids=lambda r: r.id)
 def test_a_skipped_rule_has_nothing_to_say(rule: Rule) -> None:
     skipped = fired = 0
     for contract in rule.contracts:
         screen = None
         if rule.screen is CLOSED:
-            screen = _closed(contract)
+            screen = _closed(contract).is_valid
+        elif isinstance(rule.screen, dict):
+            screen = jsonschema_rs.validator_for(rule.screen, validate_formats=True).is_valid  # as the validator folds it in
         elif rule.screen is not None:
-            screen = jsonschema_rs.validator_for(rule.screen, validate_formats=True)  # as the validator folds it in
+            screen = rule.screen  # a screen in Python
         for payload in corpus(contract, BULK_EXAMPLES // 3):
             raw = dumps(payload).encode()
             gate_closed = rule.gate is not None and b"\\" not in raw and not rule.gate(raw)
-            screened = screen is not None and screen.is_valid(payload)
+            screened = screen is not None and screen(payload)
             hits = rule.run(payload)
             fired += bool(hits)
             if gate_closed or screened:

@@ -114,14 +114,33 @@ def _explainer(contract: str) -> Draft202012Validator:
                                 format_checker=FORMAT_CHECKER)
 
 
+class Checks(NamedTuple):
+    """Rules as the plain loop runs them: each unscreened rule's check, and the rules screened by a function
+    of the payload gathered by that function (one call of it screens them all)."""
+
+    plain: tuple[tuple[Any, Rule], ...]
+    screened: tuple[tuple[Any, tuple[tuple[Any, Rule], ...]], ...]
+
+
+def _checks(rules: Iterable[Rule]) -> Checks:
+    plain: list[tuple[Any, Rule]] = []
+    by_screen: dict[Any, list[tuple[Any, Rule]]] = {}
+    for r in rules:
+        if r.screen is None:
+            plain.append((r.check, r))
+        else:
+            by_screen.setdefault(r.screen, []).append((r.check, r))
+    return Checks(tuple(plain), tuple((screen, tuple(members)) for screen, members in by_screen.items()))
+
+
 class _Screened(NamedTuple):
     contract: str
     is_valid: Any  # True when the payload is valid and every screened rule has nothing to say
     rules: tuple[Rule, ...]  # the contract's rules no screen covers
     record_rules: tuple[Rule, ...]  # for a list: the job rules no screen covers, run on each record
     plain: bool  # no gate among the rules (nor the records' rules): the rules simply run in turn
-    checks: tuple[tuple[Any, Rule], ...]  # each of ``rules`` with its check, for the plain loop
-    record_checks: tuple[tuple[Any, Rule], ...]  # each of ``record_rules`` with its check, for the plain loop
+    checks: Checks  # ``rules`` for the plain loop: those with no screen, and those screened in Python by screen
+    record_checks: Checks  # ``record_rules`` likewise
     open_rules: tuple[Rule, ...]  # every rule but those the closed contract screens (unknown keys)
     records: Any  # for a list: is_valid of the job rules' screens applied to every record; else None
 
@@ -150,7 +169,13 @@ def _forget_rules() -> None:
 
 
 def _screening(rules: Iterable[Rule]) -> list[Rule]:
-    return [r for r in rules if r.screen is not None and r.screen is not CLOSED]
+    """The rules screened by a JSON Schema of their own (compiled into the validator)."""
+    return [r for r in rules if isinstance(r.screen, dict) and r.screen is not CLOSED]
+
+
+def in_python(r: Rule) -> bool:
+    """Whether a rule runs in Python on a payload the screened validator passes: no JSON Schema screens it."""
+    return not isinstance(r.screen, dict)
 
 
 #: keywords whose meaning depends on their siblings: a schema holding one is never taken apart by ``fold``
@@ -210,21 +235,21 @@ def _screened(contract: str) -> _Screened:
     is also compiled alone: when the whole fails, they say which rules have something to say.
     """
     own = _screening(rules_for(contract))
-    branches: list[dict[str, Any]] = [r.screen for r in own]  # type: ignore[misc]
+    branches: list[Any] = [r.screen for r in own]
     records = _screening(rules_for("export-job")) if contract == "export-job-list" else []
     records_screen = None
     if records:
         records_screen = {"properties": {"records": {"items": {"allOf": [r.screen for r in records]}}}}
         branches.append(records_screen)
-    rules = tuple(r for r in rules_for(contract) if r.screen is None)
-    record_rules = tuple(r for r in rules_for("export-job") if r.screen is None) if records else ()
+    rules = tuple(filter(in_python, rules_for(contract)))
+    record_rules = tuple(filter(in_python, rules_for("export-job"))) if records else ()
     plain = all(r.gate is None for r in (*rules, *record_rules))
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
               "allOf": [{"$ref": contracts.schema(contract)["$id"]}, for_rust(fold(branches))]}
     validator = jsonschema_rs.validator_for(schema, validate_formats=True, registry=_registry(True))
     open_rules = tuple(r for r in rules_for(contract) if r.screen is not CLOSED)
-    return _Screened(contract, validator.is_valid, rules, record_rules, plain, tuple((r.check, r) for r in rules),
-                     tuple((r.check, r) for r in record_rules), open_rules,
+    return _Screened(contract, validator.is_valid, rules, record_rules, plain, _checks(rules), _checks(record_rules),
+                     open_rules,
                      _compile_screen(fold([records_screen])) if records_screen else None)
 
 

@@ -24,7 +24,7 @@ from ..findings import DEFAULT_POLICY, Finding, Policy, Report
 from ..rules import CLOSED, Rule, rules_for
 from ..rules import schema as SCHEMA_RULES
 from ..spec.contracts import CONTRACT_NAMES, linked_pointer
-from .compiled import _READY, _closed, _fast, _passes, _Screened, _screened, has_no_unknown_key
+from .compiled import _READY, Checks, _closed, _fast, _passes, _Screened, _screened, has_no_unknown_key, in_python
 from .explain import _pointer, _short, explain
 from .yamlload import AliasBomb, load_yaml
 
@@ -114,20 +114,32 @@ def _lone_surrogate(pointer: str) -> Finding:
                               "send valid Unicode text")
 
 
-def _run(rules: tuple[Rule, ...], payload: Any, raw: bytes | None = None) -> list[Finding]:
-    """The rules' findings; with ``raw``, a rule whose gate finds nothing in those bytes is skipped."""
+def _run(rules: tuple[Rule, ...], payload: Any, raw: bytes | None = None, *, screens: bool = True,
+         prefix: str = "") -> list[Finding]:
+    """The rules' findings; with ``raw``, a rule whose gate finds nothing in those bytes is skipped, and with
+    ``screens``, a rule whose screen in Python passes the payload (each such screen asked once)."""
     out: list[Finding] = []
+    quiet: dict[Any, bool] = {}
     for r in rules:
         if raw is not None and r.gate is not None and not r.gate(raw):
             continue
+        screen = r.screen
+        if screens and screen is not None and in_python(r):
+            said = quiet.get(screen)
+            if said is None:
+                said = quiet[screen] = screen(payload)  # type: ignore[operator]  # in_python: a function
+            if said:
+                continue
         hits = r.check(payload)  # type: ignore[misc]  # rules_for() holds rules with a check only
         if hits:  # an empty list: nothing built; a generator is always run out
-            out.extend(r.findings_of(hits))
+            out.extend(r.findings_of(hits, prefix))
     return out
 
 
 def _semantic(payload: Any, contract: str, raw: bytes | None = None, rules: tuple[Rule, ...] | None = None,
               record_rules: tuple[Rule, ...] | None = None, *, skip_closed: bool = True) -> list[Finding]:
+    """The rules' findings of a payload (a list's records judged by the job rules); ``skip_closed=False`` is the
+    long way: no shortcut at all (no gate, no screen)."""
     if rules is None:
         rules = rules_for(contract)
     record_list = contract == "export-job-list"
@@ -135,7 +147,7 @@ def _semantic(payload: Any, contract: str, raw: bytes | None = None, rules: tupl
         record_rules = rules_for("export-job")
     # gates pay off on payloads of ordinary size; an escape could hide a token from a gate
     gate_bytes = raw if raw is not None and len(raw) < 65536 and b"\\" not in raw else None
-    out = _run(rules, payload, gate_bytes)
+    out = _run(rules, payload, gate_bytes, screens=skip_closed)
     if gate_bytes is not None and record_rules:
         record_rules = tuple(r for r in record_rules if r.gate is None or r.gate(gate_bytes))
     if record_list and record_rules and isinstance(payload, dict):
@@ -143,12 +155,10 @@ def _semantic(payload: Any, contract: str, raw: bytes | None = None, rules: tupl
         if isinstance(records, list):
             closed = tuple(r for r in record_rules if r.screen is CLOSED) if skip_closed else ()
             for i, record in enumerate(records):
-                prefix = f"/records/{i}"
                 # a record the closed contract passes has no unknown key: its CLOSED-screened rules are silent
                 skip = closed if closed and has_no_unknown_key(record, "export-job") else ()
-                for r in record_rules:
-                    if r not in skip:
-                        out.extend(r.run(record, prefix))
+                judged = tuple(r for r in record_rules if r not in skip) if skip else record_rules
+                out.extend(_run(judged, record, screens=skip_closed, prefix=f"/records/{i}"))
     return out
 
 
@@ -229,20 +239,29 @@ def _quiet(screened: _Screened, payload: Any, raw: bytes | None) -> list[Finding
     """Findings of a payload that passed the screened validator: valid, and every screened rule silent."""
     if screened.plain:
         out: list[Finding] = []
-        for check, r in screened.checks:
-            hits = check(payload)
-            if hits:  # an empty list: nothing built; a generator is always run out
-                out.extend(r.findings_of(hits))
+        _plain(screened.checks, payload, out, "")
         if screened.record_checks and isinstance(payload, dict):
             records = payload.get("records")
-            if isinstance(records, list):  # a list's records: the job rules, each record's pointer built for a hit only
+            if isinstance(records, list):  # a list's records: the job rules
                 for i, record in enumerate(records):
-                    for check, r in screened.record_checks:
-                        hits = check(record)
-                        if hits:
-                            out.extend(r.findings_of(hits, f"/records/{i}"))
+                    _plain(screened.record_checks, record, out, f"/records/{i}")
         return out
     return _semantic(payload, screened.contract, raw, screened.rules, screened.record_rules)
+
+
+def _plain(checks: Checks, payload: Any, out: list[Finding], prefix: str) -> None:
+    """Run rules in turn: those with no screen, then each group screened by one function of the payload,
+    when that function does not pass it."""
+    for check, r in checks.plain:
+        hits = check(payload)
+        if hits:  # an empty list: nothing built; a generator is always run out
+            out.extend(r.findings_of(hits, prefix))
+    for screen, members in checks.screened:
+        if not screen(payload):
+            for check, r in members:
+                hits = check(payload)
+                if hits:
+                    out.extend(r.findings_of(hits, prefix))
 
 
 def _loud(screened: _Screened, payload: Any, raw: bytes | None) -> list[Finding]:

@@ -35,6 +35,9 @@ Check = Callable[[Any], Iterable[Hit]]
 #: A gate reads the raw JSON bytes and says whether the rule could have anything to say: a rule
 #: whose gate is False is skipped. Gates must be sound: False only when the rule cannot fire.
 Gate = Callable[[bytes], bool]
+#: A screen in Python: a function of the payload that says True only when the rule has nothing to say
+#: (and never raises). Rules that share one such function are screened by one call of it.
+Quiet = Callable[[Any], bool]
 
 
 def any_of(*tokens: bytes) -> Gate:
@@ -67,7 +70,7 @@ class Rule:
     description: str
     check: Check | None = None
     gate: Gate | None = None
-    screen: dict[str, Any] | None = None
+    screen: dict[str, Any] | Quiet | None = None  # a JSON Schema, or a function of the payload
     operations: tuple[str, ...] = ()  # an exchange rule: the operations it reads (none named: every one)
     on: str = "success"  # an exchange rule: "success" runs on 2xx answers only, "any" on every exchange
     concern: str = "contract"  # "security": its violations lead every report (credentials, isolation)
@@ -162,7 +165,7 @@ def schema_rule(rule_id: str, name: str, severity: str, summary: str, descriptio
 
 def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...] = (), *,
          scope: str = "payload", operations: tuple[str, ...] = (), on: str = "success", gate: Gate | None = None,
-         screen: dict[str, Any] | None = None, concern: str = "contract") -> Callable[[Check], Check]:
+         screen: dict[str, Any] | Quiet | None = None, concern: str = "contract") -> Callable[[Check], Check]:
     """Register a rule: a function of a payload (or, with ``scope="exchange"``, of an ExchangeView; with
     ``scope="traffic"``, of a TrafficView: one exchange and the traffic before it) that returns or yields
     ``Hit(pointer, message, hint)``; its docstring's first line is the rule's summary and the whole
@@ -174,7 +177,9 @@ def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...] = ()
     status; the rule then decides itself). ``concern="security"`` puts its violations first in every
     report (credentials, isolation between orgs and sandboxes). ``gate`` and ``screen`` are optional sound shortcuts for
     the engine: a gate reads the raw bytes, a screen is a JSON Schema that every payload on which the
-    rule has nothing to say passes.
+    rule has nothing to say passes, or a function of the payload that returns True only on such payloads
+    (one call screens every rule that names the same function: the common case of several rules, checked
+    in one pass).
     Raises ``RuleError`` for an id that is taken or malformed, an unknown contract, scope or severity.
     """
     if scope not in SCOPES:
@@ -193,6 +198,9 @@ def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...] = ()
         raise RuleError(f"rule id {rule_id!r} is not upper-case letters and digits ending in three digits (ACME001)")
     if severity not in tuple(Severity):
         raise RuleError(f"rule {rule_id}: severity is error or warning, not {severity!r}")
+    if screen is not None and not isinstance(screen, dict) and not callable(screen):
+        raise RuleError(f"rule {rule_id}: a screen is a JSON Schema (a dict) or a function of the payload, "
+                        f"not {type(screen).__name__}")
 
     def wrap(fn: Check) -> Check:
         origin = getattr(fn, "__module__", None) or "?"
@@ -203,9 +211,11 @@ def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...] = ()
             raise RuleError(f"rule {rule_id}: the function needs a docstring (its first line is the rule's summary)")
         summary, _, rest = doc.partition("\n")
         description = " ".join((summary + " " + rest).split())
-        check = fn if origin.startswith(_PACKAGE) else _guarded(rule_id, fn)
+        builtin = origin.startswith(_PACKAGE)
+        check = fn if builtin else _guarded(rule_id, fn)
+        quiet = screen if builtin or isinstance(screen, dict) or screen is None else _guarded_screen(screen)
         _register(Rule(rule_id, name, Severity(severity), scope, contracts, summary.strip(), description, check, gate,
-                       screen, operations, on, concern), origin)
+                       quiet, operations, on, concern), origin)
         return fn
 
     return wrap
@@ -224,6 +234,24 @@ def _guarded(rule_id: str, fn: Check) -> Check:
 
     check.__doc__, check.__name__ = fn.__doc__, getattr(fn, "__name__", "check")
     return check
+
+
+_SCREENS: dict[Any, Quiet] = {}
+
+
+def _guarded_screen(screen: Quiet) -> Quiet:
+    """A user's screen in Python that raises lets its rules run (one wrapper per function: the rules that share
+    the function still share one call)."""
+    wrapped = _SCREENS.get(screen)
+    if wrapped is None:
+        def wrapped(payload: Any) -> bool:
+            try:
+                return screen(payload) is True
+            except Exception:  # a user's code: a screen that cannot say lets the rules decide
+                return False
+
+        _SCREENS[screen] = wrapped
+    return wrapped
 
 
 def is_builtin(rule_id: str) -> bool:

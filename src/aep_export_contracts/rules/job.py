@@ -50,9 +50,62 @@ _SUCCEEDED_SCREEN = _when_status(STATUS.succeeded, {
 _HEX32_OR_NOTHING = {"pattern": "^(?:[0-9a-f]{32})?$"}  # a pattern passes anything but a string
 
 
-def _quoted(status: str) -> bytes:
-    """A status as it stands in JSON bytes (a gate's token)."""
-    return f'"{status}"'.encode()
+# Screens in Python (see rules.rule): one pass over a job that says True only when every rule naming the
+# screen has nothing to say. Each is the common case of its rules; anything else lets the rules decide.
+
+def _times_agree(job: Any) -> bool:
+    """Silent: AEC202 (totals), AEC203 (order of a block), AEC204 (creation before update) and AEC213 (metrics
+    after creation). True when creation and update times are integers in order, and every metrics block has an
+    integer start, then no end and no total, or an end not before it and no total or the end minus the start;
+    the totalTime block starts no earlier than the creation."""
+    if job.__class__ is not dict:
+        return False
+    created, updated, metrics = job.get("creationTime"), job.get("updateTime"), job.get("metrics")
+    if created.__class__ is not int or updated.__class__ is not int or updated < created or metrics.__class__ is not dict:
+        return False
+    for block in TIMINGS:
+        timing = metrics.get(block)
+        if timing is None:
+            continue
+        if timing.__class__ is not dict:
+            return False
+        start, end, total = timing.get("startTimeInMs"), timing.get("endTimeInMs"), timing.get("totalTimeInMs")
+        if start.__class__ is not int:
+            return False
+        if end is None:
+            if total is not None:
+                return False
+        elif end.__class__ is not int or end < start or (total is not None and (total.__class__ is not int
+                                                                                or total != end - start)):
+            return False
+    first = metrics.get("totalTime")
+    return first is None or first["startTimeInMs"] >= created
+
+
+def _status_settled(job: Any) -> bool:
+    """Silent: AEC206 (a FAILED job's errors), AEC207 (a NEW job's end) and AEC210 (an undocumented status).
+    True for a job that is running or has succeeded, a FAILED job with errors, a NEW job with no end time."""
+    if not isinstance(job, dict):
+        return True
+    status = job.get("status")
+    if status == STATUS.running or status == STATUS.succeeded:
+        return True
+    if status == STATUS.failed:
+        errors = job.get("errors")
+        return isinstance(errors, list) and len(errors) > 0
+    if status == STATUS.created:
+        metrics = job.get("metrics")
+        return not isinstance(metrics, dict) or all(
+            not isinstance(timing := metrics.get(block), dict) or timing.get("endTimeInMs") is None for block in TIMINGS)
+    return False
+
+
+def _one_batch(job: Any) -> bool:
+    """Silent: AEC208 (the shape segmentPerBatch gives), AEC209 (dataSetId) and AEC214 (a batch per segment).
+    True for a destination without segmentPerBatch true, batches[] or dataSetId."""
+    destination = job.get("destination") if isinstance(job, dict) else None
+    return not isinstance(destination, dict) or (destination.get("segmentPerBatch") is not True
+                                                 and "batches" not in destination and "dataSetId" not in destination)
 
 
 def _date(ms: int) -> str:
@@ -105,7 +158,7 @@ def epoch_milliseconds(job: Any) -> Iterator[Hit]:
                       "send epoch milliseconds: multiply by 1000")
 
 
-@rule("AEC202", "metrics-total", "error", JOB)
+@rule("AEC202", "metrics-total", "error", JOB, screen=_times_agree)
 def metrics_total(job: Any) -> list[Hit]:
     """A metrics block's totalTimeInMs is its end minus its start.
 
@@ -131,7 +184,7 @@ def metrics_total(job: Any) -> list[Hit]:
     return out
 
 
-@rule("AEC203", "metrics-order", "error", JOB)
+@rule("AEC203", "metrics-order", "error", JOB, screen=_times_agree)
 def metrics_order(job: Any) -> list[Hit]:
     """A metrics block does not end before it starts."""
     metrics = job.get("metrics") if isinstance(job, dict) else None
@@ -152,7 +205,7 @@ def metrics_order(job: Any) -> list[Hit]:
     return out
 
 
-@rule("AEC204", "creation-before-update", "error", JOB)
+@rule("AEC204", "creation-before-update", "error", JOB, screen=_times_agree)
 def creation_before_update(job: Any) -> list[Hit]:
     """A job is not updated before it was created (creationTime <= updateTime)."""
     if job.__class__ is not dict:
@@ -204,7 +257,7 @@ def succeeded_complete(job: Any) -> list[Hit]:
     return out
 
 
-@rule("AEC206", "failed-has-errors", "error", JOB)
+@rule("AEC206", "failed-has-errors", "error", JOB, screen=_status_settled)
 def failed_has_errors(job: Any) -> list[Hit]:
     """A FAILED job says why: a non-empty 'errors' array."""
     if isinstance(job, dict) and job.get("status") == STATUS.failed and not as_list(job.get("errors")):
@@ -213,7 +266,7 @@ def failed_has_errors(job: Any) -> list[Hit]:
     return []
 
 
-@rule("AEC207", "new-has-no-end", "error", JOB)
+@rule("AEC207", "new-has-no-end", "error", JOB, screen=_status_settled)
 def new_has_no_end(job: Any) -> list[Hit]:
     """A NEW job has not ended: no end time in any metrics block.
 
@@ -234,7 +287,7 @@ def new_has_no_end(job: Any) -> list[Hit]:
     return out
 
 
-@rule("AEC208", "segment-per-batch-shape", "error", JOB)
+@rule("AEC208", "segment-per-batch-shape", "error", JOB, screen=_one_batch)
 def segment_per_batch_shape(job: Any) -> list[Hit]:
     """segmentPerBatch true gives a batches[] array; false (or absent) gives one batchId.
 
@@ -261,7 +314,7 @@ def segment_per_batch_shape(job: Any) -> list[Hit]:
     return out
 
 
-@rule("AEC209", "dataset-id-spelling", "warning", JOB)
+@rule("AEC209", "dataset-id-spelling", "warning", JOB, screen=_one_batch)
 def dataset_id_spelling(job: Any) -> list[Hit]:
     """The destination's dataset id is spelled 'datasetId'.
 
@@ -275,7 +328,7 @@ def dataset_id_spelling(job: Any) -> list[Hit]:
     return []
 
 
-@rule("AEC210", "undocumented-job-status", "warning", JOB)
+@rule("AEC210", "undocumented-job-status", "warning", JOB, screen=_status_settled)
 def undocumented_status(job: Any) -> list[Hit]:
     """A job status is CANCELLED or CANCELLING, which no source documents.
 
@@ -318,7 +371,7 @@ def batch_id_shape(job: Any) -> list[Hit]:
             if isinstance(value, str) and value and not HEX32.fullmatch(value)]
 
 
-@rule("AEC213", "metrics-before-creation", "warning", JOB)
+@rule("AEC213", "metrics-before-creation", "warning", JOB, screen=_times_agree)
 def metrics_before_creation(job: Any) -> list[Hit]:
     """A job's metrics start before the job was created.
 
@@ -340,7 +393,7 @@ def metrics_before_creation(job: Any) -> list[Hit]:
     return []
 
 
-@rule("AEC214", "batches-per-segment", "error", JOB)
+@rule("AEC214", "batches-per-segment", "error", JOB, screen=_one_batch)
 def batches_per_segment(job: Any) -> list[Hit]:
     """With segmentPerBatch, there is exactly one batch per segment of the job's filter."""
     destination = job.get("destination") if isinstance(job, dict) else None

@@ -65,12 +65,15 @@ def time_window_order(payload: Any) -> list[Hit]:
     if payload.__class__ is not dict:
         return []
     out = []
-    window = _sub(payload.get("filter"), "segmentQualificationTime")
+    node = payload.get("filter")
+    window = node.get("segmentQualificationTime") if node.__class__ is dict else None
     if window.__class__ is dict and len(window) > 1:
         hit = _window_hit(window, ("filter", "segmentQualificationTime"), "startTime", "endTime")
         if hit:
             out.append(hit)
-    window = _sub(_sub(payload.get("additionalFields"), "eventList"), "filter")
+    node = payload.get("additionalFields")
+    node = node.get("eventList") if node.__class__ is dict else None
+    window = node.get("filter") if node.__class__ is dict else None
     if window.__class__ is dict and len(window) > 1:
         hit = _window_hit(window, ("additionalFields", "eventList", "filter"), "fromIngestTimestamp",
                           "toIngestTimestamp")
