@@ -140,7 +140,7 @@ class _Screened(NamedTuple):
     record_rules: tuple[Rule, ...]  # for a list: the job rules no screen covers, run on each record
     plain: bool  # no gate among the rules (nor the records' rules): the rules simply run in turn
     checks: Checks  # ``rules`` for the plain loop: those with no screen, and those screened in Python by screen
-    record_checks: Checks  # ``record_rules`` likewise
+    record_checks: Checks | None  # ``record_rules`` likewise (a list's records; None for another contract)
     open_rules: tuple[Rule, ...]  # every rule but those the closed contract screens (unknown keys)
     records: Any  # for a list: is_valid of the job rules' screens applied to every record; else None
 
@@ -231,24 +231,27 @@ def _screened(contract: str) -> _Screened:
     """The closed contract and its rules' screens, compiled into one Rust validator.
 
     The closed contract (every object closed to the keys it names) accepts a subset of what the
-    contract accepts, and it is the screen of the rules that warn about unknown keys. Each screen
-    is also compiled alone: when the whole fails, they say which rules have something to say.
+    contract accepts, and it is the screen of the rules that warn about unknown keys. For a list, the
+    job rules' screens apply to every record, and they are also compiled alone: when the whole fails,
+    they say whether the records' screened rules have something to say.
     """
     own = _screening(rules_for(contract))
     branches: list[Any] = [r.screen for r in own]
-    records = _screening(rules_for("export-job")) if contract == "export-job-list" else []
+    listing = contract == "export-job-list"
+    records = _screening(rules_for("export-job")) if listing else []
     records_screen = None
     if records:
         records_screen = {"properties": {"records": {"items": {"allOf": [r.screen for r in records]}}}}
         branches.append(records_screen)
     rules = tuple(filter(in_python, rules_for(contract)))
-    record_rules = tuple(filter(in_python, rules_for("export-job"))) if records else ()
+    record_rules = tuple(filter(in_python, rules_for("export-job"))) if listing else ()
     plain = all(r.gate is None for r in (*rules, *record_rules))
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
               "allOf": [{"$ref": contracts.schema(contract)["$id"]}, for_rust(fold(branches))]}
     validator = jsonschema_rs.validator_for(schema, validate_formats=True, registry=_registry(True))
     open_rules = tuple(r for r in rules_for(contract) if r.screen is not CLOSED)
-    return _Screened(contract, validator.is_valid, rules, record_rules, plain, _checks(rules), _checks(record_rules),
+    return _Screened(contract, validator.is_valid, rules, record_rules, plain, _checks(rules),
+                     _checks(record_rules) if listing else None,
                      open_rules,
                      _compile_screen(fold([records_screen])) if records_screen else None)
 

@@ -237,16 +237,16 @@ def _long_way(payload: Any, contract: str) -> list[Finding]:
 
 def _quiet(screened: _Screened, payload: Any, raw: bytes | None) -> list[Finding]:
     """Findings of a payload that passed the screened validator: valid, and every screened rule silent."""
-    if screened.plain:
-        out: list[Finding] = []
-        _plain(screened.checks, payload, out, "")
-        if screened.record_checks and isinstance(payload, dict):
-            records = payload.get("records")
-            if isinstance(records, list):  # a list's records: the job rules
-                for i, record in enumerate(records):
-                    _plain(screened.record_checks, record, out, f"/records/{i}")
-        return out
-    return _semantic(payload, screened.contract, raw, screened.rules, screened.record_rules)
+    if not screened.plain:
+        return _semantic(payload, screened.contract, raw, screened.rules, screened.record_rules)
+    out: list[Finding] = []
+    _plain(screened.checks, payload, out, "")
+    if screened.record_checks is not None and isinstance(payload, dict):
+        records = payload.get("records")
+        if isinstance(records, list):  # a list's records: the job rules
+            for i, record in enumerate(records):
+                _plain(screened.record_checks, record, out, f"/records/{i}")
+    return out
 
 
 def _plain(checks: Checks, payload: Any, out: list[Finding], prefix: str) -> None:

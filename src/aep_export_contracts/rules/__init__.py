@@ -91,6 +91,9 @@ class Rule:
         """The findings for what this rule's check returned (a list of hits, or a generator of them)."""
         rule_id, severity = self.id, self.severity
         # tuple.__new__ makes the named tuple without the keyword parsing of Finding(...): a third of its time
+        if hits.__class__ is list and len(hits) == 1:  # the common case: one hit, no comprehension
+            h = hits[0]
+            return [_make(Finding, (rule_id, severity, prefix + h[0], h[1], h[2]))]
         return [_make(Finding, (rule_id, severity, prefix + h[0], h[1], h[2])) for h in hits]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from ..spec.api import JOB_STATUSES as STATUS
@@ -338,9 +339,14 @@ def undocumented_status(job: Any) -> list[Hit]:
     """
     status = job.get("status") if isinstance(job, dict) else None
     if status.__class__ is str and status in STATUS.undocumented:
-        return [Hit("/status", f"status {status} is not documented for export jobs",
-                    "clients should treat it as " + ("terminal" if status in STATUS.terminal else "in progress"))]
+        return [_undocumented(status, status in STATUS.terminal)]
     return []
+
+
+@lru_cache(maxsize=64)  # a few statuses, each on many jobs: its hit is made once
+def _undocumented(status: str, terminal: bool) -> Hit:
+    return Hit("/status", f"status {status} is not documented for export jobs",
+               "clients should treat it as " + ("terminal" if terminal else "in progress"))
 
 
 @rule("AEC211", "unknown-response-key", "warning", JOB, screen=CLOSED)
