@@ -39,10 +39,19 @@ def _header_value(value: Any) -> str:
     return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
 
 
-@lru_cache(maxsize=4096)
 def split_url(url: str) -> SplitResult:
     """``urlsplit``, for any text: a URL whose host cannot be read (``http://[::1/x``) keeps its path and
     query, with no scheme or host, instead of raising."""
+    if url[:1] == "/" and url[1:2] != "/" and "\t" not in url and "\r" not in url and "\n" not in url:
+        # a path (a request's target, a relative link): no scheme, no host, nothing for urlsplit to remove
+        rest, _, fragment = url.partition("#")
+        path, _, query = rest.partition("?")
+        return SplitResult("", "", path, query, fragment)
+    return _split(url)
+
+
+@lru_cache(maxsize=4096)
+def _split(url: str) -> SplitResult:
     try:
         return urlsplit(url)
     except ValueError:  # a malformed host ("http://[::1/..."): no host can be read, so the path is unknown

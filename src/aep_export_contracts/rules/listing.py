@@ -7,7 +7,7 @@ from typing import Any
 from ..http import query_value, split_url
 from ..spec.api import PAGING
 from . import Hit, rule
-from .util import as_int, dig, ptr
+from .util import as_int, ptr
 
 LIST = ("export-job-list",)
 
@@ -19,7 +19,14 @@ def _records(listing: Any) -> list[Any] | None:
 
 def _page_size(listing: Any) -> int | None:
     page = listing.get("page") if isinstance(listing, dict) else None
-    return as_int(page.get("pageSize")) if isinstance(page, dict) else None
+    size = page.get("pageSize") if isinstance(page, dict) else None
+    return size if size.__class__ is int else as_int(size)
+
+
+def _next(listing: Any) -> Any:
+    """link.next (None where there is no link object)."""
+    link = listing.get("link") if isinstance(listing, dict) else None
+    return link.get("next") if isinstance(link, dict) else None
 
 
 def order_key(record: Any) -> tuple[int, int] | None:
@@ -45,8 +52,11 @@ def list_newest_first(listing: Any) -> list[Hit]:
     The page says sortField 'createdTime' and sort 'desc'; a record newer than the one before it
     breaks cursor paging, which resumes after the last record of a page.
     """
+    records = _records(listing)
+    if records is None or len(records) < 2:
+        return []  # nothing to be out of order
     out, previous = [], None
-    for i, record in enumerate(_records(listing) or ()):
+    for i, record in enumerate(records):
         key = order_key(record)
         if key is None:
             continue
@@ -83,7 +93,7 @@ def last_page_next(listing: Any) -> list[Hit]:
     size = _page_size(listing)
     if size is None or len(records) >= size:
         return []
-    nxt = dig(listing, "link", "next")
+    nxt = _next(listing)
     if isinstance(nxt, str) and nxt:
         return [Hit(ptr("link", "next"), f"link.next is {nxt!r} on a page of {len(records)} < pageSize {size}",
                     "leave link.next empty on the last page")]
@@ -98,14 +108,18 @@ def page_cursor(listing: Any) -> list[Hit]:
     starts right after it; link.next is a relative reference such as
     '/export/jobs/?limit=2&offset=1538573416687_722'.
     """
-    records = _records(listing)
-    expected = cursor_of(records[-1]) if records else None
+    if not isinstance(listing, dict):
+        return []
+    records, page, link = listing.get("records"), listing.get("page"), listing.get("link")
+    offset = page.get("pageOffset") if isinstance(page, dict) else None
+    nxt = link.get("next") if isinstance(link, dict) else None
+    if not (isinstance(offset, str) and offset) and not (isinstance(nxt, str) and nxt):
+        return []  # the common case of an empty page: neither says anything to check
+    expected = cursor_of(records[-1]) if isinstance(records, list) and records else None
     out = []
-    offset = dig(listing, "page", "pageOffset")
     if expected is not None and isinstance(offset, str) and offset and offset != expected:
         out.append(Hit(ptr("page", "pageOffset"), f"pageOffset {offset!r} is not the last record's cursor {expected!r}",
                        "set pageOffset to '{creationTime}_{id}' of the last record"))
-    nxt = dig(listing, "link", "next")
     if isinstance(nxt, str) and nxt:
         parts = split_url(nxt)
         if parts.scheme or parts.netloc or not nxt.startswith("/"):
