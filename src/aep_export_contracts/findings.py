@@ -173,12 +173,13 @@ class Report:
         kept: list[Finding] = []
         dropped = 0
         seen: set[tuple[str, str, str]] = set()
+        reports = None if policy.keeps_all else policy.reports
         for f in findings:
-            key = (f.rule, f.pointer, f.message)
+            key = (f[0], f[2], f[3])  # rule, pointer, message
             if key in seen:
                 continue
             seen.add(key)
-            if policy.reports(f):
+            if reports is None or reports(f):
                 kept.append(f)
             else:
                 dropped += 1
