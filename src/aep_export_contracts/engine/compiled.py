@@ -143,6 +143,7 @@ class _Screened(NamedTuple):
     record_checks: Checks | None  # ``record_rules`` likewise (a list's records; None for another contract)
     open_rules: tuple[Rule, ...]  # every rule but those the closed contract screens (unknown keys)
     records: Any  # for a list: is_valid of the job rules' screens applied to every record; else None
+    screens: Any  # is_valid of every JSON Schema screen of the rules, without the contract (None: there is none)
 
 
 def clear_caches() -> None:
@@ -253,7 +254,8 @@ def _screened(contract: str) -> _Screened:
     return _Screened(contract, validator.is_valid, rules, record_rules, plain, _checks(rules),
                      _checks(record_rules) if listing else None,
                      open_rules,
-                     _compile_screen(fold([records_screen])) if records_screen else None)
+                     _compile_screen(fold([records_screen])) if records_screen else None,
+                     _compile_screen(fold(branches)) if branches else None)
 
 
 on_change(_forget_rules)

@@ -269,19 +269,20 @@ def _loud(screened: _Screened, payload: Any, raw: bytes | None) -> list[Finding]
 
     Which screen tripped is not asked of each screen: a call into the Rust validator costs more than
     running most rules, so the screened rules run (behind their gates), and only the closed contract
-    says whether the rules about unknown keys may have something to say.
+    says whether the rules about unknown keys may have something to say. An invalid payload is explained,
+    and the rules screened by a JSON Schema run only when their screens, asked together, do not pass it.
     """
     contract = screened.contract
-    if _passes(_closed(contract).is_valid, payload):
-        unknown_keys = False  # valid, and no unknown key: some screens of the rules tripped
-    elif _passes(_fast(contract).is_valid, payload):
-        unknown_keys = True
-    else:  # invalid: the rules about unknown keys run only where the payload has one
-        rules = screened.open_rules if has_no_unknown_key(payload, contract) else rules_for(contract)
-        return [*explain(payload, contract), *_semantic(payload, contract, raw, rules)]
-    if unknown_keys:
+    if not _passes(_fast(contract).is_valid, payload):  # invalid: explained, and the rules run
+        no_unknown = has_no_unknown_key(payload, contract)  # the rules about unknown keys run where there is one
+        if no_unknown and (screened.screens is None or _passes(screened.screens, payload)):
+            rules, record_rules = screened.rules, screened.record_rules  # what no screen covers
+        else:
+            rules, record_rules = (screened.open_rules if no_unknown else rules_for(contract)), None
+        return [*explain(payload, contract), *_semantic(payload, contract, raw, rules, record_rules)]
+    if not _passes(_closed(contract).is_valid, payload):  # valid, with an unknown key
         return _semantic(payload, contract, raw)
-    record_rules = screened.record_rules
+    record_rules = screened.record_rules  # valid, and no unknown key: some screens of the rules tripped
     if screened.records is not None and not _passes(screened.records, payload):
         record_rules = tuple(r for r in rules_for("export-job") if r.screen is not CLOSED)
     return _semantic(payload, contract, raw, screened.open_rules, record_rules)
