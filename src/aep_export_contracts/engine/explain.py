@@ -57,7 +57,7 @@ def json_type(value: Any) -> str:
 
 
 def _pointer(path: Iterable[Any]) -> str:
-    return "".join("/" + escape(str(p)) for p in path)
+    return "".join(["/" + escape(p if p.__class__ is str else str(p)) for p in path])
 
 
 def _did_you_mean(key: str, known: Iterable[str]) -> str:
@@ -87,43 +87,43 @@ def _hint(key: str, known: tuple[str, ...]) -> str:
 ERROR_SHAPES_HINT = "send {error_code, message}, {type, status, title, detail} or {message, statusCode, retryAfterMs}"
 
 
-def _problem(keyword: str, path: list[Any], inst: Any, bound: Any, contract: str) -> Iterator[Finding]:
+def _problem(keyword: str, path: list[Any], inst: Any, bound: Any, contract: str) -> list[Finding]:
     """Findings for one schema problem, whichever engine found it (one builder for both paths)."""
     where = _pointer(path)
     if keyword == "required":
-        yield SCHEMA_RULES.REQUIRED.finding(f"{where}/{escape(bound)}", f"required field '{bound}' is missing", f"add '{bound}'")
-    elif keyword == "additionalProperties":
+        return [SCHEMA_RULES.REQUIRED.finding(f"{where}/{escape(bound)}", f"required field '{bound}' is missing",
+                                              f"add '{bound}'")]
+    if keyword == "additionalProperties":
         known = _known_keys(contract, path)
-        for key in bound:
-            yield SCHEMA_RULES.UNKNOWN_REQUEST_KEY.finding(
-                f"{where}/{escape(str(key))}", f"unknown key {_short(key)} in a request", _did_you_mean(str(key), known))
-    elif keyword == "type":
+        return [SCHEMA_RULES.UNKNOWN_REQUEST_KEY.finding(f"{where}/{escape(str(key))}", f"unknown key {_short(key)} in a request",
+                                                         _did_you_mean(str(key), known)) for key in bound]
+    if keyword == "type":
         expected_text = " or ".join(bound) if isinstance(bound, list) else str(bound)
-        yield SCHEMA_RULES.WRONG_TYPE.finding(where, f"expected {expected_text}, got {json_type(inst)}"
-                                   + ("" if isinstance(inst, dict | list) else f" {_short(inst)}"),
-                                   f"send a JSON {expected_text}")
-    elif keyword in ("enum", "const"):
+        return [SCHEMA_RULES.WRONG_TYPE.finding(where, f"expected {expected_text}, got {json_type(inst)}"
+                                                + ("" if isinstance(inst, dict | list) else f" {_short(inst)}"),
+                                                f"send a JSON {expected_text}")]
+    if keyword in ("enum", "const"):
         hint = "use one of: " + ", ".join(str(a) for a in bound)
         if isinstance(inst, str):
             for a in bound:
                 if isinstance(a, str) and a.lower() == inst.lower():
                     hint = f"did you mean {a!r}? values are case-sensitive"
-        yield SCHEMA_RULES.NOT_ALLOWED.finding(where, f"{_short(inst)} is not an allowed value", hint)
-    elif keyword == "format":
+        return [SCHEMA_RULES.NOT_ALLOWED.finding(where, f"{_short(inst)} is not an allowed value", hint)]
+    if keyword == "format":
         problem = rfc3339_problem(inst) if isinstance(inst, str) else None
-        yield SCHEMA_RULES.TIMESTAMP.finding(where, f"{_short(inst)} {problem or 'is not an RFC 3339 date-time'}",
-                                  "write e.g. 2019-09-01T00:00:00Z or 2018-10-25T13:22:04-07:00")
-    elif keyword == "pattern":
-        yield from _pattern_findings(path, inst)
-    elif keyword == "uniqueItems" and isinstance(inst, list):
-        seen: list[Any] = []
+        return [SCHEMA_RULES.TIMESTAMP.finding(where, f"{_short(inst)} {problem or 'is not an RFC 3339 date-time'}",
+                                               "write e.g. 2019-09-01T00:00:00Z or 2018-10-25T13:22:04-07:00")]
+    if keyword == "pattern":
+        return _pattern_findings(path, inst)
+    if keyword == "uniqueItems" and isinstance(inst, list):
+        out, seen = [], []
         for i, item in enumerate(inst):
             if item in seen:
-                yield SCHEMA_RULES.UNIQUE_STATUS.finding(f"{where}/{i}", f"{_short(item)} appears more than once",
-                                              "list each status once")
+                out.append(SCHEMA_RULES.UNIQUE_STATUS.finding(f"{where}/{i}", f"{_short(item)} appears more than once",
+                                                              "list each status once"))
             seen.append(item)
-    else:
-        yield SCHEMA_RULES.CONSTRAINT.finding(where, _constraint_message(keyword, bound, inst), "")
+        return out
+    return [SCHEMA_RULES.CONSTRAINT.finding(where, _constraint_message(keyword, bound, inst), "")]
 
 
 def _findings_for(err: ValidationError, contract: str) -> Iterator[Finding]:
@@ -155,26 +155,30 @@ def _findings_for(err: ValidationError, contract: str) -> Iterator[Finding]:
     yield from _problem(kind, path, inst, bound, contract)
 
 
-def _pattern_findings(path: list[Any], inst: Any) -> Iterator[Finding]:
+def _pattern_findings(path: list[Any], inst: Any) -> list[Finding]:
     where = _pointer(path)
     if path and path[-1] == "fields" and isinstance(inst, str):
         name = ".".join(str(p) for p in path)
-        yield SCHEMA_RULES.FIELDS_SYNTAX.finding(where, f"'{name}' {fields_problem(inst)}",
-                                      "write comma-separated dot paths, e.g. 'identities.id,personalEmail.address'")
-        return
-    yield SCHEMA_RULES.CONSTRAINT.finding(where, f"{_short(inst)} does not have the required form", "")
+        return [SCHEMA_RULES.FIELDS_SYNTAX.finding(where, f"'{name}' {fields_problem(inst)}",
+                                                   "write comma-separated dot paths, e.g. 'identities.id,personalEmail.address'")]
+    return [SCHEMA_RULES.CONSTRAINT.finding(where, f"{_short(inst)} does not have the required form", "")]
+
+
+#: what a value breaks, by the keyword of the constraint ({} is the keyword's bound)
+_CONSTRAINTS = {
+    "minLength": "must not be shorter than {} character(s)",
+    "maxLength": "must not be longer than {} characters",
+    "minItems": "must have at least {} item(s)",
+    "maxItems": "must have at most {} items",
+    "minimum": "must be at least {}",
+    "maximum": "must be at most {}",
+}
 
 
 def _constraint_message(kind: Any, bound: Any, inst: Any) -> str:
-    texts = {
-        "minLength": f"must not be shorter than {bound} character(s)",
-        "maxLength": f"must not be longer than {bound} characters",
-        "minItems": f"must have at least {bound} item(s)",
-        "maxItems": f"must have at most {bound} items",
-        "minimum": f"must be at least {bound}",
-        "maximum": f"must be at most {bound}",
-    }
-    return f"{_short(inst)} {texts.get(str(kind), f'breaks the {kind!r} constraint ({_short(bound)})')}"
+    text = _CONSTRAINTS.get(str(kind))
+    return f"{_short(inst)} " + (text.format(bound) if text is not None
+                                 else f"breaks the {kind!r} constraint ({_short(bound)})")
 
 
 def _known_keys(contract: str, path: list[Any]) -> list[str]:
@@ -198,7 +202,7 @@ RS_KINDS = {"Required": ("required", "property"), "AdditionalProperties": ("addi
             "Pattern": ("pattern", "pattern"), "UniqueItems": ("uniqueItems", None)}
 
 
-def _rs_findings(err: Any, contract: str) -> Iterator[Finding]:
+def _rs_findings(err: Any, contract: str) -> list[Finding]:
     """jsonschema-rs's error, as the problem it names (an anyOf: the branch with the fewest errors)."""
     path = list(err.instance_path)
     kind = err.kind
@@ -206,27 +210,23 @@ def _rs_findings(err: Any, contract: str) -> Iterator[Finding]:
     inst: Any = err.instance
     if name in ("AnyOf", "OneOfNotValid"):
         if contract == "error" and not path:
-            yield SCHEMA_RULES.ERROR_SHAPE.finding(_pointer(path), "the error body matches none of the platform's error shapes",
-                                        ERROR_SHAPES_HINT)
-            return
+            return [SCHEMA_RULES.ERROR_SHAPE.finding(_pointer(path), "the error body matches none of the platform's error "
+                                                     "shapes", ERROR_SHAPES_HINT)]
         branches = [b for b in (getattr(kind, "context", None) or []) if b]
         if branches:
-            for sub in min(branches, key=len):
-                yield from _rs_findings(sub, contract)
-            return
+            return [f for sub in min(branches, key=len) for f in _rs_findings(sub, contract)]
     if name in ("BacktrackLimitExceeded", "RegexEngineFailure"):
         # the Rust engine gave up on a huge value: Python's engine decides the same pattern
-        if not (path and path[-1] == "fields" and isinstance(inst, str) and is_field_list(inst)):
-            yield from _pattern_findings(path, inst)
-        return
+        if path and path[-1] == "fields" and isinstance(inst, str) and is_field_list(inst):
+            return []
+        return _pattern_findings(path, inst)
     if name == "Constant":
-        yield from _problem("const", path, inst, [kind.expected_value], contract)
-        return
+        return _problem("const", path, inst, [kind.expected_value], contract)
     keyword, attribute = RS_KINDS.get(name, (str(getattr(kind, "name", name)), "limit"))
     bound: Any = getattr(kind, attribute, None) if attribute else None
     if name in ("Type", "Enum", "AdditionalProperties"):
         bound = [str(b) for b in bound or ()] if name == "Type" else list(bound or ())
-    yield from _problem(keyword, path, inst, bound, contract)
+    return _problem(keyword, path, inst, bound, contract)
 
 
 def explain(payload: Any, contract: str) -> list[Finding]:

@@ -76,7 +76,7 @@ class Rule:
     concern: str = "contract"  # "security": its violations lead every report (credentials, isolation)
 
     def finding(self, pointer: str, message: str, hint: str = "") -> Finding:
-        return Finding(self.id, self.severity, pointer, message, hint)
+        return _make(Finding, (self.id, self.severity, pointer, message, hint))
 
     def run(self, payload: Any, prefix: str = "") -> list[Finding]:
         assert self.check is not None
