@@ -353,17 +353,20 @@ class RunReport:
         self.results.append(result)
         return result
 
-    def merge(self, other: RunReport) -> None:
-        """Take another run's checks, problems and counts (a part of this run, e.g. one cassette)."""
+    def merge(self, other: RunReport, *, take: bool = False) -> None:
+        """Take another run's checks, problems and counts (a part of this run, e.g. one cassette). ``take``: the
+        part is not read again, so its coverage and drift may become this run's as they are."""
         self.unreachable = self.unreachable or other.unreachable
         self.started = min(self.started, other.started)
         self.rank = self.rank or other.rank
         self.interrupted = self.interrupted or other.interrupted
         # a part's coverage and drift are taken as copies: merging more into them must leave the part as it was
         if other.coverage is not None:
-            self.coverage = copy.deepcopy(other.coverage) if self.coverage is None else self.coverage.merge(other.coverage)
+            self.coverage = (other.coverage if take else copy.deepcopy(other.coverage)) if self.coverage is None \
+                else self.coverage.merge(other.coverage)
         if other.drift is not None:
-            self.drift = copy.deepcopy(other.drift) if self.drift is None else self.drift.merge(other.drift)
+            self.drift = (other.drift if take else copy.deepcopy(other.drift)) if self.drift is None \
+                else self.drift.merge(other.drift)
         self.notes.extend(n for n in other.notes if n not in self.notes)
         self.results.extend(other.results)
         self.unstable.extend(other.unstable)

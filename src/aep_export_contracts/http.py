@@ -18,8 +18,8 @@ from urllib.parse import SplitResult, parse_qs, parse_qsl, urlsplit
 from .findings import Finding
 from .spec.api import HEADERS, Operation
 
-__all__ = ["HISTORY", "Exchange", "ExchangeView", "Headers", "Seen", "TrafficView", "from_curl", "split_url",
-           "without_userinfo"]
+__all__ = ["HISTORY", "Exchange", "ExchangeView", "Headers", "Seen", "TrafficView", "from_curl", "query_pairs",
+           "query_value", "split_url", "without_userinfo"]
 
 
 class Headers(dict[str, str]):
@@ -110,7 +110,13 @@ class Exchange:
 
     @property
     def query(self) -> list[tuple[str, str]]:
-        return parse_qsl(split_url(self.url).query, keep_blank_values=True)
+        """The query's (name, value) pairs, in order, blank values kept."""
+        return list(query_pairs(self.url))
+
+
+@lru_cache(maxsize=1024)  # several rules read one exchange's query
+def query_pairs(url: str) -> tuple[tuple[str, str], ...]:
+    return tuple(parse_qsl(split_url(url).query, keep_blank_values=True))
 
 
 @dataclass

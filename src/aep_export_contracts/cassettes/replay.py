@@ -48,7 +48,7 @@ def replay(paths: Iterable[str | Path], *, policy: Policy | None = None, playbac
         parts = [_replay_file(f, policy, playback) for f in files]
     report = RunReport(run_name(given), None, policy, kind="replay")
     for part in parts:
-        report.merge(part)
+        report.merge(part, take=True)  # (each part was made for this run alone)
     return report
 
 
@@ -83,8 +83,11 @@ def _replay_file(path: Recording, policy: Policy, playback: bool) -> RunReport:
         report.errors.append(f"{path}: cannot read: {exc.strerror or exc}")
         return report
     expected = _expected(meta)
+    expected_at: dict[int, set[tuple[str, str]]] = {}
+    for at, rule, pointer in expected:
+        expected_at.setdefault(at, set()).add((rule, pointer))
     seen: set[tuple[int, str, str]] = set()
-    name = path.name
+    name, where = path.name, str(path)
     # a recording the check's workflows made holds requests invalid on purpose: only the server's answers are
     # judged; any other recording (a proxy's session, a HAR export, a team's cassette) is judged on both sides
     session = Session(report, sides=frozenset({SERVER}) if meta.get("workflow") else frozenset(SIDES), layer="replay",
@@ -95,10 +98,10 @@ def _replay_file(path: Recording, policy: Policy, playback: bool) -> RunReport:
         except CassetteError as exc:
             report.errors.append(f"{path}: interaction {i}: {exc}")
             continue
-        here = {(rule, pointer) for at, rule, pointer in expected if at == i}
-        verdict = session.see(exchange, name=f"{name}#{i} {exchange.method} {exchange.path}", annotated=here,
-                              recording=(str(path), exchange_pointer(path, i)))
-        seen.update((i, rule, pointer) for rule, pointer in verdict.expected_found)
+        verdict = session.see(exchange, name=f"{name}#{i} {exchange.method} {exchange.path}",
+                              annotated=expected_at.get(i, ()), recording=(where, exchange_pointer(path, i)))
+        if verdict.expected_found:
+            seen.update((i, rule, pointer) for rule, pointer in verdict.expected_found)
     for i, rule, pointer in sorted(expected - seen):
         report.add("replay", f"{name}#{i} annotation", name,
                    [CASSETTE.finding(pointer,

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
-from urllib.parse import parse_qsl
 
 from ..findings import DEFAULT_POLICY, Finding, Policy, Report
-from ..http import Exchange, ExchangeView, split_url
+from ..http import Exchange, ExchangeView, query_pairs
 from ..rules import Rule, all_rules, on_change
 from ..rules.exchange import NO_OPERATION
 from ..spec.api import Operation, find_operation
@@ -35,7 +34,7 @@ class Facts:
         """The query parameters, the last value of each where one is repeated (worked out on first use)."""
         cached: dict[str, str] | None = self.__dict__.get("_query")
         if cached is None:
-            cached = dict(parse_qsl(split_url(self.url).query, keep_blank_values=True))
+            cached = dict(query_pairs(self.url))
             object.__setattr__(self, "_query", cached)
         return cached
 
