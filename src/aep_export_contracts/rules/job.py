@@ -23,17 +23,6 @@ def _when_status(status: str, then: dict[str, Any]) -> dict[str, Any]:
     return {"if": {"required": ["status"], "properties": {"status": {"const": status}}}, "then": then}
 
 
-def _in_blocks(key: str, schema: dict[str, Any] | bool) -> dict[str, Any]:
-    """``schema`` for ``key`` of every metrics timing block."""
-    block = {"properties": {key: schema}}
-    return {"properties": {"metrics": {"properties": {b: block for b in TIMINGS}}}}
-
-
-# not a number, or one at least the ceiling: one keyword (non-positive values fail it and run the rule, which is silent)
-_NOT_SECONDS = {"minimum": SECONDS_CEILING}
-_EPOCH_SCREEN = {"allOf": [
-    {"properties": {"creationTime": _NOT_SECONDS, "updateTime": _NOT_SECONDS}},
-    _in_blocks("startTimeInMs", _NOT_SECONDS), _in_blocks("endTimeInMs", _NOT_SECONDS)]}
 _A_BATCH_ID = {"type": "string", "minLength": 1}
 _SUCCEEDED_SCREEN = _when_status(STATUS.succeeded, {
     "required": ["metrics", "destination"],
@@ -55,14 +44,16 @@ _HEX32_OR_NOTHING = {"pattern": "^(?:[0-9a-f]{32})?$"}  # a pattern passes anyth
 # screen has nothing to say. Each is the common case of its rules; anything else lets the rules decide.
 
 def _times_agree(job: Any) -> bool:
-    """Silent: AEC202 (totals), AEC203 (order of a block), AEC204 (creation before update) and AEC213 (metrics
-    after creation). True when creation and update times are integers in order, and every metrics block has an
-    integer start, then no end and no total, or an end not before it and no total or the end minus the start;
-    the totalTime block starts no earlier than the creation."""
+    """Silent: AEC201 (seconds for milliseconds), AEC202 (totals), AEC203 (order of a block), AEC204 (creation
+    before update) and AEC213 (metrics after creation). True when creation and update times are integers of
+    milliseconds in order, and every metrics block has an integer start of milliseconds, then no end and no
+    total, or an end not before it and no total or the end minus the start; the totalTime block starts no
+    earlier than the creation."""
     if job.__class__ is not dict:
         return False
     created, updated, metrics = job.get("creationTime"), job.get("updateTime"), job.get("metrics")
-    if created.__class__ is not int or updated.__class__ is not int or updated < created or metrics.__class__ is not dict:
+    if created.__class__ is not int or updated.__class__ is not int or not SECONDS_CEILING <= created <= updated \
+            or metrics.__class__ is not dict:
         return False
     for block in TIMINGS:
         timing = metrics.get(block)
@@ -71,7 +62,7 @@ def _times_agree(job: Any) -> bool:
         if timing.__class__ is not dict:
             return False
         start, end, total = timing.get("startTimeInMs"), timing.get("endTimeInMs"), timing.get("totalTimeInMs")
-        if start.__class__ is not int:
+        if start.__class__ is not int or start < SECONDS_CEILING:
             return False
         if end is None:
             if total is not None:
@@ -144,7 +135,7 @@ def _epoch_fields(job: Any) -> Iterator[tuple[tuple[str, ...], int]]:
                 yield ("metrics", block, key), value
 
 
-@rule("AEC201", "epoch-milliseconds", "error", JOB, screen=_EPOCH_SCREEN)
+@rule("AEC201", "epoch-milliseconds", "error", JOB, screen=_times_agree)
 def epoch_milliseconds(job: Any) -> Iterator[Hit]:
     """Times are epoch milliseconds, not seconds.
 
