@@ -417,11 +417,16 @@ def validate_bytes(data: bytes | str, contract: str | None = None, *, policy: Po
                     quiet = screened.is_valid(payload)
                 except (ValueError, TypeError, OverflowError, RecursionError):
                     quiet = False
-                found = _quiet(screened, payload, data) if quiet else _loud(screened, payload, data)
-            if found:
-                exact = _exactly(data)
-                if exact is not _INEXACT:
-                    found = findings(exact, screened.contract)
+                if quiet and screened.plain and screened.record_checks is None:  # _quiet, written out
+                    found = []
+                    _plain(screened.checks, payload, found, "")
+                else:
+                    found = _quiet(screened, payload, data) if quiet else _loud(screened, payload, data)
+            if not found:
+                return Report(contract, found, policy, 0, source)
+            exact = _exactly(data)
+            if exact is not _INEXACT:
+                found = findings(exact, screened.contract)
             return Report.build(contract, found, policy, source)
     payload, problem, checked = parse_json(data)
     if problem is not None:
