@@ -321,7 +321,7 @@ def test_an_exchange_rule_runs_on_the_operations_it_names_only() -> None:
     named = [r for r in exchange_rules if r.operations]
     assert len(named) >= 7
     for op in operations():
-        run = {r.id for group in _exchange_rules(op.operation_id) for r in group}
+        run = {r.id for group in _exchange_rules(op.operation_id) for _, r in group}
         assert run == {r.id for r in exchange_rules if not r.operations or op.operation_id in r.operations}, op
     root = Path(__file__).resolve().parents[1] / "cassettes"
     exchanges = [e for _, e in load_exchanges([root]) if e.status is not None and 200 <= e.status < 300]

@@ -23,9 +23,10 @@ from ..findings import fold_pointer
 from ..http import Exchange
 from ..spec.api import HEADERS, find_operation, operation
 from ..spec.contracts import KeyTree, escape, key_tree, on_reload, schema_location, unescape
+from ..spec.contracts import pointer as json_pointer
 from .compiled import _fast, has_no_unknown_key
 from .exchange import Facts, parse_body
-from .explain import _pointer, json_type
+from .explain import json_type
 
 __all__ = ["KINDS", "SEVERITY", "Departure", "Drift"]
 
@@ -315,7 +316,7 @@ class Drift:
             kind = type(error.kind).__name__
             if kind not in ("Type", "Enum", "Constant"):
                 continue
-            pointer = _pointer(error.instance_path)
+            pointer = json_pointer(error.instance_path)
             what = "type" if kind == "Type" else "enum"
             said = sorted(map(str, error.kind.types)) if kind == "Type" else list(getattr(error.kind, "options", [])) \
                 if kind == "Enum" else [getattr(error.kind, "expected_value", None)]

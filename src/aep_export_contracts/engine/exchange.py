@@ -126,11 +126,15 @@ def _run(view: ExchangeView, operation_id: str) -> list[Finding]:
     """The findings of every exchange rule that speaks of this operation and of this answer."""
     out: list[Finding] = []
     every, success_only = _exchange_rules(operation_id)
-    for r in every:
-        out.extend(r.run(view))
+    for check, r in every:
+        hits = check(view)
+        if hits:  # an empty list: nothing built; a generator is always run out
+            out.extend(r.findings_of(hits))
     if success_only and view.succeeded:
-        for r in success_only:
-            out.extend(r.run(view))
+        for check, r in success_only:
+            hits = check(view)
+            if hits:
+                out.extend(r.findings_of(hits))
     return out
 
 
@@ -138,12 +142,12 @@ _SCHEMA_IDS = frozenset({"AEC001", "AEC002", "AEC003", "AEC004", "AEC005", "AEC0
 
 
 @cache
-def _exchange_rules(operation_id: str) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
-    """The exchange rules with something to say about an operation's exchanges: (on every answer, on
-    success only). Rules that name no operation speak of every operation of the API."""
-    rules = [r for r in all_rules() if r.scope == "exchange" and r.check is not None
+def _exchange_rules(operation_id: str) -> tuple[tuple[tuple[Any, Rule], ...], tuple[tuple[Any, Rule], ...]]:
+    """The exchange rules with something to say about an operation's exchanges, each with its check: (on every
+    answer, on success only). Rules that name no operation speak of every operation of the API."""
+    rules = [(r.check, r) for r in all_rules() if r.scope == "exchange" and r.check is not None
              and (operation_id in r.operations or (not r.operations and operation_id != NO_OPERATION))]
-    return tuple(r for r in rules if r.on == "any"), tuple(r for r in rules if r.on != "any")
+    return tuple(p for p in rules if p[1].on == "any"), tuple(p for p in rules if p[1].on != "any")
 
 
 on_change(_exchange_rules.cache_clear)

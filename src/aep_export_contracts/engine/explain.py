@@ -17,7 +17,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from ..findings import Finding
 from ..rules import schema as SCHEMA_RULES
 from ..spec import contracts
-from ..spec.contracts import escape
+from ..spec.contracts import escape, pointer
 from ..spec.formats import fields_problem, is_field_list, rfc3339_problem
 from .compiled import _explainer, _fast
 
@@ -56,8 +56,6 @@ def json_type(value: Any) -> str:
     return next((name for cls, name in _JSON_TYPES if isinstance(value, cls)), type(value).__name__)
 
 
-def _pointer(path: Iterable[Any]) -> str:
-    return "".join(["/" + escape(p if p.__class__ is str else str(p)) for p in path])
 
 
 def _did_you_mean(key: str, known: Iterable[str]) -> str:
@@ -89,7 +87,7 @@ ERROR_SHAPES_HINT = "send {error_code, message}, {type, status, title, detail} o
 
 def _problem(keyword: str, path: list[Any], inst: Any, bound: Any, contract: str) -> list[Finding]:
     """Findings for one schema problem, whichever engine found it (one builder for both paths)."""
-    where = _pointer(path)
+    where = pointer(path)
     if keyword == "required":
         return [SCHEMA_RULES.REQUIRED.finding(f"{where}/{escape(bound)}", f"required field '{bound}' is missing",
                                               f"add '{bound}'")]
@@ -134,7 +132,7 @@ def _findings_for(err: ValidationError, contract: str) -> Iterator[Finding]:
     bound: Any = err.validator_value
     if kind in ("anyOf", "oneOf") and err.context:
         if contract == "error" and not path:
-            yield SCHEMA_RULES.ERROR_SHAPE.finding(_pointer(path), "the error body matches none of the platform's error shapes",
+            yield SCHEMA_RULES.ERROR_SHAPE.finding(pointer(path), "the error body matches none of the platform's error shapes",
                                         ERROR_SHAPES_HINT)
             return
         best = best_match(err.context)
@@ -156,7 +154,7 @@ def _findings_for(err: ValidationError, contract: str) -> Iterator[Finding]:
 
 
 def _pattern_findings(path: list[Any], inst: Any) -> list[Finding]:
-    where = _pointer(path)
+    where = pointer(path)
     if path and path[-1] == "fields" and isinstance(inst, str):
         name = ".".join(str(p) for p in path)
         return [SCHEMA_RULES.FIELDS_SYNTAX.finding(where, f"'{name}' {fields_problem(inst)}",
@@ -210,7 +208,7 @@ def _rs_findings(err: Any, contract: str) -> list[Finding]:
     inst: Any = err.instance
     if name in ("AnyOf", "OneOfNotValid"):
         if contract == "error" and not path:
-            return [SCHEMA_RULES.ERROR_SHAPE.finding(_pointer(path), "the error body matches none of the platform's error "
+            return [SCHEMA_RULES.ERROR_SHAPE.finding(pointer(path), "the error body matches none of the platform's error "
                                                      "shapes", ERROR_SHAPES_HINT)]
         branches = [b for b in (getattr(kind, "context", None) or []) if b]
         if branches:

@@ -23,9 +23,9 @@ import yaml
 from ..findings import DEFAULT_POLICY, Finding, Policy, Report
 from ..rules import CLOSED, Rule, rules_for
 from ..rules import schema as SCHEMA_RULES
-from ..spec.contracts import CONTRACT_NAMES, linked_pointer
+from ..spec.contracts import CONTRACT_NAMES, linked_pointer, pointer
 from .compiled import _READY, Checks, _closed, _fast, _passes, _Screened, _screened, has_no_unknown_key, in_python
-from .explain import _pointer, _short, explain
+from .explain import _short, explain
 from .yamlload import AliasBomb, load_yaml
 
 __all__ = ["detect_contract", "parse_json", "shortcuts", "validate", "validate_bytes", "validate_file"]
@@ -359,13 +359,13 @@ def _too_deep_at(text: str) -> str:
         first = token[0]
         if first == "[":
             if len(keys) + len(token) > limit:  # a run of arrays, each at index 0, passes the limit
-                return _pointer(keys) + "/0" * (limit - len(keys))
+                return pointer(keys) + "/0" * (limit - len(keys))
             objects.extend([False] * len(token))
             keys.extend([0] * len(token))
             expect_key = False
         elif first == "{":
             if len(keys) >= limit:
-                return _pointer(keys[:limit])
+                return pointer(keys[:limit])
             objects.append(True)
             keys.append(None)
             expect_key = True

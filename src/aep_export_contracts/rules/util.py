@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..spec.contracts import escape
+from ..spec.contracts import pointer
 
 
 def dig(payload: Any, *path: str | int) -> Any:
@@ -45,7 +45,7 @@ def as_list(value: Any) -> list[Any]:
 
 
 def ptr(*parts: str | int) -> str:
-    return "".join("/" + escape(str(p)) for p in parts)
+    return pointer(parts)
 
 
 UUID_LIKE = re.compile(r"[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -29,6 +29,7 @@ __all__ = [
     "data_root",
     "key_tree",
     "openapi_document",
+    "pointer",
     "registry",
     "schema",
     "schemas_by_uri",
@@ -312,11 +313,16 @@ class KeyTree:
 
 def linked_pointer(link: Any) -> str:
     """The JSON pointer of a linked path ((parent link, key) pairs, None at the root)."""
-    tokens: list[str] = []
+    tokens: list[Any] = []
     while link is not None:
         link, key = link
-        tokens.append("/" + escape(str(key)))
-    return "".join(reversed(tokens))
+        tokens.append(key)
+    return pointer(reversed(tokens))
+
+
+def pointer(path: Iterable[Any]) -> str:
+    """The JSON pointer of a path of keys and indexes."""
+    return "".join(["/" + escape(p if p.__class__ is str else str(p)) for p in path])
 
 
 def escape(token: str) -> str:
