@@ -51,7 +51,7 @@ class _Walk:
     started: int  # the traffic's clock when the first page was read
     from_start: bool = True  # began at the first page (only such a walk can show a job missing)
     next_cursor: str | None = None
-    ids: list[Any] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)  # the ids listed so far, as text (a set: a long walk stays linear)
     last_key: tuple[int, int] | None = None
 
 
@@ -156,10 +156,12 @@ class Traffic:
                 out.append(LIVE.STATUS_FILTER.finding(f"{where}/status", f"job {record.get('id')} is {record['status']} "
                                                    f"in a list of {wanted} jobs", "apply the status filter"))
             job_id = record.get("id")
-            if job_id in walk.ids:
-                out.append(LIVE.PAGING_DUPLICATE.finding(f"{where}/id", f"job {job_id} appears on an earlier page too",
-                                                      "resume after the cursor, not at it"))
-            walk.ids.append(job_id)
+            listed = str(job_id) if isinstance(job_id, int | str) and not isinstance(job_id, bool) else None
+            if listed is not None:  # (an id of another type breaks the job contract: no page can repeat it)
+                if listed in walk.ids:
+                    out.append(LIVE.PAGING_DUPLICATE.finding(f"{where}/id", f"job {job_id} appears on an earlier page "
+                                                          "too", "resume after the cursor, not at it"))
+                walk.ids.add(listed)
             k = (record.get("creationTime"), job_id)
             if all(isinstance(x, int) and not isinstance(x, bool) for x in k):
                 if walk.last_key is not None and k > walk.last_key and i == 0:
@@ -173,7 +175,7 @@ class Traffic:
             return out
         # the walk ended: every job created in this scope before it began must have been on some page
         missing = [job_id for (s, job_id), job in self.jobs.items() if s == scope and job.order < walk.started
-                   and (not walk.status or job.status == walk.status) and job_id not in map(str, walk.ids)]
+                   and (not walk.status or job.status == walk.status) and job_id not in walk.ids]
         if missing and not walk.status and walk.from_start:
             out.append(LIVE.JOB_NOT_LISTED.finding("/response/body/records", f"jobs {missing[:5]} were created but "
                                                 "are on no page of the list", "follow link.next until it is empty"))
