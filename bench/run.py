@@ -165,6 +165,44 @@ def exchanges(size: dict[str, int]) -> Table:
     return t
 
 
+def list_walks(size: dict[str, int]) -> Table:
+    """The rules across exchanges over one walk through the job list, short and long (records per second): a
+    rate that holds as the walk grows says the rules stay linear in the records they have seen."""
+    from aep_export_contracts.engine.traffic import Traffic
+    from aep_export_contracts.http import Exchange
+
+    headers = {"x-gw-ims-org-id": "ORG@AdobeOrg", "x-sandbox-name": "dev"}
+    per_page, jobs = 100, "https://platform.adobe.io/data/core/ups/export/jobs/"
+
+    def pages(records: int) -> list[Exchange]:
+        out, count, cursor = [], records // per_page, ""
+        for p in range(count):
+            made = [{"id": records - (p * per_page + i), "creationTime": 1_600_000_000_000 + records - (p * per_page + i),
+                     "status": "SUCCEEDED"} for i in range(per_page)]
+            last = f"{made[-1]['creationTime']}_{made[-1]['id']}"
+            nxt = f"/data/core/ups/export/jobs/?limit={per_page}&offset={last}" if p < count - 1 else ""
+            out.append(Exchange.make("GET", f"{jobs}?limit={per_page}" + (f"&offset={cursor}" if cursor else ""),
+                                     request_headers=headers, status=200, response_body={"records": made, "link": {"next": nxt}}))
+            cursor = last
+        return out
+
+    def walk(records: int) -> Callable[[], int]:
+        walked = pages(records)
+
+        def run() -> int:
+            traffic = Traffic()
+            for exchange in walked:
+                assert traffic.see(exchange) == []
+            return records
+        return run
+
+    short, long = 2_000, 20_000 if size["payloads"] >= 1000 else 5_000
+    t = Table("rules across exchanges: one walk through the job list, records per second", f"a walk of {short:,} records")
+    t.measure({f"a walk of {short:,} records": walk(short), f"a walk of {long:,} records": walk(long)},
+              max(1, size["repeats"] // 2))
+    return t
+
+
 #: one pass of the bundled set is 86 exchanges, a few milliseconds: a sample that short also
 #: measures the warm-up after the other rows ran, so the throughput row replays the set several times
 DRIFT_ROW = "drift over the bundled cassettes' exchanges (parsed cassette)"
@@ -615,7 +653,7 @@ def scale(size: dict[str, int]) -> list[Table]:
 #: (the --skip name, the heading, what measures the section's tables), in the order they run
 SECTIONS: tuple[tuple[str, str, Callable[[dict[str, int]], list[Table]]], ...] = (
     ("validation", "1–3. Validation, other validators, parsing", validation),
-    ("exchanges", "4. Exchanges", lambda size: [exchanges(size)]),
+    ("exchanges", "4. Exchanges", lambda size: [exchanges(size), list_walks(size)]),
     ("generation", "5. Generation", generation),
     ("reports", "5b. Reports\n\nReports per second (a report is the whole list).", lambda size: [reports(size)]),
     ("listing", "5c. The reference server's listing, and the proxy",
