@@ -258,3 +258,20 @@ def test_fold_keeps_the_meaning_of_every_schema(schemas: list[Any], passes: list
     folded = _rust(fold(schemas))
     assert [folded(v) for v in passes] == [True] * len(passes)
     assert [folded(v) for v in fails] == [False] * len(fails)
+
+
+@pytest.mark.parametrize("valid", [True, False])
+def test_an_unknown_key_in_a_record_is_reported_on_a_list_valid_or_not(valid: bool) -> None:
+    """A record's unknown key (AEC211, a job rule the closed contract screens) is found in a list whether the
+    list is otherwise valid or not: an invalid list skips only the rules that nothing could say."""
+    listing = next(generate("export-job-list", 1, seed=5))["payload"]
+    record = next(generate("export-job", 1, seed=5))["payload"]
+    record["destinationPath"] = "/exports"
+    listing["records"] = [record]
+    if not valid:
+        listing["page"]["pageSize"] = "ten"
+    for on in (True, False):
+        with shortcuts(on):
+            pairs = {(f.rule, f.pointer) for f in validate_bytes(orjson.dumps(listing), "export-job-list")}
+        assert ("AEC211", "/records/0/destinationPath") in pairs, (on, pairs)
+        assert (("AEC002", "/page/pageSize") in pairs) is not valid  # the wrong type, where there is one

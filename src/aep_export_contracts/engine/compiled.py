@@ -144,6 +144,7 @@ class _Screened(NamedTuple):
     open_rules: tuple[Rule, ...]  # every rule but those the closed contract screens (unknown keys)
     records: Any  # for a list: is_valid of the job rules' screens applied to every record; else None
     screens: Any  # is_valid of every JSON Schema screen of the rules, without the contract (None: there is none)
+    closed_rules: bool  # some rule is screened by the closed contract (it reports unknown keys)
 
 
 def clear_caches() -> None:
@@ -255,7 +256,8 @@ def _screened(contract: str) -> _Screened:
                      _checks(record_rules) if listing else None,
                      open_rules,
                      _compile_screen(fold([records_screen])) if records_screen else None,
-                     _compile_screen(fold(branches)) if branches else None)
+                     _compile_screen(fold(branches)) if branches else None,
+                     any(r.screen is CLOSED for r in (*rules_for(contract), *(rules_for("export-job") if listing else ()))))
 
 
 on_change(_forget_rules)

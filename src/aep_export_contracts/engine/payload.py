@@ -274,7 +274,8 @@ def _loud(screened: _Screened, payload: Any, raw: bytes | None) -> list[Finding]
     """
     contract = screened.contract
     if not _passes(_fast(contract).is_valid, payload):  # invalid: explained, and the rules run
-        no_unknown = has_no_unknown_key(payload, contract)  # the rules about unknown keys run where there is one
+        # the rules about unknown keys run where there is one (a contract without such rules has none to run)
+        no_unknown = not screened.closed_rules or has_no_unknown_key(payload, contract)
         if no_unknown and (screened.screens is None or _passes(screened.screens, payload)):
             rules, record_rules = screened.rules, screened.record_rules  # what no screen covers
         else:
