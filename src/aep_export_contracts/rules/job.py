@@ -87,8 +87,12 @@ def _status_settled(job: Any) -> bool:
         return isinstance(errors, list) and len(errors) > 0
     if status == STATUS.created:
         metrics = job.get("metrics")
-        return not isinstance(metrics, dict) or all(
-            not isinstance(timing := metrics.get(block), dict) or timing.get("endTimeInMs") is None for block in TIMINGS)
+        if isinstance(metrics, dict):
+            for block in TIMINGS:
+                timing = metrics.get(block)
+                if isinstance(timing, dict) and timing.get("endTimeInMs") is not None:
+                    return False
+        return True
     return False
 
 

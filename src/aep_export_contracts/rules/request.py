@@ -72,7 +72,9 @@ def time_window_order(payload: Any) -> list[Hit]:
         if hit:
             out.append(hit)
     node = payload.get("additionalFields")
-    node = node.get("eventList") if node.__class__ is dict else None
+    if node.__class__ is not dict:
+        return out  # the common case: no event list
+    node = node.get("eventList")
     window = node.get("filter") if node.__class__ is dict else None
     if window.__class__ is dict and len(window) > 1:
         hit = _window_hit(window, ("additionalFields", "eventList", "filter"), "fromIngestTimestamp",
