@@ -21,7 +21,7 @@ from ..spec.contracts import escape, pointer
 from ..spec.formats import fields_problem, is_field_list, rfc3339_problem
 from .compiled import _explainer, _fast
 
-__all__ = ["explain", "explain_reference"]
+__all__ = ["explain", "explain_errors", "explain_reference"]
 
 #: Keys that no source knows but that people write, and what they meant.
 ALIASES = {
@@ -233,6 +233,11 @@ def explain(payload: Any, contract: str) -> list[Finding]:
         errors = list(_fast(contract).iter_errors(payload))
     except (ValueError, TypeError, OverflowError, RecursionError):
         return explain_reference(payload, contract)
+    return explain_errors(errors, contract)
+
+
+def explain_errors(errors: Iterable[Any], contract: str) -> list[Finding]:
+    """The schema findings for jsonschema-rs's errors of a payload (what ``explain`` asks it for)."""
     out: list[Finding] = []
     for err in errors:
         out.extend(_rs_findings(err, contract))

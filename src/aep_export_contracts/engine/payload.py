@@ -25,7 +25,7 @@ from ..rules import CLOSED, Rule, rules_for
 from ..rules import schema as SCHEMA_RULES
 from ..spec.contracts import CONTRACT_NAMES, linked_pointer, pointer
 from .compiled import _READY, Checks, _closed, _fast, _passes, _Screened, _screened, has_no_unknown_key, in_python
-from .explain import _short, explain
+from .explain import _short, explain, explain_errors, explain_reference
 from .yamlload import AliasBomb, load_yaml
 
 __all__ = ["detect_contract", "parse_json", "shortcuts", "validate", "validate_bytes", "validate_file"]
@@ -273,14 +273,19 @@ def _loud(screened: _Screened, payload: Any, raw: bytes | None) -> list[Finding]
     and the rules screened by a JSON Schema run only when their screens, asked together, do not pass it.
     """
     contract = screened.contract
-    if not _passes(_fast(contract).is_valid, payload):  # invalid: explained, and the rules run
+    try:  # the contract's errors (a payload the screens alone rejected has none): one call decides and explains
+        errors: list[Any] | None = list(_fast(contract).iter_errors(payload))
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        errors = None  # a value the Rust side cannot take: python-jsonschema explains it
+    if errors is None or errors:  # invalid: explained, and the rules run
         # the rules about unknown keys run where there is one (a contract without such rules has none to run)
         no_unknown = not screened.closed_rules or has_no_unknown_key(payload, contract)
         if no_unknown and (screened.screens is None or _passes(screened.screens, payload)):
             rules, record_rules = screened.rules, screened.record_rules  # what no screen covers
         else:
             rules, record_rules = (screened.open_rules if no_unknown else rules_for(contract)), None
-        return [*explain(payload, contract), *_semantic(payload, contract, raw, rules, record_rules)]
+        explained = explain_reference(payload, contract) if errors is None else explain_errors(errors, contract)
+        return [*explained, *_semantic(payload, contract, raw, rules, record_rules)]
     if not _passes(_closed(contract).is_valid, payload):  # valid, with an unknown key
         return _semantic(payload, contract, raw)
     record_rules = screened.record_rules  # valid, and no unknown key: some screens of the rules tripped
