@@ -84,15 +84,19 @@ class Session:
         if exchange.status is not None:
             self._answers[exchange.status] += 1
         judged, known = judge_exchange(exchange, policy=policy)
-        found = judged.findings + [f for f in self.traffic.see(exchange, known) if policy.reports(f)]
+        found = judged.findings
+        across = self.traffic.see(exchange, known)
         if has_traffic_rules():
-            found = found + [f for f in self._across(exchange, known) if policy.reports(f)]
-        found = [f for f in found if f.side is None or f.side in self.sides]
+            across = across + self._across(exchange, known)
+        if across:
+            found = found + [f for f in across if policy.reports(f)]
+        if found and len(self.sides) < len(SIDES):
+            found = [f for f in found if f.side is None or f.side in self.sides]
         report.coverage.see(exchange, found, known)
         if report.drift is not None:
             where = (recording[0], recording[1]) if recording else (report.target, f"#{report.exchanges}")
             report.drift.see(exchange, where, known)
-        expected = set(annotated)
+        expected = set(annotated) if annotated else None
         matched: frozenset[tuple[str, str]] = frozenset()
         if expected:
             matched = frozenset((f.rule, f.pointer) for f in found) & expected
