@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..findings import DEFAULT_POLICY, Finding, Policy, Report
 from ..http import Exchange, ExchangeView, query_pairs
@@ -19,9 +18,9 @@ __all__ = ["Facts", "facts", "judge_exchange", "validate_exchange"]
 _ABSENT: Any = object()
 
 
-@dataclass(frozen=True)
-class Facts:
-    """What the rules across exchanges read of one exchange: its operation and parsed bodies."""
+class Facts(NamedTuple):
+    """What the rules across exchanges read of one exchange: its operation and parsed bodies (a named tuple:
+    one is made for every exchange judged)."""
 
     operation: Operation | None
     request: Any
@@ -31,12 +30,8 @@ class Facts:
 
     @property
     def query(self) -> dict[str, str]:
-        """The query parameters, the last value of each where one is repeated (worked out on first use)."""
-        cached: dict[str, str] | None = self.__dict__.get("_query")
-        if cached is None:
-            cached = dict(query_pairs(self.url))
-            object.__setattr__(self, "_query", cached)
-        return cached
+        """The query parameters, the last value of each where one is repeated."""
+        return dict(query_pairs(self.url))
 
 
 def facts(exchange: Exchange) -> Facts:
@@ -72,7 +67,8 @@ def _raw(value: Any) -> bytes | None:
 
 
 def _body_findings(value: Any, parsed: Any, contract: str, prefix: str, checked: bool) -> list[Finding]:
-    return [f.at(prefix) for f in payload_findings(parsed, contract, checked=checked, raw=_raw(value))]
+    found = payload_findings(parsed, contract, checked=checked, raw=_raw(value))
+    return [f.at(prefix) for f in found] if found else found
 
 
 def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) -> Report:
@@ -103,8 +99,9 @@ def judge_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) -> tu
         body = _body_findings(exchange.request_body, request, op.request_contract, "/request/body", checked)
     else:
         body = []
-    out.extend(body)
-    view.request_body_errors = tuple(f for f in body if f.severity == "error")
+    if body:
+        out.extend(body)
+        view.request_body_errors = tuple(f for f in body if f.severity == "error")
     view.request_ok = present and not view.request_body_errors
     status = exchange.status
     if status is not None:
@@ -115,8 +112,9 @@ def judge_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) -> tu
             out.append(problem.at("/response/body"))
         elif view.response_contract is not None and present:
             body = _body_findings(exchange.response_body, response, view.response_contract, "/response/body", checked)
-            out.extend(body)
-            view.response_ok = not any(f.severity == "error" and f.rule in _SCHEMA_IDS for f in body)
+            if body:
+                out.extend(body)
+            view.response_ok = not body or not any(f.severity == "error" and f.rule in _SCHEMA_IDS for f in body)
     out.extend(_run(view, op.operation_id))
     return Report.build(op.operation_id, out, policy, exchange.name), \
         Facts(op, view.request, view.response, exchange.url, view.response_ok)
