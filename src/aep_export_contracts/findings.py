@@ -56,7 +56,7 @@ class Finding(NamedTuple):
 
     def at(self, prefix: str) -> Finding:
         """The same finding, its pointer moved under ``prefix``."""
-        return Finding(self.rule, self.severity, prefix + self.pointer, self.message, self.hint)
+        return tuple.__new__(Finding, (self[0], self[1], prefix + self[2], self[3], self[4]))  # (no keyword parsing)
 
 
 #: the two sides of an exchange, as findings name them
