@@ -19,24 +19,6 @@ SECONDS_CEILING = 10**11  # 10^11 ms is March 1973; 10^11 s is the year 5138
 
 # Screens (see rules.rule): JSON Schemas a job may pass only when the rule has nothing to say.
 
-def _when_status(status: str, then: dict[str, Any]) -> dict[str, Any]:
-    return {"if": {"required": ["status"], "properties": {"status": {"const": status}}}, "then": then}
-
-
-_A_BATCH_ID = {"type": "string", "minLength": 1}
-_SUCCEEDED_SCREEN = _when_status(STATUS.succeeded, {
-    "required": ["metrics", "destination"],
-    "properties": {
-        "metrics": {"type": "object", "required": ["totalTime"], "properties": {"totalTime": {
-            "type": "object", "required": ["endTimeInMs"], "properties": {"endTimeInMs": {"type": "integer"}}}}},
-        "destination": {
-            "type": "object",
-            "properties": {"batchId": _A_BATCH_ID, "batches": {"type": "array", "items": {
-                "type": "object", "required": ["batchId"], "properties": {"batchId": _A_BATCH_ID}}}},
-            "anyOf": [{"required": ["batchId"]}, {"required": ["batches"], "properties": {"batches": {"minItems": 1}}}],
-        },
-    },
-})
 _HEX32_OR_NOTHING = {"pattern": "^(?:[0-9a-f]{32})?$"}  # a pattern passes anything but a string
 
 
@@ -75,13 +57,22 @@ def _times_agree(job: Any) -> bool:
 
 
 def _status_settled(job: Any) -> bool:
-    """Silent: AEC206 (a FAILED job's errors), AEC207 (a NEW job's end) and AEC210 (an undocumented status).
-    True for a job that is running or has succeeded, a FAILED job with errors, a NEW job with no end time."""
+    """Silent: AEC205 (a SUCCEEDED job's end and batch), AEC206 (a FAILED job's errors), AEC207 (a NEW job's end)
+    and AEC210 (an undocumented status). True for a job that is running, a SUCCEEDED job with an integer end
+    time and one non-empty batch id, a FAILED job with errors, a NEW job with no end time."""
     if not isinstance(job, dict):
         return True
     status = job.get("status")
-    if status == STATUS.running or status == STATUS.succeeded:
+    if status == STATUS.running:
         return True
+    if status == STATUS.succeeded:
+        metrics, destination = job.get("metrics"), job.get("destination")
+        total = metrics.get("totalTime") if isinstance(metrics, dict) else None
+        end = total.get("endTimeInMs") if isinstance(total, dict) else None
+        if end.__class__ is not int or not isinstance(destination, dict) or "batches" in destination:
+            return False  # (a batches[] array: the rules read it)
+        batch = destination.get("batchId")
+        return batch.__class__ is str and batch != ""
     if status == STATUS.failed:
         errors = job.get("errors")
         return isinstance(errors, list) and len(errors) > 0
@@ -229,7 +220,7 @@ def _status(job: Any) -> Any:
     return job.get("status") if isinstance(job, dict) else None
 
 
-@rule("AEC205", "succeeded-complete", "error", JOB, screen=_SUCCEEDED_SCREEN)
+@rule("AEC205", "succeeded-complete", "error", JOB, screen=_status_settled)
 def succeeded_complete(job: Any) -> list[Hit]:
     """A SUCCEEDED job has its end time and its batch ids.
 
