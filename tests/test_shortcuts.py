@@ -275,3 +275,61 @@ def test_an_unknown_key_in_a_record_is_reported_on_a_list_valid_or_not(valid: bo
             pairs = {(f.rule, f.pointer) for f in validate_bytes(orjson.dumps(listing), "export-job-list")}
         assert ("AEC211", "/records/0/destinationPath") in pairs, (on, pairs)
         assert (("AEC002", "/page/pageSize") in pairs) is not valid  # the wrong type, where there is one
+
+
+def _job_at(status: str) -> dict[str, Any]:
+    """A valid job (its metrics a start and, once finished, an end), at a status."""
+    job = next(generate("export-job", 1, seed=21))["payload"]
+    start = job["creationTime"] + 10
+    job["status"], job["metrics"] = status, {"totalTime": {"startTimeInMs": start}}
+    job["updateTime"] = start + 100
+    if status in ("SUCCEEDED", "FAILED"):
+        job["metrics"]["totalTime"].update(endTimeInMs=start + 100, totalTimeInMs=100)
+    if status == "FAILED":
+        job["errors"] = [{"code": "E1", "msg": "failed"}]
+    return job
+
+
+def _set(path: str, value: Any) -> Any:
+    def change(job: dict[str, Any]) -> None:
+        *parents, last = path.split("/")
+        node = job
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
+    return change
+
+
+@pytest.mark.parametrize(("status", "change", "rule"), [
+    ("SUCCEEDED", _set("destination/batchId", ""), "AEC205"),
+    ("SUCCEEDED", lambda job: job["metrics"]["totalTime"].pop("endTimeInMs"), "AEC205"),
+    ("FAILED", _set("errors", []), "AEC206"),
+    ("NEW", _set("metrics/totalTime/endTimeInMs", 1_900_000_000_000), "AEC207"),
+    ("PROCESSING", _set("status", "CANCELLING"), "AEC210"),
+    ("PROCESSING", _set("creationTime", 1_553_022_362), "AEC201"),
+    ("PROCESSING", _set("metrics/profileExportTime", {"startTimeInMs": 1_553_022_362, "endTimeInMs": 1_553_022_400}),
+     "AEC201"),
+    ("SUCCEEDED", _set("metrics/totalTime/totalTimeInMs", 7), "AEC202"),
+    ("PROCESSING", _set("metrics/profileExportTime", {"startTimeInMs": 1_700_000_000_000, "endTimeInMs": 1_600_000_000_000}),
+     "AEC203"),
+    ("PROCESSING", lambda job: job.update(updateTime=job["creationTime"] - 1), "AEC204"),
+    ("PROCESSING", lambda job: job["metrics"]["totalTime"].update(startTimeInMs=job["creationTime"] - 1), "AEC213"),
+    ("PROCESSING", _set("destination/segmentPerBatch", True), "AEC208"),
+    ("PROCESSING", lambda job: job["destination"].update(dataSetId=job["destination"].pop("datasetId")), "AEC209"),
+])
+def test_a_screen_in_python_lets_through_what_its_rules_report(status: str, change: Any, rule: str) -> None:
+    """Each screen in Python fails on the cases its rules are about, at their edges: the rule reports, with the
+    shortcuts on as off, alone and as a list's record."""
+    job = _job_at(status)
+    quiet = validate_bytes(orjson.dumps(job), "export-job")
+    assert rule not in quiet.rules(), quiet.findings
+    change(job)
+    listing = next(generate("export-job-list", 1, seed=5))["payload"]
+    listing["records"] = [job]
+    for contract, payload, where in (("export-job", job, ""), ("export-job-list", listing, "/records/0")):
+        found = []
+        for on in (True, False):
+            with shortcuts(on):
+                found.append(sorted((f.rule, f.pointer, f.message) for f in validate_bytes(orjson.dumps(payload), contract)))
+        assert found[0] == found[1]
+        assert any(r == rule and p.startswith(where) for r, p, _ in found[0]), (rule, found[0])
