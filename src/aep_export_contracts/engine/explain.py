@@ -59,7 +59,7 @@ def json_type(value: Any) -> str:
 
 
 def _did_you_mean(key: str, known: Iterable[str]) -> str:
-    names = tuple(known)
+    names = known if known.__class__ is tuple else tuple(known)
     # the same misspelling comes again and again (one client's bug in every payload): its hint is kept, for
     # keys short enough that keeping them costs little
     return _hint_for(key, names) if len(key) <= 256 else _hint(key, names)
@@ -179,19 +179,19 @@ def _constraint_message(kind: Any, bound: Any, inst: Any) -> str:
                                  else f"breaks the {kind!r} constraint ({_short(bound)})")
 
 
-def _known_keys(contract: str, path: list[Any]) -> list[str]:
+def _known_keys(contract: str, path: list[Any]) -> tuple[str, ...]:
     node = contracts.key_tree(contract)
     for step in path:
         if isinstance(step, int):
             if node.items is None:
-                return []
+                return ()
             node = node.items
         else:
             sub = node.keys.get(step)
             if sub is None:
-                return []
+                return ()
             node = sub
-    return list(node.keys)
+    return tuple(node.keys)
 
 
 #: jsonschema-rs error kinds, by the JSON Schema keyword they report, and where the kind keeps its bound
@@ -202,7 +202,7 @@ RS_KINDS = {"Required": ("required", "property"), "AdditionalProperties": ("addi
 
 def _rs_findings(err: Any, contract: str) -> list[Finding]:
     """jsonschema-rs's error, as the problem it names (an anyOf: the branch with the fewest errors)."""
-    path = list(err.instance_path)
+    path = err.instance_path  # (a list of its own)
     kind = err.kind
     name = type(kind).__name__
     inst: Any = err.instance
@@ -220,7 +220,8 @@ def _rs_findings(err: Any, contract: str) -> list[Finding]:
         return _pattern_findings(path, inst)
     if name == "Constant":
         return _problem("const", path, inst, [kind.expected_value], contract)
-    keyword, attribute = RS_KINDS.get(name, (str(getattr(kind, "name", name)), "limit"))
+    known = RS_KINDS.get(name)
+    keyword, attribute = known if known is not None else (str(getattr(kind, "name", name)), "limit")
     bound: Any = getattr(kind, attribute, None) if attribute else None
     if name in ("Type", "Enum", "AdditionalProperties"):
         bound = [str(b) for b in bound or ()] if name == "Type" else list(bound or ())
