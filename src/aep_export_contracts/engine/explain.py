@@ -58,18 +58,6 @@ def json_type(value: Any) -> str:
 
 
 
-def _did_you_mean(key: str, known: Iterable[str]) -> str:
-    names = known if known.__class__ is tuple else tuple(known)
-    # the same misspelling comes again and again (one client's bug in every payload): its hint is kept, for
-    # keys short enough that keeping them costs little
-    return _hint_for(key, names) if len(key) <= 256 else _hint(key, names)
-
-
-@lru_cache(maxsize=4096)
-def _hint_for(key: str, known: tuple[str, ...]) -> str:
-    return _hint(key, known)
-
-
 def _hint(key: str, known: tuple[str, ...]) -> str:
     if key in ALIASES and ALIASES[key] in known:
         return f"did you mean '{ALIASES[key]}'?"
@@ -87,14 +75,13 @@ ERROR_SHAPES_HINT = "send {error_code, message}, {type, status, title, detail} o
 
 def _problem(keyword: str, path: list[Any], inst: Any, bound: Any, contract: str) -> list[Finding]:
     """Findings for one schema problem, whichever engine found it (one builder for both paths)."""
-    where = pointer(path)
     if keyword == "required":
-        return [SCHEMA_RULES.REQUIRED.finding(f"{where}/{escape(bound)}", f"required field '{bound}' is missing",
-                                              f"add '{bound}'")]
+        return [_missing(tuple(path), bound) if bound.__class__ is str else _missing.__wrapped__(tuple(path), str(bound))]
     if keyword == "additionalProperties":
-        known = _known_keys(contract, path)
-        return [SCHEMA_RULES.UNKNOWN_REQUEST_KEY.finding(f"{where}/{escape(str(key))}", f"unknown key {_short(key)} in a request",
-                                                         _did_you_mean(str(key), known)) for key in bound]
+        at, known = tuple(path), _known_keys(contract, path)
+        return [_unknown(at, key, known) if key.__class__ is str and len(key) <= 256
+                else _unknown.__wrapped__(at, key, known) for key in bound]
+    where = pointer(path)
     if keyword == "type":
         expected_text = " or ".join(bound) if isinstance(bound, list) else str(bound)
         return [SCHEMA_RULES.WRONG_TYPE.finding(where, f"expected {expected_text}, got {json_type(inst)}"
@@ -122,6 +109,18 @@ def _problem(keyword: str, path: list[Any], inst: Any, bound: Any, contract: str
             seen.append(item)
         return out
     return [SCHEMA_RULES.CONSTRAINT.finding(where, _constraint_message(keyword, bound, inst), "")]
+
+
+@lru_cache(maxsize=4096)  # the same field is missing from payload after payload (one client's bug): its finding is kept
+def _missing(path: tuple[Any, ...], name: str) -> Finding:
+    return SCHEMA_RULES.REQUIRED.finding(f"{pointer(path)}/{escape(name)}", f"required field '{name}' is missing",
+                                         f"add '{name}'")
+
+
+@lru_cache(maxsize=4096)  # and the same unknown key comes again, where the same keys are known
+def _unknown(path: tuple[Any, ...], key: Any, known: tuple[str, ...]) -> Finding:
+    return SCHEMA_RULES.UNKNOWN_REQUEST_KEY.finding(f"{pointer(path)}/{escape(str(key))}",
+                                                    f"unknown key {_short(key)} in a request", _hint(str(key), known))
 
 
 def _findings_for(err: ValidationError, contract: str) -> Iterator[Finding]:
