@@ -236,7 +236,8 @@ def _long_way(payload: Any, contract: str) -> list[Finding]:
 
 
 def _quiet(screened: _Screened, payload: Any, raw: bytes | None) -> list[Finding]:
-    """Findings of a payload that passed the screened validator: valid, and every screened rule silent."""
+    """The findings of the rules no JSON Schema screens, for a payload every screen passed (valid or not) and that
+    has no unknown key (those rules' screens in Python still asked)."""
     if not screened.plain:
         return _semantic(payload, screened.contract, raw, screened.rules, screened.record_rules)
     out: list[Finding] = []
@@ -280,12 +281,12 @@ def _loud(screened: _Screened, payload: Any, raw: bytes | None) -> list[Finding]
     if errors is None or errors:  # invalid: explained, and the rules run
         # the rules about unknown keys run where there is one (a contract without such rules has none to run)
         no_unknown = not screened.closed_rules or has_no_unknown_key(payload, contract)
-        if no_unknown and (screened.screens is None or _passes(screened.screens, payload)):
-            rules, record_rules = screened.rules, screened.record_rules  # what no screen covers
-        else:
-            rules, record_rules = (screened.open_rules if no_unknown else rules_for(contract)), None
         explained = explain_reference(payload, contract) if errors is None else explain_errors(errors, contract)
-        return [*explained, *_semantic(payload, contract, raw, rules, record_rules)]
+        if no_unknown and (screened.screens is None or _passes(screened.screens, payload)):
+            explained.extend(_quiet(screened, payload, raw))  # every screen passes: the rules no screen covers
+        else:
+            explained.extend(_semantic(payload, contract, raw, screened.open_rules if no_unknown else rules_for(contract)))
+        return explained
     if not _passes(_closed(contract).is_valid, payload):  # valid, with an unknown key
         return _semantic(payload, contract, raw)
     record_rules = screened.record_rules  # valid, and no unknown key: some screens of the rules tripped
