@@ -246,23 +246,24 @@ def _quiet(screened: _Screened, payload: Any, raw: bytes | None) -> list[Finding
         records = payload.get("records")
         if isinstance(records, list):  # a list's records: the job rules
             for i, record in enumerate(records):
-                _plain(screened.record_checks, record, out, f"/records/{i}")
+                _plain(screened.record_checks, record, out, i)
     return out
 
 
-def _plain(checks: Checks, payload: Any, out: list[Finding], prefix: str) -> None:
+def _plain(checks: Checks, payload: Any, out: list[Finding], where: str | int) -> None:
     """Run rules in turn: those with no screen, then each group screened by one function of the payload,
-    when that function does not pass it."""
+    when that function does not pass it. ``where``: the pointer the findings go under, or a list's record's index
+    (its pointer is written only for a hit)."""
     for check, r in checks.plain:
         hits = check(payload)
         if hits:  # an empty list: nothing built; a generator is always run out
-            out.extend(r.findings_of(hits, prefix))
+            out.extend(r.findings_of(hits, where if where.__class__ is str else f"/records/{where}"))
     for screen, members in checks.screened:
         if not screen(payload):
             for check, r in members:
                 hits = check(payload)
                 if hits:
-                    out.extend(r.findings_of(hits, prefix))
+                    out.extend(r.findings_of(hits, where if where.__class__ is str else f"/records/{where}"))
 
 
 def _loud(screened: _Screened, payload: Any, raw: bytes | None) -> list[Finding]:
