@@ -216,10 +216,6 @@ def _batch_ids(destination: dict[str, Any]) -> list[tuple[str, Any]]:
     return ids
 
 
-def _status(job: Any) -> Any:
-    return job.get("status") if isinstance(job, dict) else None
-
-
 @rule("AEC205", "succeeded-complete", "error", JOB, screen=_status_settled)
 def succeeded_complete(job: Any) -> list[Hit]:
     """A SUCCEEDED job has its end time and its batch ids.
@@ -228,7 +224,7 @@ def succeeded_complete(job: Any) -> list[Hit]:
     (destination.batchId, or each destination.batches[].batchId) is a non-empty id: a reader needs
     them to fetch the exported data.
     """
-    if _status(job) != STATUS.succeeded:
+    if not isinstance(job, dict) or job.get("status") != STATUS.succeeded:
         return []
     out = []
     if as_int(_obj(_obj(job, "metrics"), "totalTime").get("endTimeInMs")) is None:
