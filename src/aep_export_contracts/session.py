@@ -94,7 +94,7 @@ class Session:
             found = [f for f in found if f.side is None or f.side in self.sides]
         report.coverage.see(exchange, found, known)
         if report.drift is not None:
-            where = (recording[0], recording[1]) if recording else (report.target, f"#{report.exchanges}")
+            where = recording or (report.target, f"#{report.exchanges}")
             report.drift.see(exchange, where, known)
         expected = set(annotated) if annotated else None
         matched: frozenset[tuple[str, str]] = frozenset()

@@ -250,15 +250,16 @@ def _screened(contract: str) -> _Screened:
     rules = tuple(filter(in_python, rules_for(contract)))
     record_rules = tuple(filter(in_python, rules_for("export-job"))) if listing else ()
     plain = all(r.gate is None for r in (*rules, *record_rules))
+    folded = fold(branches)
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-              "allOf": [{"$ref": contracts.schema(contract)["$id"]}, for_rust(fold(branches))]}
+              "allOf": [{"$ref": contracts.schema(contract)["$id"]}, for_rust(folded)]}
     validator = jsonschema_rs.validator_for(schema, validate_formats=True, registry=_registry(True))
     open_rules = tuple(r for r in rules_for(contract) if r.screen is not CLOSED)
     return _Screened(contract, validator.is_valid, rules, record_rules, plain, _checks(rules),
                      _checks(record_rules) if listing else None,
                      open_rules,
                      _compile_screen(fold([records_screen])) if records_screen else None,
-                     _compile_screen(fold(branches)) if branches else None,
+                     _compile_screen(folded) if branches else None,
                      any(r.screen is CLOSED for r in (*rules_for(contract), *(rules_for("export-job") if listing else ()))))
 
 

@@ -56,8 +56,6 @@ def json_type(value: Any) -> str:
     return next((name for cls, name in _JSON_TYPES if isinstance(value, cls)), type(value).__name__)
 
 
-
-
 def _hint(key: str, known: tuple[str, ...]) -> str:
     if key in ALIASES and ALIASES[key] in known:
         return f"did you mean '{ALIASES[key]}'?"

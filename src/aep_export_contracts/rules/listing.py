@@ -17,9 +17,14 @@ def _records(listing: Any) -> list[Any] | None:
     return records if isinstance(records, list) else None
 
 
-def _page_size(listing: Any) -> int | None:
+def _page(listing: Any) -> dict[str, Any]:
+    """The page object (an empty one where there is none)."""
     page = listing.get("page") if isinstance(listing, dict) else None
-    size = page.get("pageSize") if isinstance(page, dict) else None
+    return page if isinstance(page, dict) else {}
+
+
+def _page_size(listing: Any) -> int | None:
+    size = _page(listing).get("pageSize")
     return size if size.__class__ is int else as_int(size)
 
 
@@ -108,14 +113,11 @@ def page_cursor(listing: Any) -> list[Hit]:
     starts right after it; link.next is a relative reference such as
     '/export/jobs/?limit=2&offset=1538573416687_722'.
     """
-    if not isinstance(listing, dict):
-        return []
-    records, page, link = listing.get("records"), listing.get("page"), listing.get("link")
-    offset = page.get("pageOffset") if isinstance(page, dict) else None
-    nxt = link.get("next") if isinstance(link, dict) else None
+    offset, nxt = _page(listing).get("pageOffset"), _next(listing)
     if not (isinstance(offset, str) and offset) and not (isinstance(nxt, str) and nxt):
         return []  # the common case of an empty page: neither says anything to check
-    expected = cursor_of(records[-1]) if isinstance(records, list) and records else None
+    records = _records(listing)
+    expected = cursor_of(records[-1]) if records else None
     out = []
     if expected is not None and isinstance(offset, str) and offset and offset != expected:
         out.append(Hit(ptr("page", "pageOffset"), f"pageOffset {offset!r} is not the last record's cursor {expected!r}",
