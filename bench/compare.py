@@ -5,7 +5,8 @@
 Each file is what ``python -m bench.run --out FILE`` wrote. Figures are compared as their runs give
 them: ratios between rows of one table, and absolute rates scaled to the reference machine by the
 anchor row measured in the same table. A change is "better" or "worse" by the direction of the
-target (more per second is better, fewer seconds are better).
+target (more per second is better, fewer seconds are better, and a figure whose goal is a ceiling is
+better lower).
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ def tables_of(text: str) -> dict[str, Any]:
     return out
 
 
-def targets(text: str) -> dict[str, tuple[float, str]]:
-    """(figure, unit) of every row of a results file's Targets table, and of every target the current goals
+def targets(text: str) -> dict[str, tuple[float, str, bool]]:
+    """(figure, unit, lower is better) of every row of a results file's Targets table, and of every target the current goals
     name that its tables allow to work out (a run made before a target was set is judged by it too)."""
     from .run import targets as current
 
@@ -44,11 +45,11 @@ def targets(text: str) -> dict[str, tuple[float, str]]:
     return {**derived, **_rows(text)}
 
 
-def _rows(text: str) -> dict[str, tuple[float, str]]:
+def _rows(text: str) -> dict[str, tuple[float, str, bool]]:
     section = text[text.index("## Targets"):]
     end = section.find("\n## ", 3)
     section = section[: end] if end > 0 else section
-    out: dict[str, tuple[float, str]] = {}
+    out: dict[str, tuple[float, str, bool]] = {}
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) < 2 or cells[0] in ("target", "") or set(cells[0]) <= {"-"}:
@@ -63,21 +64,23 @@ def _rows(text: str) -> dict[str, tuple[float, str]]:
                 unit = "/s"
             else:
                 unit = "×"
-            out[cells[0]] = (float(figure.group(1).replace(",", "")), unit)
+            # a time, or a figure whose goal is a ceiling ("goal ≤ 2×"), is better the lower it is
+            out[cells[0]] = (float(figure.group(1).replace(",", "")), unit, unit == " s" or "goal ≤" in measured)
     return out
 
 
 def compare(before: str, after: str, title: str) -> str:
     old, new = targets(before), targets(after)
     lines = [f"# {title}", "", "| target | before | after | change |", "|---|---:|---:|---:|"]
-    for name, (now, unit) in new.items():
+    for name, (now, unit, lower) in new.items():
         if name not in old:
             lines.append(f"| {name} | (not measured) | {now:,.3f}{unit} | |")
             continue
         was = old[name][0]
-        change = (was / now - 1) if unit == " s" else (now / was - 1)  # positive: better
+        change = (was / now - 1) if lower else (now / was - 1)  # positive: better
         lines.append(f"| {name} | {was:,.3f}{unit} | {now:,.3f}{unit} | {change * 100:+.1f} % |")
-    lines += ["", "Change: positive is better (a higher rate or ratio, a shorter time). Absolute rates are "
+    lines += ["", "Change: positive is better (a higher rate or ratio, a shorter time, a lower figure where the "
+              "goal is a ceiling). Absolute rates are "
               "scaled to the reference machine by each run's anchor row.", ""]
     return "\n".join(lines)
 

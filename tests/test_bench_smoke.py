@@ -34,3 +34,19 @@ def test_a_comparison_judges_an_older_run_by_the_current_targets() -> None:
 
     table = compare(run(40_000), run(100_000), "t")
     assert "| valid export-job from bytes vs orjson parse only | 0.100× | 0.250× | +150.0 % |" in table, table
+
+
+def test_a_comparison_counts_a_figure_under_a_ceiling_better_when_it_falls() -> None:
+    """A target whose goal is a ceiling (the text report's wall time over the JSON one's, goal ≤ 2×) improves as
+    its figure goes down, as a time does; a rate improves as it goes up."""
+    from bench.compare import compare
+
+    def run(ratio: float, rate: float) -> str:
+        return ("# Benchmark results\n\n## Targets\n\n| target | measured | |\n|---|---|---|\n"
+                f"| lint of a large list: text report's wall time over the JSON one's | {ratio:.2f}× (goal ≤ 2×) | met |\n"
+                f"| export-job: bulk generate --invalid | {rate:,.1f} per s here; {rate:,.1f} per s on the reference "
+                "machine (goal ≥ 2,000) | met |\n")
+
+    table = compare(run(1.00, 2_000), run(0.80, 2_500), "t")
+    assert "| lint of a large list: text report's wall time over the JSON one's | 1.000× | 0.800× | +25.0 % |" in table
+    assert "| export-job: bulk generate --invalid | 2,000.000/s | 2,500.000/s | +25.0 % |" in table, table
