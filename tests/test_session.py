@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 import payloads as P
 from aep_export_contracts.findings import Policy, RunReport
@@ -60,3 +64,91 @@ def test_a_valid_create_answering_with_a_tainted_id_clears_it() -> None:
     groups, failing = _judge(_invalid_create(7), _get(7, status="DONE"), valid, _get(7, status="DONE"))
     assert groups[("AEC507", "createExportJob")] == (1, failing[0] - 1 + failing[1]), (groups, failing)
     assert sum(count for (_, op), (count, _) in groups.items() if op == "getExportJob") == failing[3] > 0
+
+
+def _polled(job_id: int, **changes: Any) -> Exchange:
+    """A GET of a job with its answer as the bytes a recording or the proxy holds."""
+    return Exchange.make("GET", f"{JOBS_URL}/{job_id}", request_headers=HEADERS, status=200,
+                         response_body=json.dumps(P.job(id=job_id, **changes)))
+
+
+@pytest.fixture
+def memo() -> Iterator[None]:
+    """The engine's shortcuts on (the memo of bodies is one), whatever AEC_NO_SHORTCUTS says."""
+    from aep_export_contracts.engine.payload import shortcuts
+
+    with shortcuts(True):
+        yield
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The contracts the engine judges a body by, one entry per body it judges."""
+    import aep_export_contracts.engine.exchange as engine
+
+    judged: list[str] = []
+    real = engine.payload_findings
+
+    def counted(payload: Any, contract: str, **kwargs: Any) -> Any:
+        judged.append(contract)
+        return real(payload, contract, **kwargs)
+
+    monkeypatch.setattr(engine, "payload_findings", counted)
+    return judged
+
+
+def test_a_body_polled_again_is_judged_once_with_the_same_findings(monkeypatch: pytest.MonkeyPatch, memo: None) -> None:
+    judged = _counting(monkeypatch)
+    session = Session(RunReport("t", 0, Policy.make()))
+    polls = [_polled(7, status="DONE") for _ in range(3)]
+    found = [[(f.rule, f.pointer) for f in session.see(e).failing] for e in polls]
+    assert found[0] and found[0] == found[1] == found[2], found
+    assert judged == ["export-job"], judged
+    other = session.see(_polled(7, status="FAILED"))  # other bytes: judged
+    assert judged == ["export-job"] * 2 and [f.rule for f in other.failing] != [r for r, _ in found[0]]
+
+
+def test_without_shortcuts_every_body_is_judged(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aep_export_contracts.engine.payload import shortcuts
+
+    judged = _counting(monkeypatch)
+    with shortcuts(False):
+        session = Session(RunReport("t", 0, Policy.make()))
+        for _ in range(3):
+            session.see(_polled(7, status="DONE"))
+    assert judged == ["export-job"] * 3
+
+
+def test_a_rule_registered_between_two_polls_judges_the_second(memo: None) -> None:
+    from aep_export_contracts import Hit, rule
+    from aep_export_contracts.rules import unregister
+
+    session = Session(RunReport("t", 0, Policy.make()))
+    assert session.see(_polled(7)).failing == []
+
+    @rule("INPROC002", "always", "error", contracts=("export-job",))
+    def always(job: object) -> list[Hit]:
+        """Every job breaks it."""
+        return [Hit("/id", "always")]
+
+    try:
+        assert [f.rule for f in session.see(_polled(7)).failing] == ["INPROC002"]
+    finally:
+        unregister("INPROC002")
+    assert session.see(_polled(7)).failing == []
+
+
+def test_the_bodies_kept_stay_within_their_bound(monkeypatch: pytest.MonkeyPatch, memo: None) -> None:
+    from aep_export_contracts.engine.exchange import Bodies
+
+    monkeypatch.setattr(Bodies, "MAX_HELD", 3000)
+    session = Session(RunReport("t", 0, Policy.make()))
+    polls = [_polled(i) for i in range(1, 40)]
+    size = len(polls[0].response_body)
+    for e in polls:
+        session.see(e)
+    kept = session._bodies
+    assert len(kept) == 3000 // size and kept._held <= 3000, (len(kept), size)
+    judged = _counting(monkeypatch)
+    session.see(_polled(39))  # among the newest: known
+    session.see(_polled(1))  # the oldest went first
+    assert judged == ["export-job"]

@@ -21,7 +21,7 @@ from typing import Any
 
 from .engine.coverage import Coverage
 from .engine.drift import Drift
-from .engine.exchange import Facts, judge_exchange
+from .engine.exchange import Bodies, Facts, judge_exchange
 from .engine.traffic import Traffic, has_traffic_rules, traffic_findings
 from .findings import SIDES, Finding, RunReport
 from .http import HISTORY, Exchange, Seen, TrafficView
@@ -59,6 +59,7 @@ class Session:
     _tainted: set[str] = field(default_factory=set)  # jobs made from a create that should have been refused
     _history: deque[Seen] = field(default_factory=lambda: deque(maxlen=HISTORY))  # for the rules across exchanges
     _answers: Counter[int] = field(default_factory=Counter)  # the status codes of the answers it judged
+    _bodies: Bodies = field(default_factory=Bodies)  # the bodies judged so far: one seen again is not judged again
 
     def __post_init__(self) -> None:
         unknown = set(self.sides) - set(SIDES)
@@ -83,7 +84,7 @@ class Session:
         policy = report.policy
         if exchange.status is not None:
             self._answers[exchange.status] += 1
-        judged, known = judge_exchange(exchange, policy=policy)
+        judged, known = judge_exchange(exchange, policy=policy, bodies=self._bodies)
         found = judged.findings
         across = self.traffic.see(exchange, known)
         if has_traffic_rules():

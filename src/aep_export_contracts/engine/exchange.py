@@ -10,10 +10,11 @@ from ..http import Exchange, ExchangeView, query_pairs
 from ..rules import Rule, all_rules, on_change
 from ..rules.exchange import NO_OPERATION
 from ..spec.api import Operation, find_operation
+from ..spec.contracts import on_reload
+from .payload import _SHORTCUTS, parse_json
 from .payload import findings as payload_findings
-from .payload import parse_json
 
-__all__ = ["Facts", "facts", "judge_exchange", "validate_exchange"]
+__all__ = ["Bodies", "Facts", "facts", "judge_exchange", "validate_exchange"]
 
 _ABSENT: Any = object()
 
@@ -71,6 +72,77 @@ def _body_findings(value: Any, parsed: Any, contract: str, prefix: str, checked:
     return [f.at(prefix) for f in found] if found else found
 
 
+class Bodies:
+    """The bodies one stream of traffic has had judged, each with what the judge made of it: a body seen again,
+    byte for byte, in the same place and under the same contract (a job polled until it finishes, one page
+    asked twice) is not parsed and judged again. Its findings are the same: a rule reads the body alone.
+
+    A session keeps one. It holds bodies of at most ``MAX_BODY`` bytes, ``MAX_HELD`` bytes in all (the oldest
+    go first), and forgets everything when a rule is registered or the contracts change.
+    """
+
+    MAX_BODY = 1 << 16
+    MAX_HELD = 1 << 22
+
+    def __init__(self) -> None:
+        self._judged: dict[tuple[str, str, str | bytes], _Judged] = {}
+        self._held = 0
+        self._epoch = _EPOCH[0]
+
+    def __len__(self) -> int:
+        return len(self._judged)
+
+    def get(self, key: tuple[str, str, str | bytes]) -> _Judged | None:
+        if self._epoch != _EPOCH[0]:  # the rules or the contracts changed since: nothing known holds
+            self._judged.clear()
+            self._held, self._epoch = 0, _EPOCH[0]
+            return None
+        return self._judged.get(key)
+
+    def put(self, key: tuple[str, str, str | bytes], judged: _Judged) -> None:
+        self._judged[key] = judged
+        self._held += len(key[2])
+        while self._held > self.MAX_HELD:
+            oldest = next(iter(self._judged))
+            self._held -= len(oldest[2])
+            del self._judged[oldest]
+
+
+#: (parsed body, present?, findings, judged by its contract?): what the judge made of one body
+_Judged = tuple[Any, bool, list[Finding], bool]
+#: counts the changes of the rules and the contracts (what a ``Bodies`` knows holds within one count)
+_EPOCH = [0]
+
+
+def _next_epoch() -> None:
+    _EPOCH[0] += 1
+
+
+on_change(_next_epoch)
+on_reload(_next_epoch)
+
+
+def _body(value: Any, contract: str | None, prefix: str, bodies: Bodies | None) -> _Judged:
+    """A body parsed and judged by its contract (None: none documented), or as ``bodies`` already knows it."""
+    key = None
+    if bodies is not None and contract is not None and value.__class__ in (str, bytes) \
+            and len(value) <= Bodies.MAX_BODY and _SHORTCUTS[0]:
+        key = (prefix, contract, value)
+        known = bodies.get(key)
+        if known is not None:
+            return known
+    parsed, problem, present, checked = _parse_body(value)
+    if problem is not None:
+        judged: _Judged = (parsed, present, [problem.at(prefix)], False)
+    elif contract is not None and present:
+        judged = (parsed, present, _body_findings(value, parsed, contract, prefix, checked), True)
+    else:
+        judged = (parsed, present, [], False)
+    if key is not None:
+        bodies.put(key, judged)  # type: ignore[union-attr]
+    return judged
+
+
 def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) -> Report:
     """Validate a whole exchange: operation, headers, status, bodies and the cross rules.
 
@@ -80,9 +152,13 @@ def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) ->
     return judge_exchange(exchange, policy=policy)[0]
 
 
-def judge_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) -> tuple[Report, Facts]:
+def judge_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY,
+                   bodies: Bodies | None = None) -> tuple[Report, Facts]:
     """``validate_exchange``'s report, and the facts it worked out on the way (the operation and both
-    parsed bodies: None for an exchange no operation matches), for the rules across exchanges."""
+    parsed bodies: None for an exchange no operation matches), for the rules across exchanges.
+
+    ``bodies``: what the stream this exchange belongs to already judged of its bodies (its parsed bodies
+    are then shared with the exchanges that carried the same bytes: read them, do not change them)."""
     op, candidates = find_operation(exchange.method, exchange.path)
     if op is None:
         view = ExchangeView(exchange, None, candidates=tuple(candidates))  # type: ignore[arg-type]
@@ -91,29 +167,20 @@ def judge_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) -> tu
     view = ExchangeView(exchange, op)
     # the request is judged whatever the answer: its findings are the client's (``Finding.side``), and a
     # source that tests only the server (the check, whose requests may be invalid on purpose) leaves them out
-    request, problem, present, checked = _parse_body(exchange.request_body)
-    view.request, view.request_present = request, present
-    if problem is not None:
-        body = [problem.at("/request/body")]
-    elif op.request_contract and present:
-        body = _body_findings(exchange.request_body, request, op.request_contract, "/request/body", checked)
-    else:
-        body = []
+    view.request, view.request_present, body, _ = _body(exchange.request_body, op.request_contract, "/request/body",
+                                                        bodies)
     if body:
         out.extend(body)
         view.request_body_errors = tuple(f for f in body if f.severity == "error")
-    view.request_ok = present and not view.request_body_errors
+    view.request_ok = view.request_present and not view.request_body_errors
     status = exchange.status
     if status is not None:
         view.documented, view.response_contract = op.response_contract(status)
-        response, problem, present, checked = _parse_body(exchange.response_body)
-        view.response, view.response_present = response, present
-        if problem is not None:
-            out.append(problem.at("/response/body"))
-        elif view.response_contract is not None and present:
-            body = _body_findings(exchange.response_body, response, view.response_contract, "/response/body", checked)
-            if body:
-                out.extend(body)
+        view.response, view.response_present, body, judged = _body(exchange.response_body, view.response_contract,
+                                                                   "/response/body", bodies)
+        if body:
+            out.extend(body)
+        if judged:
             view.response_ok = not body or not any(f.severity == "error" and f.rule in _SCHEMA_IDS for f in body)
     out.extend(_run(view, op.operation_id))
     return Report.build(op.operation_id, out, policy, exchange.name), \

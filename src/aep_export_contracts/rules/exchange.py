@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..spec.api import HEADERS, JOB_STATUSES, JSON_MEDIA_TYPE, operations, tolerated
 from . import Hit, rule
@@ -130,8 +130,11 @@ def response_headers(view: ExchangeView) -> list[Hit]:
     exchange, op = view.exchange, view.operation
     if exchange.status is None:
         return _EMPTY
+    required = op.required_response_headers(exchange.status)
+    if not required:  # most answers require none
+        return _EMPTY
     return [Hit(ptr("response", "headers", name.lower()), f"a {exchange.status} answer of {op.operation_id} lacks {name}")
-            for name in op.required_response_headers(exchange.status) if name.lower() not in exchange.response_headers]
+            for name in required if name.lower() not in exchange.response_headers]
 
 
 @rule("AEC506", "body-presence", "error", scope="exchange", on="any")
@@ -204,13 +207,21 @@ def org_echo(view: ExchangeView) -> list[Hit]:
     org = view.exchange.request_headers.get(HEADERS.org.lower())
     if not org:
         return []
-    jobs: list[tuple[str, Any]] = []
     if _is_job_answer(view):
-        jobs.append(("/response/body", view.response))
-    elif view.operation.operation_id == "listExportJobs":
-        jobs.extend((f"/response/body/records/{i}", r) for i, r in enumerate(as_list(dig(view.response, "records"))))
-    return [Hit(f"{where}/imsOrgId", f"imsOrgId {got!r} is not the org the request named", "")
-            for where, job in jobs for got in [dig(job, "imsOrgId")] if isinstance(got, str) and got != org]
+        got = view.response.get("imsOrgId")
+        return [_other_org("/response/body", got)] if isinstance(got, str) and got != org else _EMPTY
+    if view.operation.operation_id != "listExportJobs":
+        return _EMPTY
+    out: list[Hit] = []
+    for i, job in enumerate(as_list(dig(view.response, "records"))):
+        got = job.get("imsOrgId") if isinstance(job, dict) else None
+        if isinstance(got, str) and got != org:  # (a record's pointer is written only for a hit)
+            out.append(_other_org(f"/response/body/records/{i}", got))
+    return out
+
+
+def _other_org(where: str, got: str) -> Hit:
+    return Hit(f"{where}/imsOrgId", f"imsOrgId {got!r} is not the org the request named", "")
 
 
 @rule("AEC510", "batches-as-requested", "error", EXCHANGE, scope="exchange",

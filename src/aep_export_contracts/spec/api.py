@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import cache, cached_property, lru_cache
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -80,9 +81,17 @@ class Operation:
         """The first documented 2xx code (the one a server answers with by default)."""
         return self.success_statuses[0]
 
-    def query_parameter(self, name: str) -> dict[str, Any]:
+    def query_parameter(self, name: str) -> Mapping[str, Any]:
         """The schema of a query parameter (an empty schema when the operation has none by that name); a
-        parameter that allows an empty value tolerates "" (read as absent)."""
+        parameter that allows an empty value tolerates "" (read as absent). Read once, then shared: not to be
+        changed."""
+        key = (self.operation_id, self.template, name)
+        known = _PARAMETERS.get(key)
+        if known is None:
+            known = _PARAMETERS[key] = MappingProxyType(self._query_parameter(name))
+        return known
+
+    def _query_parameter(self, name: str) -> dict[str, Any]:
         for p in self.parameters:
             if p.get("in") == "query" and p.get("name") == name:
                 schema = dict(p.get("schema", {}))
@@ -128,6 +137,8 @@ def _query_problem(schema: Mapping[str, Any], value: str) -> str | None:
 
 
 _RESPONSES: dict[tuple[str, str, int], tuple[bool, str | None, tuple[str, ...]]] = {}
+#: (operation id, template, name): the schema of a query parameter, as ``Operation.query_parameter`` reads it
+_PARAMETERS: dict[tuple[str, str, str], Mapping[str, Any]] = {}
 
 
 def _response(op: Operation, status: int) -> tuple[bool, str | None, tuple[str, ...]]:
@@ -423,6 +434,7 @@ def _reload() -> None:
     """Read every fact again (the overlay in use changed), into the objects the other modules already hold.
     PRODUCTION_URL is a string and stays: an overlay does not move the platform."""
     _RESPONSES.clear()
+    _PARAMETERS.clear()
     operations.cache_clear()
     _find.cache_clear()
     for held, fresh in ((HEADERS, _headers()), (PATHS, _paths()), (PAGING, _paging()), (JOB_STATUSES, _job_statuses())):
