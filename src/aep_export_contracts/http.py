@@ -29,10 +29,13 @@ class Headers(dict[str, str]):
     def of(cls, headers: Mapping[str, Any] | None) -> Headers:
         if isinstance(headers, Headers):
             return headers
-        # a header sent once, as vcrpy records it (a one-item list of text), takes the short way
-        return cls({(k if k.__class__ is str else str(k)).lower():
+        out = cls()  # (filled in place: no dict made first and copied)
+        if headers:
+            for k, v in headers.items():
+                # a header sent once, as vcrpy records it (a one-item list of text), takes the short way
+                out[(k if k.__class__ is str else str(k)).lower()] = \
                     v[0] if v.__class__ is list and len(v) == 1 and v[0].__class__ is str else _header_value(v)
-                    for k, v in (headers or {}).items()})
+        return out
 
 
 def _header_value(value: Any) -> str:
@@ -95,6 +98,8 @@ class Exchange:
     name: str | None = None
     started: float | None = None  # when the request began, in seconds since the epoch (where it was seen)
     elapsed: float | None = None  # seconds from the request's start to the whole answer
+    #: the URL ``path`` was last read from, and that path (every layer reads it: it is split once per URL)
+    _path_of: tuple[str, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def make(cls, method: str, url: str, *, request_headers: Mapping[str, Any] | None = None,
@@ -106,7 +111,10 @@ class Exchange:
 
     @property
     def path(self) -> str:
-        return split_url(self.url).path
+        known = self._path_of
+        if known is None or known[0] is not self.url:
+            known = self._path_of = (self.url, split_url(self.url).path)
+        return known[1]
 
     @property
     def query(self) -> list[tuple[str, str]]:

@@ -31,6 +31,8 @@ from .spec.api import PATHS
 
 __all__ = ["Session", "Verdict"]
 
+_NONE: frozenset[tuple[str, str]] = frozenset()
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -97,18 +99,23 @@ class Session:
         if report.drift is not None:
             where = recording or (report.target, f"#{report.exchanges}")
             report.drift.see(exchange, where, known)
-        expected = set(annotated) if annotated else None
-        matched: frozenset[tuple[str, str]] = frozenset()
-        if expected:
+        matched: frozenset[tuple[str, str]] = _NONE
+        if annotated:
+            expected = set(annotated)
             matched = frozenset((f.rule, f.pointer) for f in found) & expected
             found = [f for f in found if (f.rule, f.pointer) not in expected]
         op = known.operation
         operation = op.operation_id if op else f"{exchange.method} {exchange.path}"
-        subjects = _subjects(exchange, known.response, found) if found else []
+        title = name or exchange.name or f"#{report.exchanges} {exchange.method} {exchange.path}"
+        if not found:  # the common case: nothing to tie to a job or a cause
+            if operation == "createExportJob":
+                self._cause(operation, known.response, found, [])  # (a valid create clears its id)
+            report.add(self.layer, title, operation, found, exchange, recording=recording)
+            return Verdict([], matched)
+        subjects = _subjects(exchange, known.response, found)
         existing = self.created is not None and exchange.method == "GET" and bool(subjects) \
             and not (set(subjects) & self.created)
         caused_by = self._cause(operation, known.response, found, subjects)
-        title = name or exchange.name or f"#{report.exchanges} {exchange.method} {exchange.path}"
         result = report.add(self.layer, title, operation, found, exchange, subjects=subjects, existing=existing,
                             caused_by=caused_by, recording=recording)
         failing = [f for f in result.findings if policy.fails(f)]

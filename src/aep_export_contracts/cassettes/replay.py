@@ -88,6 +88,7 @@ def _replay_file(path: Recording, policy: Policy, playback: bool) -> RunReport:
         expected_at.setdefault(at, set()).add((rule, pointer))
     seen: set[tuple[int, str, str]] = set()
     name, where = path.name, str(path)
+    place = exchange_pointer(path, 0)[:-1]  # where the interactions lie: the index follows
     # a recording the check's workflows made holds requests invalid on purpose: only the server's answers are
     # judged; any other recording (a proxy's session, a HAR export, a team's cassette) is judged on both sides
     session = Session(report, sides=frozenset({SERVER}) if meta.get("workflow") else frozenset(SIDES), layer="replay",
@@ -99,7 +100,7 @@ def _replay_file(path: Recording, policy: Policy, playback: bool) -> RunReport:
             report.errors.append(f"{path}: interaction {i}: {exc}")
             continue
         verdict = session.see(exchange, name=f"{name}#{i} {exchange.method} {exchange.path}",
-                              annotated=expected_at.get(i, ()), recording=(where, exchange_pointer(path, i)))
+                              annotated=expected_at.get(i, ()) if expected_at else (), recording=(where, f"{place}{i}"))
         if verdict.expected_found:
             seen.update((i, rule, pointer) for rule, pointer in verdict.expected_found)
     for i, rule, pointer in sorted(expected - seen):

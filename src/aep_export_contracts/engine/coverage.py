@@ -106,6 +106,7 @@ def _universe() -> dict[str, list[str]]:
 on_change(_universe.cache_clear)
 
 
+
 @dataclass
 class Coverage:
     """What a run's exchanges covered; ``see`` each exchange with its findings, in order."""
@@ -115,6 +116,10 @@ class Coverage:
     fired: set[str] = field(default_factory=set)
     _last_status: dict[tuple[str, str, str], str] = field(default_factory=dict)
     _counted: set[str] = field(default_factory=set)  # operations and contracts whose rules are counted already
+    _answered: set[tuple[str, int]] = field(default_factory=set)  # (operation, status code) pairs counted already
+
+    def __post_init__(self) -> None:
+        self._codes = frozenset(self.universe["status-codes"])
 
     def see(self, exchange: Exchange, findings: Iterable[Finding] = (), known: Facts | None = None) -> None:
         """Count what the exchange covers; ``known``: what validation worked out of it (anew if not given)."""
@@ -122,9 +127,8 @@ class Coverage:
             self.fired.update(f.rule for f in findings)
         known = known or facts(exchange)
         op = known.operation
-        rules = _rules()
         if op is None:  # the rules about a request no operation answers (a wrong method, an unknown path)
-            self.covered["rules"].update(rules.without_operation)
+            self.covered["rules"].update(_rules().without_operation)
             return
         name = op.operation_id
         c = self.covered
@@ -134,31 +138,39 @@ class Coverage:
                 c["headers"].add(h)
         if name not in self._counted:
             self._counted.add(name)
-            c["rules"].update(rules.by_operation.get(name, ()))
+            c["rules"].update(_rules().by_operation.get(name, ()))
         request = known.request
         if name == "createExportJob" and isinstance(request, dict):
-            c["request-shapes"].update(shape for shape, path in SHAPES.items() if dig(request, *path) is not None)
+            shapes = c["request-shapes"]
+            if len(shapes) < len(SHAPES):  # (once every shape is seen, none is looked for)
+                shapes.update(shape for shape, path in SHAPES.items()
+                              if shape not in shapes and dig(request, *path) is not None)
             self._payload_rules("export-job-request")
-        if exchange.status is None:
+        status = exchange.status
+        if status is None:
             return
         c["operations"].add(name)
-        code = f"{name} {exchange.status}"
-        if code not in c["status-codes"] and code in self.universe["status-codes"]:
-            c["status-codes"].add(code)
-        if not 200 <= exchange.status < 300:
+        if (name, status) not in self._answered:
+            self._answered.add((name, status))
+            code = f"{name} {status}"
+            if code in self._codes:
+                c["status-codes"].add(code)
+        if not 200 <= status < 300:
             return
         body = known.response
-        scope = (headers.get(HEADERS.org.lower(), ""), headers.get(HEADERS.sandbox.lower(), ""))
         if name == "listExportJobs" and isinstance(body, dict):
             self._listing(known, body)
             self._payload_rules("export-job-list")
-            for record in body.get("records") or []:
-                self._job(scope, record)
+            records = body.get("records")
+            if records:
+                scope = _scope(headers)
+                for record in records:
+                    self._job(scope, record)
         elif name in ("createExportJob", "getExportJob"):
             self._payload_rules("export-job")
-            self._job(scope, body)
+            self._job(_scope(headers), body)
         elif name == "cancelExportJob":
-            acknowledged = exchange.status == 204 or (isinstance(body, dict) and body.get("status") is True)
+            acknowledged = status == 204 or (isinstance(body, dict) and body.get("status") is True)
             if acknowledged:
                 c["transitions"].add("cancelled while running")
         elif name == "createDataset":
@@ -246,3 +258,8 @@ def parse_minimums(values: Iterable[str]) -> dict[str, float]:
             raise ValueError(f"--min-coverage {text!r}: a percentage is 0 to 100")
         out[name] = value
     return out
+
+
+def _scope(headers: dict[str, str]) -> tuple[str, str]:
+    """(org, sandbox) a request was sent for: a job's id is unique within them."""
+    return headers.get(HEADERS.org.lower(), ""), headers.get(HEADERS.sandbox.lower(), "")

@@ -98,32 +98,38 @@ class Traffic:
                                                  else None, order=self.clock)
         return []
 
-    def _read(self, scope: Scope, job: Any, where: str) -> list[Finding]:
-        if not isinstance(job, dict) or not isinstance(job.get("id"), int | str):
+    def _read(self, scope: Scope, job: Any, where: str | int) -> list[Finding]:
+        """``where``: the job's pointer, or its index in a list's records (the pointer is written only for a finding)."""
+        if not isinstance(job, dict):
             return []
-        known = self.jobs.get((scope, str(job["id"])))
+        job_id = job.get("id")
+        if not isinstance(job_id, int | str):
+            return []
+        known = self.jobs.get((scope, str(job_id)))
         if known is None:
             return []
         out: list[Finding] = []
         status = job.get("status")
+        if where.__class__ is int:
+            where = f"/response/body/records/{where}"
         if isinstance(status, str) and known.status is not None and STATUS.goes_back(known.status, status):
-            out.append(LIVE.ILLEGAL_TRANSITION.finding(f"{where}/status", f"job {job['id']} went {known.status} → {status}",
+            out.append(LIVE.ILLEGAL_TRANSITION.finding(f"{where}/status", f"job {job_id} went {known.status} → {status}",
                                                     "a status never goes back and a terminal status stays"))
         if known.cancelled and status == STATUS.succeeded:
-            out.append(LIVE.CANCEL_IGNORED.finding(f"{where}/status", f"job {job['id']} was cancelled but ended {status}",
+            out.append(LIVE.CANCEL_IGNORED.finding(f"{where}/status", f"job {job_id} was cancelled but ended {status}",
                                                 f"a cancelled job ends {STATUS.failed}"))
             known.cancelled = False  # said once
-        dataset = dig(job, "destination", "datasetId") or dig(job, "destination", "dataSetId")
-        if isinstance(known.created_with["dataset"], str) and dataset is not None \
-                and dataset != known.created_with["dataset"]:
-            echo = get_rule(JOB_ECHO)
-            out.append(echo.finding(f"{where}/destination/datasetId", f"job {job['id']} names dataset {dataset!r}, "
-                                    f"created with {known.created_with['dataset']!r}"))
-        schema = dig(job, "schema", "name")
-        if isinstance(known.created_with["schema"], str) and schema is not None \
-                and schema != known.created_with["schema"]:
-            out.append(get_rule(JOB_ECHO).finding(f"{where}/schema/name", f"job {job['id']} names schema {schema!r}, "
-                                    f"created with {known.created_with['schema']!r}"))
+        wanted_dataset, wanted_schema = known.created_with["dataset"], known.created_with["schema"]
+        if isinstance(wanted_dataset, str):
+            dataset = dig(job, "destination", "datasetId") or dig(job, "destination", "dataSetId")
+            if dataset is not None and dataset != wanted_dataset:
+                out.append(get_rule(JOB_ECHO).finding(f"{where}/destination/datasetId", f"job {job_id} names dataset "
+                                                      f"{dataset!r}, created with {wanted_dataset!r}"))
+        if isinstance(wanted_schema, str):
+            schema = dig(job, "schema", "name")
+            if schema is not None and schema != wanted_schema:
+                out.append(get_rule(JOB_ECHO).finding(f"{where}/schema/name", f"job {job_id} names schema {schema!r}, "
+                                                      f"created with {wanted_schema!r}"))
         if isinstance(status, str):
             known.status = status
         return out
@@ -150,25 +156,29 @@ class Traffic:
         out: list[Finding] = []
         records = [r for r in body["records"] if isinstance(r, dict)]
         for i, record in enumerate(records):
-            where = f"/response/body/records/{i}"
-            out += self._read(scope, record, where)
+            found = self._read(scope, record, i)
+            if found:
+                out += found
             if wanted and isinstance(record.get("status"), str) and record["status"] != wanted:
-                out.append(LIVE.STATUS_FILTER.finding(f"{where}/status", f"job {record.get('id')} is {record['status']} "
-                                                   f"in a list of {wanted} jobs", "apply the status filter"))
+                out.append(LIVE.STATUS_FILTER.finding(f"/response/body/records/{i}/status", f"job {record.get('id')} is "
+                                                      f"{record['status']} in a list of {wanted} jobs",
+                                                      "apply the status filter"))
             job_id = record.get("id")
             listed = str(job_id) if isinstance(job_id, int | str) and not isinstance(job_id, bool) else None
             if listed is not None:  # (an id of another type breaks the job contract: no page can repeat it)
                 if listed in walk.ids:
-                    out.append(LIVE.PAGING_DUPLICATE.finding(f"{where}/id", f"job {job_id} appears on an earlier page "
-                                                          "too", "resume after the cursor, not at it"))
+                    out.append(LIVE.PAGING_DUPLICATE.finding(f"/response/body/records/{i}/id", f"job {job_id} appears "
+                                                             "on an earlier page too", "resume after the cursor, not at it"))
                 walk.ids.add(listed)
-            k = (record.get("creationTime"), job_id)
-            if all(isinstance(x, int) and not isinstance(x, bool) for x in k):
+            created = record.get("creationTime")
+            if isinstance(created, int) and isinstance(job_id, int) and not isinstance(created, bool) \
+                    and not isinstance(job_id, bool):
+                k = (created, job_id)
                 if walk.last_key is not None and k > walk.last_key and i == 0:
-                    out.append(LIVE.PAGING_DUPLICATE.finding(f"{where}/id", f"job {job_id} is newer than job "
-                                                          f"{walk.last_key[1]}, listed on the page before",
-                                                          "keep newest first across pages"))
-                walk.last_key = k  # type: ignore[assignment]
+                    out.append(LIVE.PAGING_DUPLICATE.finding(f"/response/body/records/{i}/id", f"job {job_id} is newer "
+                                                             f"than job {walk.last_key[1]}, listed on the page before",
+                                                             "keep newest first across pages"))
+                walk.last_key = k
         nxt = dig(body, "link", "next")
         if isinstance(nxt, str) and nxt:
             walk.next_cursor = dict(parse_qsl(split_url(nxt).query)).get("offset")
