@@ -180,24 +180,26 @@ def _is_job_answer(view: ExchangeView) -> bool:
 
 @rule("AEC508", "job-echo", "error", EXCHANGE, scope="exchange",
       operations=("createExportJob",))
-def job_echo(view: ExchangeView) -> Iterator[Hit]:
+def job_echo(view: ExchangeView) -> list[Hit]:
     """A created job echoes the request's destination dataset and schema name.
 
     The job that create-job answers with names the same destination.datasetId (or its 'dataSetId'
     spelling) and schema.name that the request sent.
     """
     if not isinstance(view.response, dict):  # the rule runs on its operations only (operations=)
-        return
+        return _EMPTY
+    out: list[Hit] = []
     sent_ds = dig(view.request, "destination", "datasetId")
     got = dig(view.response, "destination")
     got_ds = dig(got, "datasetId") if dig(got, "datasetId") is not None else dig(got, "dataSetId")
     if isinstance(sent_ds, str) and got_ds is not None and got_ds != sent_ds:
-        yield Hit("/response/body/destination/datasetId",
-                  f"the job's dataset {got_ds!r} is not the requested {sent_ds!r}", "")
+        out.append(Hit("/response/body/destination/datasetId",
+                       f"the job's dataset {got_ds!r} is not the requested {sent_ds!r}", ""))
     sent_schema, got_schema = dig(view.request, "schema", "name"), dig(view.response, "schema", "name")
     if isinstance(sent_schema, str) and got_schema is not None and got_schema != sent_schema:
-        yield Hit("/response/body/schema/name",
-                  f"the job's schema {got_schema!r} is not the requested {sent_schema!r}", "")
+        out.append(Hit("/response/body/schema/name",
+                       f"the job's schema {got_schema!r} is not the requested {sent_schema!r}", ""))
+    return out
 
 
 @rule("AEC509", "org-echo", "error", EXCHANGE, scope="exchange",
@@ -226,7 +228,7 @@ def _other_org(where: str, got: str) -> Hit:
 
 @rule("AEC510", "batches-as-requested", "error", EXCHANGE, scope="exchange",
       operations=("createExportJob",))
-def batches_as_requested(view: ExchangeView) -> Iterator[Hit]:
+def batches_as_requested(view: ExchangeView) -> list[Hit]:
     """A created job's batches follow the request's segmentPerBatch.
 
     segmentPerBatch true in a request that names segments gives destination.batches with one entry per
@@ -234,25 +236,25 @@ def batches_as_requested(view: ExchangeView) -> Iterator[Hit]:
     reports a single destination.batchId.
     """
     if not isinstance(view.response, dict):  # the rule runs on its operations only (operations=)
-        return
-    per_batch = dig(view.request, "destination", "segmentPerBatch") is True \
-        and bool(as_list(dig(view.request, "filter", "segments")))
+        return _EMPTY
     destination = dig(view.response, "destination")
     if not isinstance(destination, dict):
-        return
-    if per_batch:
-        batches = destination.get("batches")
-        if not isinstance(batches, list):
-            yield Hit("/response/body/destination/batches", "segmentPerBatch was requested but the job has "
-                      "no batches array", "")
-            return
-        wanted = [dig(s, "segmentId") for s in as_list(dig(view.request, "filter", "segments"))]
-        got = sorted(str(dig(b, "segmentId")) for b in batches)
-        if wanted and sorted(map(str, wanted)) != got:
-            yield Hit("/response/body/destination/batches", f"{len(batches)} batches for {len(wanted)} "
-                      "requested segments: one batch per requested segment is expected", "")
-    elif "batchId" not in destination:
-        yield Hit("/response/body/destination/batchId", "a job without segmentPerBatch reports no batchId", "")
+        return _EMPTY
+    segments = as_list(dig(view.request, "filter", "segments"))
+    if not (dig(view.request, "destination", "segmentPerBatch") is True and segments):
+        if "batchId" not in destination:
+            return [Hit("/response/body/destination/batchId", "a job without segmentPerBatch reports no batchId", "")]
+        return _EMPTY
+    batches = destination.get("batches")
+    if not isinstance(batches, list):
+        return [Hit("/response/body/destination/batches", "segmentPerBatch was requested but the job has "
+                    "no batches array", "")]
+    wanted = [dig(s, "segmentId") for s in segments]
+    got = sorted(str(dig(b, "segmentId")) for b in batches)
+    if wanted and sorted(map(str, wanted)) != got:
+        return [Hit("/response/body/destination/batches", f"{len(batches)} batches for {len(wanted)} "
+                    "requested segments: one batch per requested segment is expected", "")]
+    return _EMPTY
 
 
 @rule("AEC511", "job-id-echo", "error", EXCHANGE, scope="exchange",
@@ -285,7 +287,7 @@ def page_over_limit(view: ExchangeView) -> list[Hit]:
 
 @rule("AEC513", "tolerated-query-value", "warning", scope="exchange", on="any", operations=tuple(
     op.operation_id for op in operations() if any(p.get("in") == "query" for p in op.parameters)))
-def tolerated_query_value(view: ExchangeView) -> Iterator[Hit]:
+def tolerated_query_value(view: ExchangeView) -> list[Hit]:
     """A query value the API accepts although its description does not: a client's spelling, or a
     value the docs leave out.
 
@@ -295,6 +297,7 @@ def tolerated_query_value(view: ExchangeView) -> Iterator[Hit]:
     job's status too, and the reference server filters on it, but the API does not promise to. An
     empty limit, offset or status (a Postman variable left empty) is read as absent.
     """
+    out: list[Hit] = []
     for key, value in view.exchange.query:
         schema = view.operation.query_parameter(key)
         why = tolerated(schema, value)
@@ -303,4 +306,5 @@ def tolerated_query_value(view: ExchangeView) -> Iterator[Hit]:
         documented = [v for v in ("true", "false") if v == value.lower()] if schema.get("type") == "boolean" \
             else [str(v) for v in schema.get("enum", ()) if v not in schema.get("x-tolerated", {})]
         fix = f"leave {key} out" if value == "" else f"send {key}=" + " or ".join(documented) if documented else ""
-        yield Hit(ptr("request", "query", key), f"{key}={value}: {why}", fix)
+        out.append(Hit(ptr("request", "query", key), f"{key}={value}: {why}", fix))
+    return out
