@@ -91,10 +91,10 @@ class _Loader(_SafeLoader):
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is not ScalarNode or not implicit[0] or len(value) > 64 or self.yaml_path_resolvers:
-            return super().resolve(kind, value, implicit)
+            return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
         tag = self._resolved.get(value)
         if tag is None:
-            tag = super().resolve(kind, value, implicit)
+            tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
             if len(self._resolved) < 4096:
                 self._resolved[value] = tag
         return tag
