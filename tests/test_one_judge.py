@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -22,6 +21,7 @@ from aep_export_contracts.options import make
 from aep_export_contracts.proxy import ProxyOptions, ProxySession
 from aep_export_contracts.server import FAULTS
 from aep_export_contracts.session import Session
+from spies import calls
 
 Key = tuple[str, str | None, str]
 
@@ -35,16 +35,9 @@ def _judged(report: RunReport, layer: str, side: str | None = None) -> Counter[K
 @pytest.mark.parametrize("fault", ["", *sorted(FAULTS)])
 def test_check_proxy_and_replay_judge_the_same_traffic_alike(fault: str, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[Exchange] = []
-    real = Session.see
-
-    def spy(self: Session, exchange: Exchange, **kwargs: Any) -> Any:
-        seen.append(exchange)
-        return real(self, exchange, **kwargs)
-
-    monkeypatch.setattr(Session, "see", spy)
+    seen: list[Exchange] = calls(monkeypatch, Session, "see")
     checked = run_check(make(CheckOptions, {"examples": 1, "strict": True, "fault": (fault,) if fault else ()}))
-    monkeypatch.setattr(Session, "see", real)
+    monkeypatch.undo()
     assert seen and checked.unreachable is None
 
     recording = tmp_path / "session.json"

@@ -12,6 +12,7 @@ import payloads as P
 from aep_export_contracts.findings import Policy, RunReport
 from aep_export_contracts.http import Exchange
 from aep_export_contracts.session import Session
+from spies import calls
 from test_rules import HEADERS, JOBS_URL, create_exchange
 
 DATASETS_URL = "https://platform.adobe.io/data/foundation/catalog/dataSets"
@@ -85,15 +86,7 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The contracts the engine judges a body by, one entry per body it judges."""
     import aep_export_contracts.engine.exchange as engine
 
-    judged: list[str] = []
-    real = engine.payload_findings
-
-    def counted(payload: Any, contract: str, **kwargs: Any) -> Any:
-        judged.append(contract)
-        return real(payload, contract, **kwargs)
-
-    monkeypatch.setattr(engine, "payload_findings", counted)
-    return judged
+    return calls(monkeypatch, engine, "payload_findings")
 
 
 def test_a_body_polled_again_is_judged_once_with_the_same_findings(monkeypatch: pytest.MonkeyPatch, memo: None) -> None:
