@@ -264,3 +264,26 @@ def test_replay_reports_the_same_drift_as_the_drift_command(
     counted = [d for d in alone["departures"] if d["kind"] != "unseen"]  # what no answer carried is drift's to say
     assert sorted(map(key, replayed["departures"])) == sorted(map(key, counted)) and len(counted) == 4
     assert replayed["exchanges"] == alone["exchanges"]
+
+
+def test_the_bodies_drift_remembers_stay_within_their_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Distinct answers, each with an undocumented property, seen twice: drift remembers no more bytes than its
+    bound, and counts every sighting whether it remembered the body or not."""
+    import aep_export_contracts.engine.drift as drift_module
+    from aep_export_contracts.engine.drift import Drift
+    from aep_export_contracts.http import Exchange
+
+    gets = [it for it in REFERENCE["interactions"] if it["request"]["method"] == "GET"
+            and "/export/jobs/" in it["request"]["uri"] and it["response"]["status"]["code"] == 200
+            and isinstance(_body(it), dict) and "id" in _body(it)]
+    template = _body(gets[0])
+    bodies = [json.dumps({**template, "archivedAt": f"2026-11-30T08:00:{i:02d}Z"}) for i in range(30)]
+    monkeypatch.setattr(drift_module, "_MEMO_HELD", 3 * len(bodies[0]))
+    found = Drift(unseen=False)
+    for _ in range(2):
+        for i, body in enumerate(bodies):
+            found.see(Exchange.make("GET", gets[0]["request"]["uri"], status=200, response_body=body,
+                                    response_headers={"content-type": "application/json"}), ("t", i))
+    assert len(found._memo) == 3 and found._memo_held <= 3 * len(bodies[0])
+    departure = next(d for d in found.departures() if d.pointer.endswith("/archivedAt"))
+    assert departure.count == 60

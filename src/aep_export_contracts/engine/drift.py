@@ -48,7 +48,8 @@ GENERIC_HEADERS = frozenset({
 })
 _EXAMPLES = 3
 _VALUES = 50
-_MEMO_BYTES, _MEMO_ENTRIES = 1 << 16, 4096  # bodies remembered: at most this long, at most this many
+#: bodies remembered: at most this long, at most this many, at most this many bytes in all
+_MEMO_BYTES, _MEMO_ENTRIES, _MEMO_HELD = 1 << 16, 4096, 1 << 22
 _DATE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 _ID = re.compile(r"[0-9a-fA-F-]{16,}|[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z-]+")
 _ENUM_LIKE = re.compile(r"[A-Z][A-Z0-9_]{1,40}")
@@ -246,6 +247,7 @@ class Drift:
         #: an answer's body as recorded (operation, status, bytes or text): the departures it showed, so that the
         #: same body seen again (a job polled until it finishes) is counted without being read again
         self._memo: dict[tuple[str, int, Any], list[tuple[Any, ...]]] = {}
+        self._memo_held = 0  # the bytes of the bodies remembered
         self._noted: list[tuple[Any, ...]] | None = None
         self._first_of: dict[str, tuple[str, int | str]] = {}  # contract: the first exchange that carried it
 
@@ -296,8 +298,9 @@ class Drift:
             self._body(name, contract, status, body, where, facts is not None and facts.response_ok)
         finally:
             noted, self._noted = self._noted, None
-        if memo is not None and len(self._memo) < _MEMO_ENTRIES:
+        if memo is not None and len(self._memo) < _MEMO_ENTRIES and self._memo_held + len(raw) <= _MEMO_HELD:
             self._memo[memo] = noted
+            self._memo_held += len(raw)
 
     def _body(self, name: str, contract: str, status: int, body: Any, where: tuple[str, int | str],
               valid: bool = False) -> None:
