@@ -82,7 +82,7 @@ class Bodies:
     """
 
     MAX_BODY = 1 << 16
-    MAX_HELD = 1 << 22
+    MAX_HELD = 1 << 20  # (the parsed bodies beside them may take ten times that)
 
     def __init__(self) -> None:
         self._judged: dict[tuple[str, str, str | bytes], _Judged] = {}
