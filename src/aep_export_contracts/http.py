@@ -19,7 +19,7 @@ from .findings import Finding
 from .spec.api import HEADERS, Operation
 
 __all__ = ["HISTORY", "Exchange", "ExchangeView", "Headers", "Seen", "TrafficView", "from_curl", "query_pairs",
-           "query_value", "split_url", "without_userinfo"]
+           "query_value", "scope_of", "split_url", "without_userinfo"]
 
 
 class Headers(dict[str, str]):
@@ -171,8 +171,13 @@ class Seen:
     @property
     def scope(self) -> tuple[str, str]:
         """(org, sandbox) the request was sent for: resources of one scope are invisible from another."""
-        headers = self.exchange.request_headers
-        return headers.get(HEADERS.org.lower(), ""), headers.get(HEADERS.sandbox.lower(), "")
+        return scope_of(self.exchange.request_headers)
+
+
+def scope_of(headers: Mapping[str, str]) -> tuple[str, str]:
+    """(org, sandbox) a request with these (folded) headers was sent for: a job's id is unique within them,
+    and resources of one scope are invisible from another."""
+    return headers.get(HEADERS.org.lower(), ""), headers.get(HEADERS.sandbox.lower(), "")
 
 
 @dataclass(frozen=True)

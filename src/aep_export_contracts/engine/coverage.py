@@ -27,11 +27,11 @@ from functools import lru_cache
 from typing import Any
 
 from ..findings import Finding
-from ..http import Exchange
+from ..http import Exchange, scope_of
 from ..rules import all_rules, on_change
 from ..rules.exchange import NO_OPERATION
 from ..rules.util import dig
-from ..spec.api import HEADERS, JOB_STATUSES, operations
+from ..spec.api import JOB_STATUSES, operations
 from .exchange import Facts, facts
 
 __all__ = ["DIMENSIONS", "Coverage", "parse_minimums"]
@@ -106,7 +106,6 @@ def _universe() -> dict[str, list[str]]:
 on_change(_universe.cache_clear)
 
 
-
 @dataclass
 class Coverage:
     """What a run's exchanges covered; ``see`` each exchange with its findings, in order."""
@@ -163,12 +162,12 @@ class Coverage:
             self._payload_rules("export-job-list")
             records = body.get("records")
             if records:
-                scope = _scope(headers)
+                scope = scope_of(headers)
                 for record in records:
                     self._job(scope, record)
         elif name in ("createExportJob", "getExportJob"):
             self._payload_rules("export-job")
-            self._job(_scope(headers), body)
+            self._job(scope_of(headers), body)
         elif name == "cancelExportJob":
             acknowledged = status == 204 or (isinstance(body, dict) and body.get("status") is True)
             if acknowledged:
@@ -258,8 +257,3 @@ def parse_minimums(values: Iterable[str]) -> dict[str, float]:
             raise ValueError(f"--min-coverage {text!r}: a percentage is 0 to 100")
         out[name] = value
     return out
-
-
-def _scope(headers: dict[str, str]) -> tuple[str, str]:
-    """(org, sandbox) a request was sent for: a job's id is unique within them."""
-    return headers.get(HEADERS.org.lower(), ""), headers.get(HEADERS.sandbox.lower(), "")

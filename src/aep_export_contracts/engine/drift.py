@@ -68,7 +68,7 @@ on_reload(_answer.cache_clear)
 
 def _media(content_type: str) -> str:
     """The media type a Content-Type names, in lower case, without its parameters."""
-    return _media_of(content_type) if len(content_type) <= 200 else content_type.split(";")[0].strip().lower()
+    return _media_of(content_type) if len(content_type) <= 200 else _media_of.__wrapped__(content_type)
 
 
 @lru_cache(maxsize=256)  # (a short value: the common ones, kept at a bounded cost)

@@ -23,11 +23,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ..findings import Finding
-from ..http import Exchange, TrafficView, split_url
+from ..http import Exchange, TrafficView, scope_of, split_url
 from ..rules import Rule, all_rules, get_rule, on_change
 from ..rules import live as LIVE
 from ..rules.util import dig
-from ..spec.api import HEADERS, JOB_STATUSES, PATHS
+from ..spec.api import JOB_STATUSES, PATHS
 from .exchange import Facts, facts
 
 __all__ = ["Traffic", "has_traffic_rules", "traffic_findings"]
@@ -74,8 +74,7 @@ class Traffic:
         op = known.operation
         if op is None:
             return []
-        headers = exchange.request_headers
-        scope = (headers.get(HEADERS.org.lower(), ""), headers.get(HEADERS.sandbox.lower(), ""))
+        scope = scope_of(exchange.request_headers)
         body = known.response
         name = op.operation_id
         if name == "createExportJob":

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..spec.api import JOB_STATUSES as STATUS
-from ..spec.contracts import key_tree
+from ..spec.contracts import escape, key_tree
 from . import CLOSED, Hit, rule
 from .util import HEX32, as_int, as_list, dig, ptr
 
@@ -339,7 +339,7 @@ def unknown_response_key(job: Any) -> Iterator[Hit]:
     reveals a misspelling that clients would silently ignore.
     """
     for parent, key, _node in key_tree("export-job").walk(job):
-        yield Hit(f"{parent}/{key.replace('~', '~0').replace('/', '~1')}",
+        yield Hit(f"{parent}/{escape(key)}",
                   f"unknown key {key!r} in a job object", "check the spelling against the contract")
 
 
