@@ -145,3 +145,55 @@ def test_the_bodies_kept_stay_within_their_bound(monkeypatch: pytest.MonkeyPatch
     session.see(_polled(39))  # among the newest: known
     session.see(_polled(1))  # the oldest went first
     assert judged == ["export-job"]
+
+
+def _refused(status: int) -> Exchange:
+    """A create whose request lacks its schema (invalid), answered with ``status`` (a 4xx with an error body)."""
+    def drop_schema(request: Any) -> None:
+        del request["schema"]
+    made = create_exchange(change_request=drop_schema, status=status)()
+    if status >= 400:
+        made.response_body = {"error_code": "400", "message": "schema is required"}
+    return made
+
+
+def test_a_server_only_session_judges_a_refused_request_by_its_parse_alone(monkeypatch: pytest.MonkeyPatch,
+                                                                          memo: None) -> None:
+    from aep_export_contracts.findings import SERVER
+
+    judged = _counting(monkeypatch)
+    server = Session(RunReport("t", 0, Policy.make()), sides=frozenset({SERVER}))
+    refused = _refused(400)
+    assert server.see(refused).failing == []
+    assert "export-job-request" not in judged, judged  # nothing reads the client's findings of a refusal
+    both = Session(RunReport("t", 0, Policy.make()))
+    assert {f.rule for f in both.see(refused).failing} == {"AEC001"}  # (the same request, judged in full)
+
+
+def test_a_server_only_session_still_says_an_invalid_request_was_accepted(memo: None) -> None:
+    from aep_export_contracts.findings import SERVER
+
+    server = Session(RunReport("t", 0, Policy.make()), sides=frozenset({SERVER}))
+    accepted = server.see(_refused(200)).failing
+    assert [f.rule for f in accepted if f.pointer == "/response/status"] == ["AEC507"], accepted
+    assert all(f.side == SERVER for f in accepted)
+    assert server.see(create_exchange()()).failing == []  # a valid request accepted: nothing to say
+
+
+def test_a_server_only_session_says_what_judging_both_sides_says_of_the_server(memo: None) -> None:
+    """The bundled recordings, judged on the server's side alone, lazily and in full."""
+    from pathlib import Path
+
+    from aep_export_contracts.cassettes import load_exchanges
+    from aep_export_contracts.engine.payload import shortcuts
+    from aep_export_contracts.findings import SERVER
+
+    exchanges = [e for _, e in load_exchanges([Path(__file__).resolve().parents[1] / "cassettes"])]
+
+    def server_findings(lazy: bool) -> list[list[tuple[str, str, str]]]:
+        with shortcuts(lazy):
+            session = Session(RunReport("t", 0, Policy.make(strict=True)), sides=frozenset({SERVER}))
+            return [[(f.rule, f.pointer, f.message) for f in session.see(e).failing] for e in exchanges]
+
+    assert server_findings(True) == server_findings(False)
+    assert any(server_findings(True)), "the recordings hold no finding of the server: the comparison says nothing"

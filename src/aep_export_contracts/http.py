@@ -9,7 +9,7 @@ No validation happens here. Findings point into an exchange document::
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -139,15 +139,29 @@ class ExchangeView:
     exchange: Exchange
     operation: Operation
     request: Any = None
-    request_ok: bool = False  # a request body is present and breaks no error-level rule
     response: Any = None
     response_ok: bool = False  # a response body is present and passes its contract's schema
     candidates: tuple[Operation, ...] = ()
     request_present: bool = False
     response_present: bool = False
-    request_body_errors: tuple[Finding, ...] = ()  # error-level findings of the request body
     documented: bool = False  # the answer's status code is one the operation documents
     response_contract: str | None = None  # the contract of the documented answer's body
+    #: the error-level findings of the request body, or what works them out when a rule first asks (a source
+    #: that tests the server alone has no use for the client's findings but what a rule reads of them)
+    _request_errors: tuple[Finding, ...] | Callable[[], tuple[Finding, ...]] = field(default=(), repr=False)
+
+    @property
+    def request_body_errors(self) -> tuple[Finding, ...]:
+        """The error-level findings of the request body."""
+        errors = self._request_errors
+        if not isinstance(errors, tuple):
+            errors = self._request_errors = errors()
+        return errors
+
+    @property
+    def request_ok(self) -> bool:
+        """A request body is present and breaks no error-level rule."""
+        return self.request_present and not self.request_body_errors
 
     @property
     def rejected(self) -> bool:

@@ -23,7 +23,7 @@ from .engine.coverage import Coverage
 from .engine.drift import Drift
 from .engine.exchange import Bodies, Facts, judge_exchange
 from .engine.traffic import Traffic, has_traffic_rules, traffic_findings
-from .findings import SIDES, Finding, RunReport
+from .findings import CLIENT, SIDES, Finding, RunReport
 from .http import HISTORY, Exchange, Seen, TrafficView
 from .rules import seriousness
 from .rules.exchange import INVALID_REQUEST_ACCEPTED
@@ -86,7 +86,7 @@ class Session:
         policy = report.policy
         if exchange.status is not None:
             self._answers[exchange.status] += 1
-        judged, known = judge_exchange(exchange, policy=policy, bodies=self._bodies)
+        judged, known = judge_exchange(exchange, policy=policy, bodies=self._bodies, client=CLIENT in self.sides)
         found = judged.findings
         across = self.traffic.see(exchange, known)
         if has_traffic_rules():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from typing import Any, NamedTuple
 
 from ..findings import DEFAULT_POLICY, Finding, Policy, Report
@@ -152,13 +152,16 @@ def validate_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY) ->
     return judge_exchange(exchange, policy=policy)[0]
 
 
-def judge_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY,
-                   bodies: Bodies | None = None) -> tuple[Report, Facts]:
+def judge_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY, bodies: Bodies | None = None,
+                   client: bool = True) -> tuple[Report, Facts]:
     """``validate_exchange``'s report, and the facts it worked out on the way (the operation and both
     parsed bodies: None for an exchange no operation matches), for the rules across exchanges.
 
     ``bodies``: what the stream this exchange belongs to already judged of its bodies (its parsed bodies
-    are then shared with the exchanges that carried the same bytes: read them, do not change them)."""
+    are then shared with the exchanges that carried the same bytes: read them, do not change them).
+    ``client=False``: the client's side is not under test, and the report leaves out the request body's own
+    findings; the body is parsed, and judged by its contract only when a rule reads its errors (an
+    invalid request that was refused, what the check sends on purpose, costs its parse alone)."""
     op, candidates = find_operation(exchange.method, exchange.path)
     if op is None:
         view = ExchangeView(exchange, None, candidates=tuple(candidates))  # type: ignore[arg-type]
@@ -167,12 +170,15 @@ def judge_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY,
     view = ExchangeView(exchange, op)
     # the request is judged whatever the answer: its findings are the client's (``Finding.side``), and a
     # source that tests only the server (the check, whose requests may be invalid on purpose) leaves them out
-    view.request, view.request_present, body, _ = _body(exchange.request_body, op.request_contract, "/request/body",
-                                                        bodies)
-    if body:
-        out.extend(body)
-        view.request_body_errors = tuple(f for f in body if f.severity == "error")
-    view.request_ok = view.request_present and not view.request_body_errors
+    if client or not _SHORTCUTS[0]:
+        view.request, view.request_present, body, _ = _body(exchange.request_body, op.request_contract,
+                                                            "/request/body", bodies)
+        if body:
+            out.extend(body)
+            view._request_errors = _errors(body)
+    else:
+        view.request, _, view.request_present, _ = _parse_body(exchange.request_body)
+        view._request_errors = partial(_request_errors, exchange.request_body, op.request_contract, bodies)
     status = exchange.status
     if status is not None:
         view.documented, view.response_contract = op.response_contract(status)
@@ -185,6 +191,15 @@ def judge_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY,
     out.extend(_run(view, op.operation_id))
     return Report.build(op.operation_id, out, policy, exchange.name), \
         Facts(op, view.request, view.response, exchange.url, view.response_ok)
+
+
+def _errors(found: list[Finding]) -> tuple[Finding, ...]:
+    return tuple(f for f in found if f.severity == "error")
+
+
+def _request_errors(value: Any, contract: str | None, bodies: Bodies | None) -> tuple[Finding, ...]:
+    """The error-level findings of a request body, worked out when a rule first reads them."""
+    return _errors(_body(value, contract, "/request/body", bodies)[2])
 
 
 def _run(view: ExchangeView, operation_id: str) -> list[Finding]:

@@ -167,7 +167,7 @@ def invalid_request_accepted(view: ExchangeView) -> list[Hit]:
     A request body that breaks its contract must be rejected with a 4xx answer; a 2xx answer means the
     server accepted a payload the API does not allow.
     """
-    if not view.request_body_errors or not view.succeeded:
+    if not view.succeeded or not view.request_body_errors:  # (a refused request's errors are not read)
         return _EMPTY
     first = view.request_body_errors[0]
     return [Hit("/response/status", f"the request body breaks the contract ({first.rule} at {first.pointer}) but "

@@ -364,9 +364,13 @@ class JobStatuses:
         """Statuses in which a cancel still has an effect (the job has not finished)."""
         return (self.created, self.running)
 
+    @cached_property  # read for every job a stream of traffic sees again
+    def _stage_of(self) -> dict[str, int]:
+        return {status: i for i, stage in enumerate(self.stages) for status in stage}
+
     def rank(self, status: object) -> int | None:
         """The stage of a status (None for a value that is no status)."""
-        return next((i for i, stage in enumerate(self.stages) if status in stage), None)
+        return self._stage_of.get(status) if isinstance(status, str) else None
 
     def goes_back(self, before: str, after: str) -> bool:
         """Whether a job seen ``before`` and then ``after`` broke its lifecycle: it moved to an earlier
