@@ -333,3 +333,54 @@ def test_a_screen_in_python_lets_through_what_its_rules_report(status: str, chan
                 found.append(sorted((f.rule, f.pointer, f.message) for f in validate_bytes(orjson.dumps(payload), contract)))
         assert found[0] == found[1]
         assert any(r == rule and p.startswith(where) for r, p, _ in found[0]), (rule, found[0])
+
+
+def _page_change(path: str, value: Any) -> Any:
+    def change(listing: dict[str, Any]) -> None:
+        section, key = path.split("/")
+        listing[section][key] = value
+    return change
+
+
+def _newer_by_id(listing: dict[str, Any]) -> None:  # the same creationTime, a larger id after a smaller one
+    first, second = listing["records"]
+    second["creationTime"], second["id"] = first["creationTime"], first["id"] + 1
+
+
+@pytest.mark.parametrize(("change", "rule"), [
+    (_newer_by_id, "AEC301"),
+    (_page_change("page/pageSize", 1), "AEC302"),
+    (lambda listing: listing["page"].update(pageSize=3), "AEC303"),  # a short page that links to a next one
+    (_page_change("page/pageOffset", "1538573416687_723"), "AEC304"),
+    (_page_change("link/next", "https://platform.adobe.io/export/jobs/?limit=2&offset=1538573416687_722"), "AEC304"),
+    (_page_change("link/next", "//platform.adobe.io/export/jobs/?limit=2&offset=1538573416687_722"), "AEC304"),
+    (_page_change("link/next", "/export/jobs/?limit=2&offset=1538573416687_721"), "AEC304"),
+    (_page_change("link/next", "/export/jobs/?limit=2&offset=1538573416687%5F721"), "AEC304"),
+])
+def test_the_list_screen_lets_through_what_its_rules_report(change: Any, rule: str) -> None:
+    """The one screen of the list rules fails on each case they are about, at its edge: the rule reports, with the
+    shortcuts on as off."""
+    import payloads as P
+
+    listing = P.listing()
+    quiet = validate_bytes(orjson.dumps(listing), "export-job-list")
+    assert quiet.findings == [], quiet.findings
+    change(listing)
+    found = []
+    for on in (True, False):
+        with shortcuts(on):
+            found.append(sorted((f.rule, f.pointer, f.message)
+                                for f in validate_bytes(orjson.dumps(listing), "export-job-list").findings))
+    assert found[0] == found[1]
+    assert rule in {r for r, _, _ in found[0]}, (rule, found[0])
+
+
+def test_the_list_screen_passes_a_page_whose_cursor_is_written_encoded() -> None:
+    """An offset written with an escape names the same cursor: the screen and the rules agree it is right."""
+    import payloads as P
+    from aep_export_contracts.rules.listing import _paged_in_order
+
+    listing = P.listing()
+    assert _paged_in_order(listing)
+    listing["link"]["next"] = "/export/jobs/?limit=2&offset=1538573416687%5F722"
+    assert _paged_in_order(listing) and validate_bytes(orjson.dumps(listing), "export-job-list").findings == []

@@ -50,7 +50,47 @@ def cursor_of(record: Any) -> str | None:
     return None if key is None else f"{key[0]}_{key[1]}"
 
 
-@rule("AEC301", "list-newest-first", "error", LIST)
+def _paged_in_order(listing: Any) -> bool:
+    """Silent: AEC301 (order), AEC302 (page size), AEC303 (a short page's link.next) and AEC304 (the cursor), a
+    screen in Python (see rules.rule): one pass over a page that says True only when none of them has anything
+    to say. True for a page whose records are objects with integer creationTime and id, newest first; whose
+    pageSize is an integer no smaller than the count of records; whose link.next is empty on a short page; and
+    whose pageOffset and link.next, where given, name the last record's cursor, link.next as a path. Anything else
+    lets the rules decide."""
+    if listing.__class__ is not dict:
+        return False
+    records, page, link = listing.get("records"), listing.get("page"), listing.get("link")
+    if records.__class__ is not list or page.__class__ is not dict:
+        return False
+    size = page.get("pageSize")
+    if size.__class__ is not int or len(records) > size:
+        return False
+    previous: tuple[int, int] | None = None
+    for record in records:
+        if record.__class__ is not dict:
+            return False
+        key = record.get("creationTime"), record.get("id")
+        if key[0].__class__ is not int or key[1].__class__ is not int or (previous is not None and key > previous):
+            return False
+        previous = key  # type: ignore[assignment]
+    nxt = link.get("next") if isinstance(link, dict) else None
+    offset = page.get("pageOffset")
+    if not (isinstance(offset, str) and offset) and not (isinstance(nxt, str) and nxt):
+        return True  # (nothing names a cursor: AEC303 has no link to find either)
+    if previous is None:
+        return False
+    cursor = f"{previous[0]}_{previous[1]}"
+    if isinstance(offset, str) and offset and offset != cursor:
+        return False
+    if isinstance(nxt, str) and nxt:
+        if len(records) < size or nxt[:1] != "/" or nxt[1:2] == "/" or "\t" in nxt or "\r" in nxt or "\n" in nxt:
+            return False  # (a short page's next link, or one that is no path)
+        sent = query_value(nxt.partition("#")[0].partition("?")[2], "offset")
+        return sent is None or sent == cursor
+    return True
+
+
+@rule("AEC301", "list-newest-first", "error", LIST, screen=_paged_in_order)
 def list_newest_first(listing: Any) -> list[Hit]:
     """Records come newest first (descending creationTime, then id).
 
@@ -72,7 +112,7 @@ def list_newest_first(listing: Any) -> list[Hit]:
     return out
 
 
-@rule("AEC302", "page-size", "error", LIST)
+@rule("AEC302", "page-size", "error", LIST, screen=_paged_in_order)
 def page_size(listing: Any) -> list[Hit]:
     """A page holds no more records than its pageSize."""
     records = _records(listing)
@@ -85,7 +125,7 @@ def page_size(listing: Any) -> list[Hit]:
     return []
 
 
-@rule("AEC303", "last-page-next", "error", LIST)
+@rule("AEC303", "last-page-next", "error", LIST, screen=_paged_in_order)
 def last_page_next(listing: Any) -> list[Hit]:
     """A short page is the last page: its link.next is empty or absent.
 
@@ -105,7 +145,7 @@ def last_page_next(listing: Any) -> list[Hit]:
     return []
 
 
-@rule("AEC304", "page-cursor", "error", LIST)
+@rule("AEC304", "page-cursor", "error", LIST, screen=_paged_in_order)
 def page_cursor(listing: Any) -> list[Hit]:
     """The paging cursor is the last record's '{creationTime}_{id}', and link.next is relative.
 
