@@ -433,9 +433,9 @@ def describe() -> str:
             versions.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{name} (not installed)")
-    return (f"Machine: {platform.machine()} ({cpu_model()}), {os.cpu_count()} cores, {platform.system()} "
-            f"{platform.release()}; "
-            f"Python {platform.python_version()}.\n\nVersions: {', '.join(versions)}.\n")
+    return (f"Machine: {platform.machine()} ({cpu_model()}), {os.cpu_count()} cores, "
+            f"{platform.system()} {platform.release()}; Python {platform.python_version()}.\n\n"
+            f"Versions: {', '.join(versions)}.\n")
 
 
 def reports(size: dict[str, int]) -> Table:
