@@ -426,6 +426,8 @@ def memory(size: dict[str, int]) -> str:
 
 
 def describe() -> str:
+    from aep_export_contracts.about import compiled_modules
+
     versions = []
     for name in ("aep-export-contracts", "jsonschema", "jsonschema-rs", "orjson", "hypothesis",
                  "hypothesis-jsonschema", "schemathesis", "vcrpy"):
@@ -433,9 +435,12 @@ def describe() -> str:
             versions.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{name} (not installed)")
+    compiled = compiled_modules()
+    engine = (f"compiled by mypyc ({', '.join(compiled)})" if compiled
+              else "pure Python (an editable install: install the wheel, `pip install .`, to measure the compiled one)")
     return (f"Machine: {platform.machine()} ({cpu_model()}), {os.cpu_count()} cores, "
             f"{platform.system()} {platform.release()}; Python {platform.python_version()}.\n\n"
-            f"Versions: {', '.join(versions)}.\n")
+            f"Versions: {', '.join(versions)}.\n\nEngine: {engine}.\n")
 
 
 def reports(size: dict[str, int]) -> Table:

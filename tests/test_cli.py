@@ -222,3 +222,22 @@ def test_what_needs_no_extra_runs_without_it(capsys: pytest.CaptureFixture[str],
     assert code == 0 and "no contract violation" in out, err
     code, out, err = run(capsys, "check", "--layer", "lifecycle", "--layer", "negative")
     assert code == 0 and "no contract violation" in out, err
+
+
+def test_version_says_whether_the_engine_runs_compiled(capsys, tmp_path: Path) -> None:
+    """--version names the build: the modules compiled to C, found by their extension files, or pure Python."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    from aep_export_contracts.about import compiled_modules
+
+    package = tmp_path / "pkg"
+    (package / "engine").mkdir(parents=True)
+    (package / "engine" / "payload.py").write_text("")
+    (package / "engine" / f"payload{EXTENSION_SUFFIXES[0]}").write_bytes(b"")
+    (package / f"findings{EXTENSION_SUFFIXES[-1]}").write_bytes(b"")
+    (package / "notes.txt").write_text("")
+    assert compiled_modules(package) == ["pkg.engine.payload", "pkg.findings"]
+    assert main(["--version"]) == 0
+    line = capsys.readouterr().out.strip()
+    compiled = compiled_modules()
+    assert line.endswith(f"(compiled: {len(compiled)} modules)" if compiled else "(pure Python)"), line

@@ -394,3 +394,23 @@ def test_split_url_splits_as_urlsplit_does(url: str) -> None:
     except ValueError:
         return  # (a host urlsplit cannot read: split_url's own answer, tested with the exchange model)
     assert split_url(url) == expected
+
+
+def test_a_built_in_rule_without_a_docstring_reads_it_from_its_source() -> None:
+    """A module compiled to C (mypyc) keeps no docstring of a function: the registry reads a built-in rule's
+    docstring from the source file shipped beside the compiled one."""
+    from aep_export_contracts.rules import _source_docstring, get_rule
+
+    class Compiled:  # what a compiled rule function looks like to the registry: a name, a module, no __doc__
+        __module__ = "aep_export_contracts.rules.job"
+        __name__ = "epoch_milliseconds"
+        __doc__ = None
+
+        def __call__(self, payload: Any) -> list[Any]:
+            return []
+
+    rule = get_rule("AEC201")  # (the built-in rules loaded)
+    doc = _source_docstring(Compiled())
+    assert doc.startswith("Times are epoch milliseconds, not seconds.\n\ncreationTime, updateTime and every metrics")
+    assert rule.summary == "Times are epoch milliseconds, not seconds."
+    assert rule.description.startswith("Times are epoch milliseconds, not seconds. creationTime, updateTime and every")

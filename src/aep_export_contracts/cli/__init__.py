@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
-from ..about import NAME, __version__
+from ..about import NAME, build
 from ..options import OptionError
 from ..rules import RuleError
 from ..scale import ScaleError
@@ -38,7 +38,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=NAME, description="Contract checks for AEP's Profile Export Jobs API.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {build()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for command in COMMANDS:
         command.register(sub)

@@ -7,12 +7,14 @@ registry attaches its id and severity.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -209,7 +211,7 @@ def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...] = ()
         origin = getattr(fn, "__module__", None) or "?"
         if not origin.startswith(_PACKAGE):
             _load()  # a user's rule: the built-in ids are registered first, so that a clash is named
-        doc = (fn.__doc__ or "").strip()
+        doc = (fn.__doc__ or "").strip() or (_source_docstring(fn) if origin.startswith(_PACKAGE) else "")
         if not doc:
             raise RuleError(f"rule {rule_id}: the function needs a docstring (its first line is the rule's summary)")
         summary, _, rest = doc.partition("\n")
@@ -222,6 +224,26 @@ def rule(rule_id: str, name: str, severity: str, contracts: tuple[str, ...] = ()
         return fn
 
     return wrap
+
+
+def _source_docstring(fn: Check) -> str:
+    """The docstring of a built-in rule compiled to C (mypyc keeps no docstring of a function): read from the
+    module's source file, which the wheel ships beside the compiled one."""
+    module = sys.modules.get(getattr(fn, "__module__", ""))
+    compiled, name = getattr(module, "__file__", None), getattr(fn, "__name__", "")
+    if not compiled or not name:
+        return ""
+    path = Path(compiled)
+    return _docstrings(path.with_name(path.name.split(".", 1)[0] + ".py")).get(name, "")
+
+
+@cache
+def _docstrings(source: Path) -> dict[str, str]:
+    try:
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    return {node.name: ast.get_docstring(node) or "" for node in tree.body if isinstance(node, ast.FunctionDef)}
 
 
 def _guarded(rule_id: str, fn: Check) -> Check:
