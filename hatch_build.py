@@ -5,7 +5,9 @@ extension beside its source; the source stays in the wheel, and Python imports t
 editable install is left pure Python, so that an edit to a source file takes effect at once.
 
 ``AEC_PURE_PYTHON=1`` builds a pure-Python wheel. A machine with no C compiler gets one too, with a
-warning: the compiled modules are a speed-up, never a change of behaviour.
+warning, and so does a build whose mypyc refuses a module (mypyc stops with SystemExit): the compiled
+modules are a speed-up, never a change of behaviour. ``aep-export-contracts --version`` says which build
+is installed.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class CustomBuildHook(BuildHookInterface):
         self._scratch = Path(tempfile.mkdtemp(prefix="aec-mypyc-"))  # removed once the wheel is written
         try:
             built = _compile(Path(self.root), sources, self._scratch)
-        except Exception as exc:  # no compiler, no headers: the pure-Python wheel still works
+        except (Exception, SystemExit) as exc:  # no compiler or headers, or mypyc refuses: the pure wheel still works
             print(f"warning: the engine is not compiled ({type(exc).__name__}: {str(exc)[-400:]}); "
                   "the wheel is pure Python", file=sys.stderr)
             return

@@ -12,7 +12,6 @@ import payloads as P
 from aep_export_contracts.findings import Policy, RunReport
 from aep_export_contracts.http import Exchange
 from aep_export_contracts.session import Session
-from spies import calls
 from test_rules import HEADERS, JOBS_URL, create_exchange
 
 DATASETS_URL = "https://platform.adobe.io/data/foundation/catalog/dataSets"
@@ -82,15 +81,30 @@ def memo() -> Iterator[None]:
         yield
 
 
-def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The contracts the engine judges a body by, one entry per body it judges."""
-    import aep_export_contracts.engine.exchange as engine
+@pytest.fixture
+def judged() -> Iterator[list[str]]:
+    """The contract of each job or job request body the engine judges, an entry each: a rule of the test's per
+    contract notes each body it is asked about and says nothing. (A rule is what every build runs, the compiled
+    one included, where a spy on a module function sees no call.)"""
+    from aep_export_contracts import Hit, rule
+    from aep_export_contracts.rules import unregister
 
-    return calls(monkeypatch, engine, "payload_findings")
+    seen: list[str] = []
+    for rule_id, contract in (("INPROC003", "export-job"), ("INPROC004", "export-job-request")):
+        def counted(body: object, contract: str = contract) -> list[Hit]:
+            """Notes each body it is asked about."""
+            seen.append(contract)
+            return []
+
+        rule(rule_id, f"counted-{contract}", "warning", contracts=(contract,))(counted)
+    try:
+        yield seen
+    finally:
+        unregister("INPROC003")
+        unregister("INPROC004")
 
 
-def test_a_body_polled_again_is_judged_once_with_the_same_findings(monkeypatch: pytest.MonkeyPatch, memo: None) -> None:
-    judged = _counting(monkeypatch)
+def test_a_body_polled_again_is_judged_once_with_the_same_findings(judged: list[str], memo: None) -> None:
     session = Session(RunReport("t", 0, Policy.make()))
     polls = [_polled(7, status="DONE") for _ in range(3)]
     found = [[(f.rule, f.pointer) for f in session.see(e).failing] for e in polls]
@@ -100,10 +114,9 @@ def test_a_body_polled_again_is_judged_once_with_the_same_findings(monkeypatch: 
     assert judged == ["export-job"] * 2 and [f.rule for f in other.failing] != [r for r, _ in found[0]]
 
 
-def test_without_shortcuts_every_body_is_judged(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_shortcuts_every_body_is_judged(judged: list[str]) -> None:
     from aep_export_contracts.engine.payload import shortcuts
 
-    judged = _counting(monkeypatch)
     with shortcuts(False):
         session = Session(RunReport("t", 0, Policy.make()))
         for _ in range(3):
@@ -130,7 +143,7 @@ def test_a_rule_registered_between_two_polls_judges_the_second(memo: None) -> No
     assert session.see(_polled(7)).failing == []
 
 
-def test_the_bodies_kept_stay_within_their_bound(monkeypatch: pytest.MonkeyPatch, memo: None) -> None:
+def test_the_bodies_kept_stay_within_their_bound(monkeypatch: pytest.MonkeyPatch, judged: list[str], memo: None) -> None:
     from aep_export_contracts.engine.exchange import Bodies
 
     monkeypatch.setattr(Bodies, "MAX_HELD", 3000)
@@ -141,7 +154,7 @@ def test_the_bodies_kept_stay_within_their_bound(monkeypatch: pytest.MonkeyPatch
         session.see(e)
     kept = session._bodies
     assert len(kept) == 3000 // size and kept._held <= 3000, (len(kept), size)
-    judged = _counting(monkeypatch)
+    judged.clear()
     session.see(_polled(39))  # among the newest: known
     session.see(_polled(1))  # the oldest went first
     assert judged == ["export-job"]
@@ -157,11 +170,9 @@ def _refused(status: int) -> Exchange:
     return made
 
 
-def test_a_server_only_session_judges_a_refused_request_by_its_parse_alone(monkeypatch: pytest.MonkeyPatch,
-                                                                          memo: None) -> None:
+def test_a_server_only_session_judges_a_refused_request_by_its_parse_alone(judged: list[str], memo: None) -> None:
     from aep_export_contracts.findings import SERVER
 
-    judged = _counting(monkeypatch)
     server = Session(RunReport("t", 0, Policy.make()), sides=frozenset({SERVER}))
     refused = _refused(400)
     assert server.see(refused).failing == []

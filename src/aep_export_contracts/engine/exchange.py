@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache, partial
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from ..findings import DEFAULT_POLICY, Finding, Policy, Report
 from ..http import Exchange, ExchangeView, query_pairs
@@ -81,8 +81,8 @@ class Bodies:
     go first), and forgets everything when a rule is registered or the contracts change.
     """
 
-    MAX_BODY = 1 << 16
-    MAX_HELD = 1 << 20  # (the parsed bodies beside them may take ten times that)
+    MAX_BODY: ClassVar[int] = 1 << 16
+    MAX_HELD: ClassVar[int] = 1 << 20  # (the parsed bodies beside them may take ten times that)
 
     def __init__(self) -> None:
         self._judged: dict[tuple[str, str, str | bytes], _Judged] = {}
