@@ -31,26 +31,28 @@ def _times_agree(job: Any) -> bool:
     milliseconds in order, and every metrics block has an integer start of milliseconds, then no end and no
     total, or an end not before it and no total or the end minus the start; the totalTime block starts no
     earlier than the creation."""
-    if job.__class__ is not dict:
+    # (isinstance narrows each value for mypy, and so for the compiled module: a dict's get and an int's
+    # comparison are then direct calls, not generic ones)
+    if not isinstance(job, dict):
         return False
     created, updated, metrics = job.get("creationTime"), job.get("updateTime"), job.get("metrics")
-    if created.__class__ is not int or updated.__class__ is not int or not SECONDS_CEILING <= created <= updated \
-            or metrics.__class__ is not dict:
+    if type(created) is not int or type(updated) is not int or not SECONDS_CEILING <= created <= updated \
+            or not isinstance(metrics, dict):
         return False
     for block in TIMINGS:
         timing = metrics.get(block)
         if timing is None:
             continue
-        if timing.__class__ is not dict:
+        if not isinstance(timing, dict):
             return False
         start, end, total = timing.get("startTimeInMs"), timing.get("endTimeInMs"), timing.get("totalTimeInMs")
-        if start.__class__ is not int or start < SECONDS_CEILING:
+        if type(start) is not int or start < SECONDS_CEILING:
             return False
         if end is None:
             if total is not None:
                 return False
-        elif end.__class__ is not int or end < start or (total is not None and (total.__class__ is not int
-                                                                                or total != end - start)):
+        elif type(end) is not int or end < start or (total is not None and (type(total) is not int
+                                                                            or total != end - start)):
             return False
     first = metrics.get("totalTime")
     return first is None or first["startTimeInMs"] >= created
