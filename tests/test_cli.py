@@ -235,8 +235,9 @@ def test_version_says_whether_the_engine_runs_compiled(capsys, tmp_path: Path) -
     (package / "engine" / "payload.py").write_text("")
     (package / "engine" / f"payload{EXTENSION_SUFFIXES[0]}").write_bytes(b"")
     (package / f"findings{EXTENSION_SUFFIXES[-1]}").write_bytes(b"")
+    (package / "engine" / f"__init__{EXTENSION_SUFFIXES[0]}").write_bytes(b"")
     (package / "notes.txt").write_text("")
-    assert compiled_modules(package) == ["pkg.engine.payload", "pkg.findings"]
+    assert compiled_modules(package) == ["pkg.engine", "pkg.engine.payload", "pkg.findings"]
     assert main(["--version"]) == 0
     line = capsys.readouterr().out.strip()
     compiled = compiled_modules()

@@ -24,7 +24,8 @@ def compiled_modules(root: Path | None = None) -> list[str]:
     for path in root.rglob("*.*"):
         suffix = next((s for s in suffixes if path.name.endswith(s)), None)
         if suffix is not None and path.is_file():
-            found.append(".".join(path.relative_to(root.parent).with_name(path.name[: -len(suffix)]).parts))
+            parts = path.relative_to(root.parent).with_name(path.name[: -len(suffix)]).parts
+            found.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))  # a package: its own name
     return sorted(found)
 
 

@@ -149,6 +149,11 @@ class Policy:
     def fails(self, finding: Finding) -> bool:
         return finding.severity is Severity.ERROR or self.strict
 
+    def __reduce__(self) -> tuple[type[Policy], tuple[bool, frozenset[str] | None, frozenset[str], Baseline | None]]:
+        # made again from its fields: the compiled class is frozen to pickle's setattr too (a policy travels to a
+        # scale-out's workers)
+        return Policy, (self.strict, self.select, self.ignore, self.baseline)
+
 
 DEFAULT_POLICY = Policy()
 
