@@ -603,8 +603,9 @@ def profile(size: dict[str, int]) -> str:
     out = ["### Where the time of a full validation goes", "",
            "Each stage is measured as a cumulative pipeline in the same interleaved rounds; a stage's time is "
            "the difference from the one before. The rules' stage holds every rule that runs (all of them on "
-           "a payload the compiled validator rejects, with the explanation of its errors).", "",
-           "| contract, payloads | parse | compiled validator (Rust) | rules and explanations (Python) "
+           "a payload the compiled validator rejects, with the explanation of its errors), run as C where the "
+           "engine is compiled (the machine line says whether it is).", "",
+           "| contract, payloads | parse | compiled validator (Rust) | rules and explanations "
            "| report and the rest | full, µs per payload |", "|---|---:|---:|---:|---:|---:|"]
     for contract in ("export-job-request", "export-job", "export-job-list"):
         for invalid in (False, True):
