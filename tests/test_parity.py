@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -160,3 +161,86 @@ def test_a_too_deep_payload_of_no_named_contract_is_judged_alike() -> None:
     by_value, by_bytes = validate(value), validate_bytes(text.encode())
     assert (by_value.contract, _key(by_value)) == (by_bytes.contract, _key(by_bytes))
     assert by_value.contract is None and by_value.rules() == {"AEC006"}
+
+
+@pytest.mark.parametrize("where", [("creationTime",), ("metrics", "totalTime", "endTimeInMs"),
+                                   ("metrics", "totalExportedProfileCounter")])
+def test_a_valid_job_with_an_integer_beyond_64_bits_is_named_exactly(where: tuple[str, ...]) -> None:
+    """A job every contract keyword accepts, orjson's float for the integer included: the screened validator
+    bounds every number, so the job leaves the quiet path and its findings name the integer as written."""
+    import payloads as P
+
+    job = P.job(status="CANCELLED")  # (a finding: AEC210, so the bytes have findings to read again)
+    node = job
+    for step in where[:-1]:
+        node = node[step]
+    node[where[-1]] = 10**25
+    by_value, by_bytes = validate(job, "export-job"), validate_bytes(json.dumps(job).encode(), "export-job")
+    assert _key(by_value) == _key(by_bytes)
+    written = {"creationTime": str(10**25),  # AEC204: updateTime earlier than it
+               "endTimeInMs": str(10**25 - job["metrics"]["totalTime"]["startTimeInMs"])}.get(where[-1])  # AEC202
+    if written is not None:  # (a counter no rule reads: its findings are the same either way)
+        assert any(written in f.message for f in by_bytes.findings), by_bytes.findings
+
+
+def _with_a_big_integer_at_each_place(value: Any) -> Iterator[Any]:
+    """The value with 10**25 put in place of each of its members in turn (and, in an array, beside them)."""
+    import copy
+
+    if isinstance(value, dict):
+        for key in value:
+            for sub in [10**25, *_with_a_big_integer_at_each_place(value[key])]:
+                yield {**value, key: sub}
+    elif isinstance(value, list):
+        yield [*value, 10**25]
+        for i, item in enumerate(value):
+            for sub in [10**25, *_with_a_big_integer_at_each_place(item)]:
+                changed = copy.copy(value)
+                changed[i] = sub
+                yield changed
+
+
+@pytest.mark.parametrize("contract", CONTRACT_NAMES)
+def test_the_screened_validator_passes_no_integer_read_as_a_float(contract: str) -> None:
+    """Where the engine trusts it (no exact reading of a payload it passes), the screened validator passes no
+    payload that holds an integer orjson reads as a float, wherever it is put."""
+    import orjson
+
+    from aep_export_contracts.engine.compiled import _screened, exact_when_screened
+    from aep_export_contracts.generation.strategies import dumps, generate
+
+    if contract in ("export-job-request", "export-job", "export-job-list"):
+        assert exact_when_screened(contract)  # (read in bulk: the ones this spares an exact reading)
+    if not exact_when_screened(contract):
+        pytest.skip(f"{contract}: every payload with findings is read again")
+    import payloads as P
+
+    screened = _screened(contract)
+    tried = 0
+    by_hand = {"export-job": [P.job(metrics={**P.job()["metrics"], "exportedProfileByNamespaceCounter": {"ECID": 5}})]}
+    for payload in [*(r["payload"] for r in generate(contract, 12, seed=7)), *by_hand.get(contract, [])]:
+        for mutant in _with_a_big_integer_at_each_place(payload):
+            parsed = orjson.loads(dumps(mutant).encode())
+            assert not screened.is_valid(parsed), dumps(mutant)[:300]
+            tried += 1
+    assert tried >= 12
+
+
+def test_the_bound_reaches_every_subschema_that_may_meet_a_number() -> None:
+    from aep_export_contracts.engine.compiled import EXACT_BOUND, _bounded
+
+    limit = {"maximum": EXACT_BOUND, "minimum": -EXACT_BOUND}
+    schema = {"type": "object", "properties": {"n": {"type": "integer", "minimum": 0}, "s": {"type": "string"}},
+              "additionalProperties": {"type": "integer"}, "$defs": {"d": {"type": ["integer", "null"]}},
+              "anyOf": [{"type": "object"}, {"items": {"type": "integer", "maximum": 10**30}}],
+              "allOf": [{"prefixItems": [{"type": "number"}]}]}
+    bounded = _bounded(schema)
+    assert bounded["properties"]["n"] == {"type": "integer", "minimum": 0, "maximum": EXACT_BOUND}  # its own kept
+    assert bounded["properties"]["s"] == {"type": "string"}
+    assert bounded["additionalProperties"] == {"type": "integer", **limit}
+    assert bounded["$defs"]["d"] == {"type": ["integer", "null"], **limit}
+    assert bounded["anyOf"][0] == {"type": "object"}
+    assert bounded["anyOf"][1]["items"] == {"type": "integer", **limit}  # (10**30 is past the bound)
+    assert bounded["anyOf"][1]["maximum"] == EXACT_BOUND  # (no type: it may be a number)
+    assert bounded["allOf"][0]["prefixItems"] == [{"type": "number", **limit}]
+    assert "maximum" not in bounded  # an object

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache
 from typing import Any, NamedTuple
+from urllib.parse import urljoin
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
@@ -48,8 +49,132 @@ def for_rust(node: Any) -> Any:
 
 @cache
 def _rust_schemas(closed: bool) -> dict[str, Any]:
-    by_uri = contracts.closed_schemas_by_uri() if closed else contracts.schemas_by_uri()
-    return {uri: for_rust(s) for uri, s in by_uri.items()}
+    if not closed:
+        return {uri: for_rust(s) for uri, s in contracts.schemas_by_uri().items()}
+    by_uri = contracts.closed_schemas_by_uri()
+    bound = _boundable(by_uri)
+    return {uri: for_rust(_bounded(s) if bound else s) for uri, s in by_uri.items()}
+
+
+#: orjson reads an integer exactly down to -2**63 and up to 2**64 - 1; a longer one comes back as a float at
+#: least 2**63 in size. The closed contracts hold every number within this bound (in Rust, where the
+#: screened validator compares it anyway), so that a payload they pass holds no integer read as a float.
+EXACT_BOUND = 9_000_000_000_000_000_000
+#: the keywords a closed contract may use for the bound to be added: each one only narrows what a schema
+#: accepts when its subschemas narrow (no not, oneOf or if, where a narrower subschema may accept more)
+_BOUNDABLE = frozenset({"$defs", "$id", "$ref", "$schema", "additionalProperties", "allOf", "anyOf", "const",
+                        "default", "description", "enum", "examples", "format", "items", "maxItems", "maxLength",
+                        "maximum", "minItems", "minLength", "minimum", "pattern", "prefixItems", "properties",
+                        "required", "title", "type", "uniqueItems"})
+_NUMERIC = frozenset({"integer", "number"})
+
+
+def _schema_nodes(node: Any) -> Iterable[Any]:
+    """Every subschema of a schema, itself first (the schemas under properties, items, anyOf and the rest)."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, dict):
+            continue
+        for key in ("properties", "$defs"):
+            stack.extend((node.get(key) or {}).values())
+        for key in ("allOf", "anyOf", "prefixItems"):
+            stack.extend(node.get(key) or ())
+        for key in ("items", "additionalProperties"):
+            if key in node:
+                stack.append(node[key])
+
+
+def _boundable(by_uri: dict[str, Any]) -> bool:
+    """Whether every closed contract uses only keywords under which the bound narrows what it accepts."""
+    return all(isinstance(node, bool) or node.keys() <= _BOUNDABLE
+               for schema in by_uri.values() for node in _schema_nodes(schema))
+
+
+def _may_be_number(node: dict[str, Any]) -> bool:
+    kind = node.get("type")
+    return kind is None or (kind in _NUMERIC if isinstance(kind, str) else bool(_NUMERIC & set(kind)))
+
+
+def _bounded(node: Any) -> Any:
+    """A copy of a (boundable) schema whose every subschema that may meet a number holds it within the bound."""
+    if not isinstance(node, dict):
+        return node
+    out = dict(node)
+    for key in ("properties", "$defs"):
+        if isinstance(out.get(key), dict):
+            out[key] = {name: _bounded(sub) for name, sub in out[key].items()}
+    for key in ("allOf", "anyOf", "prefixItems"):
+        if isinstance(out.get(key), list):
+            out[key] = [_bounded(sub) for sub in out[key]]
+    for key in ("items", "additionalProperties"):
+        if key in out:
+            out[key] = _bounded(out[key])
+    if _may_be_number(node):
+        high, low = out.get("maximum"), out.get("minimum")
+        out["maximum"] = high if isinstance(high, int | float) and high <= EXACT_BOUND else EXACT_BOUND
+        out["minimum"] = low if isinstance(low, int | float) and low >= -EXACT_BOUND else -EXACT_BOUND
+    return out
+
+
+@cache
+def exact_when_screened(contract: str) -> bool:
+    """Whether a payload that the screened validator of ``contract`` passes holds no integer that orjson read as
+    a float (then it needs no exact reading): the closed contracts carry the bound, and every value such a
+    payload can hold meets a subschema that bounds it (no value of any type the contract leaves open)."""
+    by_uri = contracts.closed_schemas_by_uri()
+    if not _boundable(by_uri):
+        return False
+    known: dict[int, bool] = {}
+
+    def covered(node: Any, base: str) -> bool:
+        if node is False:
+            return True
+        if not isinstance(node, dict):
+            return False  # true: anything at all
+        if id(node) not in known:
+            known[id(node)] = True  # (met again inside itself: its answer is the one being worked out)
+            known[id(node)] = _covered(node, base)
+        return known[id(node)]
+
+    def _covered(node: dict[str, Any], base: str) -> bool:
+        if "enum" in node or "const" in node:  # only the values listed (the contracts list no number there)
+            values = node.get("enum", [node.get("const")])
+            return all(isinstance(v, str | bool) or v is None for v in values)
+        if "$ref" in node:
+            target, base_of = _resolve(by_uri, base, node["$ref"])
+            if target is not None and covered(target, base_of):
+                return True
+        if any(covered(sub, base) for sub in node.get("allOf", ())):
+            return True
+        if node.get("anyOf") and all(covered(sub, base) for sub in node["anyOf"]):
+            return True
+        kind = node.get("type")
+        kinds = {kind} if isinstance(kind, str) else set(kind) if isinstance(kind, list) else None
+        if kinds is not None and not kinds & {"object", "array"}:
+            return True  # scalars: a number among them is bounded here
+        if kinds is None or "object" in kinds:
+            if "additionalProperties" not in node:
+                return False
+            members = [*(node.get("properties") or {}).values(), node["additionalProperties"]]
+            if not all(covered(sub, base) for sub in members):
+                return False
+        arrays = kinds is None or "array" in kinds
+        return not arrays or ("items" in node and covered(node["items"], base)
+                              and all(covered(sub, base) for sub in node.get("prefixItems", ())))
+
+    uri = contracts.schema(contract)["$id"]
+    return covered(by_uri[uri], uri)
+
+
+def _resolve(by_uri: dict[str, Any], base: str, ref: str) -> tuple[Any, str]:
+    """The subschema a $ref names (None when it names none), and the URI of its document."""
+    document, _, fragment = urljoin(base, ref).partition("#")
+    node = by_uri.get(document)
+    for step in (fragment.split("/")[1:] if fragment else ()):
+        node = node.get(step.replace("~1", "/").replace("~0", "~")) if isinstance(node, dict) else None
+    return node, document
 
 
 @cache
@@ -147,6 +272,7 @@ class _Screened(NamedTuple):
     records: Any  # for a list: is_valid of the job rules' screens applied to every record; else None
     screens: Any  # is_valid of every JSON Schema screen of the rules, without the contract (None: there is none)
     closed_rules: bool  # some rule is screened by the closed contract (it reports unknown keys)
+    exact: bool  # a payload is_valid passes holds no integer orjson read as a float (exact_when_screened)
 
 
 def clear_caches() -> None:
@@ -158,7 +284,7 @@ def clear_caches() -> None:
 
 
 def _forget_compiled() -> None:
-    for cached in (_compiled, _registry, _explainer, _rust_schemas, _keys_only):
+    for cached in (_compiled, _registry, _explainer, _rust_schemas, _keys_only, exact_when_screened):
         cached.cache_clear()
     _forget_rules()
 
@@ -260,7 +386,8 @@ def _screened(contract: str) -> _Screened:
                      open_rules,
                      _compile_screen(fold([records_screen])) if records_screen else None,
                      _compile_screen(folded) if branches else None,
-                     any(r.screen is CLOSED for r in (*rules_for(contract), *(rules_for("export-job") if listing else ()))))
+                     any(r.screen is CLOSED for r in (*rules_for(contract), *(rules_for("export-job") if listing else ()))),
+                     exact_when_screened(contract))
 
 
 on_change(_forget_rules)

@@ -417,6 +417,7 @@ def validate_bytes(data: bytes | str, contract: str | None = None, *, policy: Po
         except orjson.JSONDecodeError:
             pass  # the general path below says why
         else:
+            quiet = False
             if not _SHORTCUTS[0]:
                 found = _long_way(payload, screened.contract)
             else:  # _judge, written out: this is the hottest line of the engine
@@ -431,7 +432,9 @@ def validate_bytes(data: bytes | str, contract: str | None = None, *, policy: Po
                     found = _quiet(screened, payload, data) if quiet else _loud(screened, payload, data)
             if not found:
                 return Report(contract, found, policy, 0, source)
-            exact = _exactly(data)
+            # (a payload the screened validator passed holds no integer read as a float, where the closed
+            # contract bounds every number it can hold)
+            exact = _INEXACT if quiet and screened.exact else _exactly(data)
             if exact is not _INEXACT:
                 found = findings(exact, screened.contract)
             return Report.build(contract, found, policy, source)
