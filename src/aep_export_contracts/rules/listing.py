@@ -57,22 +57,27 @@ def _paged_in_order(listing: Any) -> bool:
     pageSize is an integer no smaller than the count of records; whose link.next is empty on a short page; and
     whose pageOffset and link.next, where given, name the last record's cursor, link.next as a path. Anything else
     lets the rules decide."""
-    if listing.__class__ is not dict:
+    # (isinstance and type() narrow each value for mypy, and so for the compiled module: direct dict and int
+    # operations instead of generic ones)
+    if not isinstance(listing, dict):
         return False
     records, page, link = listing.get("records"), listing.get("page"), listing.get("link")
-    if records.__class__ is not list or page.__class__ is not dict:
+    if not isinstance(records, list) or not isinstance(page, dict):
         return False
     size = page.get("pageSize")
-    if size.__class__ is not int or len(records) > size:
+    if type(size) is not int or len(records) > size:
         return False
     previous: tuple[int, int] | None = None
     for record in records:
-        if record.__class__ is not dict:
+        if not isinstance(record, dict):
             return False
-        key = record.get("creationTime"), record.get("id")
-        if key[0].__class__ is not int or key[1].__class__ is not int or (previous is not None and key > previous):
+        created, job_id = record.get("creationTime"), record.get("id")
+        if type(created) is not int or type(job_id) is not int:
             return False
-        previous = key  # type: ignore[assignment]
+        key = (created, job_id)
+        if previous is not None and key > previous:
+            return False
+        previous = key
     nxt = link.get("next") if isinstance(link, dict) else None
     offset = page.get("pageOffset")
     if not (isinstance(offset, str) and offset) and not (isinstance(nxt, str) and nxt):
