@@ -36,9 +36,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE)
 
 
+class _Version(argparse.Action):
+    """--version: the line is made only when asked (it looks on disk for the modules that run compiled), not
+    at every start of a command."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str = "show program's version number and exit") -> None:
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> NoReturn:
+        print(f"{parser.prog} {build()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=NAME, description="Contract checks for AEP's Profile Export Jobs API.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {build()}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for command in COMMANDS:
         command.register(sub)
