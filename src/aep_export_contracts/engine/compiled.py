@@ -51,9 +51,8 @@ def for_rust(node: Any) -> Any:
 def _rust_schemas(closed: bool) -> dict[str, Any]:
     if not closed:
         return {uri: for_rust(s) for uri, s in contracts.schemas_by_uri().items()}
-    by_uri = contracts.closed_schemas_by_uri()
-    bound = _boundable(by_uri)
-    return {uri: for_rust(_bounded(s) if bound else s) for uri, s in by_uri.items()}
+    bound = _bounds_numbers()
+    return {uri: for_rust(_bounded(s) if bound else s) for uri, s in contracts.closed_schemas_by_uri().items()}
 
 
 #: orjson reads an integer exactly down to -2**63 and up to 2**64 - 1; a longer one comes back as a float at
@@ -67,6 +66,8 @@ _BOUNDABLE = frozenset({"$defs", "$id", "$ref", "$schema", "additionalProperties
                         "maximum", "minItems", "minLength", "minimum", "pattern", "prefixItems", "properties",
                         "required", "title", "type", "uniqueItems"})
 _NUMERIC = frozenset({"integer", "number"})
+#: where a boundable schema keeps its subschemas: maps of them, lists of them, and one
+_SUB_MAPS, _SUB_LISTS, _SUB_ONE = ("properties", "$defs"), ("allOf", "anyOf", "prefixItems"), ("items", "additionalProperties")
 
 
 def _schema_nodes(node: Any) -> Iterable[Any]:
@@ -77,19 +78,21 @@ def _schema_nodes(node: Any) -> Iterable[Any]:
         yield node
         if not isinstance(node, dict):
             continue
-        for key in ("properties", "$defs"):
+        for key in _SUB_MAPS:
             stack.extend((node.get(key) or {}).values())
-        for key in ("allOf", "anyOf", "prefixItems"):
+        for key in _SUB_LISTS:
             stack.extend(node.get(key) or ())
-        for key in ("items", "additionalProperties"):
+        for key in _SUB_ONE:
             if key in node:
                 stack.append(node[key])
 
 
-def _boundable(by_uri: dict[str, Any]) -> bool:
-    """Whether every closed contract uses only keywords under which the bound narrows what it accepts."""
+@cache
+def _bounds_numbers() -> bool:
+    """Whether the closed contracts carry the bound: every one uses only keywords under which the bound narrows
+    what it accepts."""
     return all(isinstance(node, bool) or node.keys() <= _BOUNDABLE
-               for schema in by_uri.values() for node in _schema_nodes(schema))
+               for schema in contracts.closed_schemas_by_uri().values() for node in _schema_nodes(schema))
 
 
 def _may_be_number(node: dict[str, Any]) -> bool:
@@ -102,13 +105,13 @@ def _bounded(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     out = dict(node)
-    for key in ("properties", "$defs"):
+    for key in _SUB_MAPS:
         if isinstance(out.get(key), dict):
             out[key] = {name: _bounded(sub) for name, sub in out[key].items()}
-    for key in ("allOf", "anyOf", "prefixItems"):
+    for key in _SUB_LISTS:
         if isinstance(out.get(key), list):
             out[key] = [_bounded(sub) for sub in out[key]]
-    for key in ("items", "additionalProperties"):
+    for key in _SUB_ONE:
         if key in out:
             out[key] = _bounded(out[key])
     if _may_be_number(node):
@@ -123,9 +126,9 @@ def exact_when_screened(contract: str) -> bool:
     """Whether a payload that the screened validator of ``contract`` passes holds no integer that orjson read as
     a float (then it needs no exact reading): the closed contracts carry the bound, and every value such a
     payload can hold meets a subschema that bounds it (no value of any type the contract leaves open)."""
-    by_uri = contracts.closed_schemas_by_uri()
-    if not _boundable(by_uri):
+    if not _bounds_numbers():
         return False
+    by_uri = contracts.closed_schemas_by_uri()
     known: dict[int, bool] = {}
 
     def covered(node: Any, base: str) -> bool:
@@ -284,7 +287,7 @@ def clear_caches() -> None:
 
 
 def _forget_compiled() -> None:
-    for cached in (_compiled, _registry, _explainer, _rust_schemas, _keys_only, exact_when_screened):
+    for cached in (_compiled, _registry, _explainer, _rust_schemas, _keys_only, _bounds_numbers, exact_when_screened):
         cached.cache_clear()
     _forget_rules()
 
