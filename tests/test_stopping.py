@@ -5,6 +5,7 @@ ignored), and is stopped once it has shown, by its own output or its traffic, th
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -14,10 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from aep_export_contracts.cassettes import replay
 from aep_export_contracts.check.runner import LOCAL_ORG, LOCAL_SANDBOX
-from aep_export_contracts.server import running_server
+from aep_export_contracts.server import ReferenceServer, ServerConfig, running_server
 from aep_export_contracts.server.api import DEFAULT_API_KEY, DEFAULT_TOKEN
 
 LOCAL = {"Authorization": f"Bearer {DEFAULT_TOKEN}", "x-api-key": DEFAULT_API_KEY, "x-gw-ims-org-id": LOCAL_ORG,
@@ -117,3 +119,46 @@ def test_sigterm_ends_record_with_a_recording_replay_reads(tmp_path: Path) -> No
     assert data["aec"]["interrupted"] is True and data["interactions"]
     replayed = replay([cassette])  # its workflow is not played back: it was not recorded to its end
     assert replayed.errors == [] and replayed.exchanges == len(data["interactions"]), replayed.to_json()
+
+
+def _other_threads(pid: int) -> list[int]:
+    return [int(task) for task in os.listdir(f"/proc/{pid}/task") if int(task) != pid]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="naming a process's threads needs /proc")
+@pytest.mark.parametrize(("command", "last_line", "said"), [("serve", "state:", "stopping"),
+                                                           ("proxy", "point your", "0 exchanges")])
+def test_a_stop_signal_delivered_to_a_server_thread_still_stops_the_command(command: str, last_line: str,
+                                                                           said: str) -> None:
+    """The kernel hands a signal sent to a process to any thread that does not block it. `kill` given one of
+    the server's thread ids asks it to pick that thread: the command stops all the same, with its report."""
+    proc = _start(command, "--port", "0")
+    try:
+        assert proc.stdout is not None
+        while last_line not in (line := proc.stdout.readline()):  # the whole announcement: it waits now
+            assert line, "the command ended before it announced itself"
+        threads = _other_threads(proc.pid)
+        assert threads, "the server runs in a thread of its own"
+        for thread in threads:
+            os.kill(thread, signal.SIGTERM)
+        out, err = proc.communicate(timeout=PATIENCE)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and said in out and "Traceback" not in err, (out, err)
+
+
+def test_stopping_the_server_ends_its_thread_while_a_request_body_is_still_awaited() -> None:
+    """A client that sends a head and then no body would hold the server for its read timeout; on stop it
+    gets a grace period, then its request is cancelled, so the thread is gone once stop() returns."""
+    server = ReferenceServer(ServerConfig(read_timeout=PATIENCE)).start()
+    thread = server._served._thread
+    assert thread is not None
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=PATIENCE) as conn:
+        head = "\r\n".join([f"POST {JOBS} HTTP/1.1", f"Host: {host}", "Content-Type: application/json",
+                            "Content-Length: 100", "Expect: 100-continue",
+                            *(f"{k}: {v}" for k, v in LOCAL.items())])
+        conn.sendall(head.encode() + b"\r\n\r\n")
+        assert conn.recv(1024).startswith(b"HTTP/1.1 100 "), "the server is reading the body"
+        server.stop()
+    assert not thread.is_alive()

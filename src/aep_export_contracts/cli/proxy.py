@@ -17,6 +17,7 @@ from .common import (
     console,
     error,
     run_exit,
+    until_stopped,
     write_reports,
 )
 
@@ -37,8 +38,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import time
-
     from ..proxy import ProxyOptions, ProxySession, create_proxy_app
     from ..reporting.check_text import render_check
     from ..server.app import ThreadedServer
@@ -59,14 +58,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot listen on {options.host}:{options.port}: {exc.strerror or exc}") from exc
     faults = f" (faults: {', '.join(options.fault)})" if options.fault else ""
     upstream = without_userinfo(options.upstream) if options.upstream else "an embedded reference server" + faults
-    print(f"proxy at {served.url} → {upstream}")
-    if options.upstream and without_userinfo(options.upstream) != options.upstream:
-        print("  the user and password in --upstream are not sent: each client's own credentials are")
-    print("  point your application's base URL here; Ctrl-C stops and reports")
-    sys.stdout.flush()
-    try:
-        while True:
-            time.sleep(3600)
+    try:  # from here on, a stop still writes the recording and the report
+        print(f"proxy at {served.url} → {upstream}")
+        if options.upstream and without_userinfo(options.upstream) != options.upstream:
+            print("  the user and password in --upstream are not sent: each client's own credentials are")
+        print("  point your application's base URL here; Ctrl-C stops and reports")
+        sys.stdout.flush()
+        until_stopped()
     except KeyboardInterrupt:
         pass
     finally:

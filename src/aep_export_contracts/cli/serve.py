@@ -10,7 +10,7 @@ from collections.abc import Callable
 from ..options import port
 from ..server.api import DEFAULT_API_KEY, DEFAULT_TOKEN, JOB_SECONDS
 from ..server.faults import FAULTS
-from .common import EXIT_OK, UsageError, add_command, add_overlay_option
+from .common import EXIT_OK, UsageError, add_command, add_overlay_option, until_stopped
 
 
 def _rate(text: str) -> float:
@@ -81,8 +81,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import time
-
     from ..server import ReferenceServer, ServerConfig, StateError
 
     port("--port", args.port)  # said as the proxy says it
@@ -96,15 +94,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
-    print(f"reference server at {server.url}")
-    print(f"  access token: {args.token}   API key: {args.api_key}   (any org id and sandbox name)")
-    if args.fault:
-        print(f"  faults: {', '.join(sorted(args.fault))}")
-    print(f"  state: {args.state or 'in memory'}   jobs take {args.job_seconds}s   DELETE answers {args.delete_status}")
-    sys.stdout.flush()
-    try:
-        while True:
-            time.sleep(3600)
+    try:  # from here on, a stop stops the server (its state file is closed whole)
+        print(f"reference server at {server.url}")
+        print(f"  access token: {args.token}   API key: {args.api_key}   (any org id and sandbox name)")
+        if args.fault:
+            print(f"  faults: {', '.join(sorted(args.fault))}")
+        print(f"  state: {args.state or 'in memory'}   jobs take {args.job_seconds}s   "
+              f"DELETE answers {args.delete_status}")
+        sys.stdout.flush()
+        until_stopped()
     except KeyboardInterrupt:
         print("stopping")
     finally:

@@ -18,6 +18,7 @@ reset instead of the answer.
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 import threading
 import time
@@ -120,8 +121,19 @@ def _protocol(head_timeout: float) -> type[_Protocol]:
     return type("ReferenceProtocol", (_Protocol,), {"head_timeout": head_timeout})
 
 
+def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
+    """The server thread's body. The kernel hands a signal sent to the process to any thread that does not
+    block it, and Python only notes it there: the main thread, asleep until Ctrl-C or SIGTERM, would sleep on.
+    This thread, and every thread it starts (their mask is inherited), blocks both, so they reach the main one."""
+    if hasattr(signal, "pthread_sigmask"):  # not on Windows, which has no such delivery
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    server.run(sockets=[sock])
+
+
 class ThreadedServer:
     """An ASGI application on a socket, served by uvicorn in a daemon thread (``start()`` / ``stop()``)."""
+
+    GRACE = 5.0  # seconds a request in flight has to finish once stop() is called
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, *, read_timeout: float = 30.0,
                  idle_timeout: float = 5.0) -> None:
@@ -155,9 +167,13 @@ class ThreadedServer:
         server = uvicorn.Server(uvicorn.Config(
             self.app, http=_protocol(self.read_timeout), ws="none", lifespan="off", log_config=None,
             access_log=False,  # no request log: headers carry secrets
-            timeout_keep_alive=self.idle_timeout, server_header=False, date_header=False))  # type: ignore[arg-type]
+            timeout_keep_alive=self.idle_timeout,  # type: ignore[arg-type]  # a float works; typed as int
+            server_header=False, date_header=False,
+            # on stop, a request still in flight (a client sending its body slowly) gets this long, then is
+            # cancelled: the thread ends within stop()'s wait, and the session is not judged while it is written
+            timeout_graceful_shutdown=self.GRACE))  # type: ignore[arg-type]  # as above
         self._server = server
-        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="aec-server", daemon=True)
+        self._thread = threading.Thread(target=_serve, args=(server, sock), name="aec-server", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 60  # a busy machine may take a while; a server that never starts is an error
         while not server.started:
@@ -170,7 +186,7 @@ class ThreadedServer:
     def stop(self) -> None:
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=60)  # GRACE bounds the stop; this bound only guards against a hang
             self._server = self._thread = None
         if self._socket is not None:
             self._socket.close()
