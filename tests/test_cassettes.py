@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 from pathlib import Path
@@ -15,7 +14,6 @@ import yaml
 from aep_export_contracts.cassettes import load_exchanges, record, replay, scan
 from aep_export_contracts.cli import main
 from aep_export_contracts.server import running_server
-from aep_export_contracts.spec import contracts
 
 ROOT = Path(__file__).parents[1]
 CASSETTES = ROOT / "cassettes"
@@ -113,19 +111,21 @@ def test_a_broken_recorded_answer_fails(recorded: Path, tmp_path: Path) -> None:
     assert ("AEC003", "/response/body/status") in {(f.rule, f.pointer) for _, f in report.failing()}
 
 
-def test_a_contract_change_that_breaks_recorded_traffic_is_named(recorded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from aep_export_contracts.engine.compiled import clear_caches
+def test_a_contract_change_that_breaks_recorded_traffic_is_named(recorded: Path, tmp_path: Path) -> None:
+    """A contract changed in the process (an overlay: the way a user changes it) judges the recorded answers anew."""
+    from aep_export_contracts.spec.contracts import component_name, use_overlay
 
-    original = contracts._files()
-    changed = copy.deepcopy(original)
-    changed["export-job"]["required"] = [*changed["export-job"]["required"], "exportFormat"]
-    monkeypatch.setattr(contracts, "_files", lambda: changed)
-    clear_caches()
+    overlay = tmp_path / "required.overlay.json"
+    overlay.write_text(json.dumps({"overlay": "1.0.0", "info": {"title": "exportFormat required", "version": "1"},
+                                   "actions": [{"target": f"$.components.schemas.{component_name('export-job')}.required",
+                                                "update": ["exportFormat"]}]}))
+    assert ("AEC001", "/response/body/exportFormat") not in {(f.rule, f.pointer)
+                                                             for _, f in replay([recorded], playback=False).failing()}
+    use_overlay(str(overlay))
     try:
         report = replay([recorded], playback=False)
     finally:
-        monkeypatch.undo()
-        clear_caches()
+        use_overlay(None)
     pairs = {(f.rule, f.pointer) for _, f in report.failing()}
     assert ("AEC001", "/response/body/exportFormat") in pairs
 

@@ -158,15 +158,26 @@ class Policy:
 DEFAULT_POLICY = Policy()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Report:
     """The findings for one payload or exchange, under a policy."""
 
     contract: str | None
-    findings: list[Finding] = field(default_factory=list)
-    policy: Policy = DEFAULT_POLICY
-    suppressed: int = 0
-    source: str | None = None
+    findings: list[Finding]
+    policy: Policy
+    suppressed: int
+    source: str | None
+
+    def __init__(self, contract: str | None, findings: list[Finding] | None = None, policy: Policy = DEFAULT_POLICY,
+                 suppressed: int = 0, source: str | None = None) -> None:
+        # written out, not made by dataclass: the compiled engine then builds one in C (one per payload validated)
+        self.contract, self.findings, self.policy = contract, [] if findings is None else findings, policy
+        self.suppressed, self.source = suppressed, source
+
+    def __reduce__(self) -> tuple[type[Report], tuple[str | None, list[Finding], Policy, int, str | None]]:
+        # made again from its fields: the compiled class unpickles through its __init__ (reports come back from
+        # a scale-out's workers)
+        return Report, (self.contract, self.findings, self.policy, self.suppressed, self.source)
 
     @classmethod
     def build(cls, contract: str | None, findings: list[Finding], policy: Policy = DEFAULT_POLICY,
