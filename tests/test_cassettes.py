@@ -350,6 +350,8 @@ def test_an_unreadable_cassette_is_named_once(tmp_path: Path, capsys: pytest.Cap
     (("request", "headers", "x-api-key"), [], "its request headers is not in the form vcrpy writes"),
     (("response", "body"), {"size": 3}, "its response body is not in the form vcrpy writes"),
     (("response", "status", "message"), None, "its response status is not in the form vcrpy writes"),
+    # a reason phrase is ASCII on the wire: vcrpy encodes it so, and raised on anything else
+    (("response", "status", "message"), "Créé", "its response status is not in the form vcrpy writes"),
 ])
 def test_a_cassette_vcrpy_cannot_play_is_an_error_not_a_crash(
         recorded: Path, tmp_path: Path, where: tuple[str, ...], value: object, says: str) -> None:
