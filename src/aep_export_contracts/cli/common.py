@@ -41,7 +41,6 @@ class HelpFormatter(argparse.HelpFormatter):
 EXIT_CODES: dict[str, dict[int, str]] = {}
 
 
-
 def until_stopped() -> None:
     """Wait for Ctrl-C or SIGTERM, which end the wait as ``KeyboardInterrupt``. The servers' threads block both
     signals (``server.app``), so the kernel hands them to this thread and they cut its sleep short."""
@@ -49,6 +48,7 @@ def until_stopped() -> None:
 
     while True:
         time.sleep(3600)
+
 
 def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str,
                 detail: str, exits: dict[int, str]) -> argparse.ArgumentParser:
