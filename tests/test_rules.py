@@ -335,6 +335,16 @@ def test_an_exchange_rule_runs_on_the_operations_it_names_only() -> None:
     assert fired, "no exchange rule fired on its own operations: the corpus does not test the filter"
 
 
+def test_a_rule_that_reads_the_operation_of_an_exchange_that_has_none_is_told_which() -> None:
+    """The view of an exchange no operation matches holds no operation; a rule of the API's operations that
+    asks for it anyway learns the method and path, instead of reading an attribute of None."""
+    from aep_export_contracts.http import ExchangeView
+
+    view = ExchangeView(Exchange.make("get", "https://platform.adobe.io/nowhere?x=1"), None)
+    with pytest.raises(LookupError, match=r"^GET /nowhere matches no operation of the API$"):
+        _ = view.matched
+
+
 def test_a_malformed_uuid_names_its_wrong_characters() -> None:
     request = {"destination": {"datasetId": "d"}, "schema": {"name": "n"},
                "filter": {"segments": [{"segmentId": "1rfe8422-334d-12f4-3sd4-12cf6g990g51"}]}}

@@ -99,7 +99,7 @@ class Exchange:
     started: float | None = None  # when the request began, in seconds since the epoch (where it was seen)
     elapsed: float | None = None  # seconds from the request's start to the whole answer
     #: the URL ``path`` was last read from, and that path (every layer reads it: it is split once per URL)
-    _path_of: tuple[str, str] | None = field(default=None, init=False, repr=False, compare=False)
+    _path_of: tuple[str, str] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def make(cls, method: str, url: str, *, request_headers: Mapping[str, Any] | None = None,
@@ -137,7 +137,7 @@ class ExchangeView:
     """
 
     exchange: Exchange
-    operation: Operation
+    operation: Operation | None
     request: Any = None
     response: Any = None
     response_ok: bool = False  # a response body is present and passes its contract's schema
@@ -149,6 +149,15 @@ class ExchangeView:
     #: the error-level findings of the request body, or what works them out when a rule first asks (a source
     #: that tests the server alone has no use for the client's findings but what a rule reads of them)
     _request_errors: tuple[Finding, ...] | Callable[[], tuple[Finding, ...]] = field(default=(), repr=False)
+
+    @property
+    def matched(self) -> Operation:
+        """The operation the exchange matched, for a rule that speaks of the API's operations (every rule but
+        those of ``NO_OPERATION``, which never see one)."""
+        op = self.operation
+        if op is None:
+            raise LookupError(f"{self.exchange.method} {self.exchange.path} matches no operation of the API")
+        return op
 
     @property
     def request_body_errors(self) -> tuple[Finding, ...]:

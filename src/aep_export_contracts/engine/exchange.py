@@ -164,7 +164,7 @@ def judge_exchange(exchange: Exchange, *, policy: Policy = DEFAULT_POLICY, bodie
     invalid request that was refused, what the check sends on purpose, costs its parse alone)."""
     op, candidates = find_operation(exchange.method, exchange.path)
     if op is None:
-        view = ExchangeView(exchange, None, candidates=tuple(candidates))  # type: ignore[arg-type]
+        view = ExchangeView(exchange, None, candidates=tuple(candidates))
         return Report.build(None, _run(view, NO_OPERATION), policy, exchange.name), Facts(None, None, None, exchange.url)
     out: list[Finding] = []
     view = ExchangeView(exchange, op)

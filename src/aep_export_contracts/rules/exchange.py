@@ -55,7 +55,7 @@ def missing_headers(view: ExchangeView) -> list[Hit]:
     """
     sent = view.exchange.request_headers
     out: list[Hit] = []
-    for name in view.operation.required_headers:
+    for name in view.matched.required_headers:
         value = sent.get(name)
         if value is None:
             proper = SPELLING.get(name, name)
@@ -100,7 +100,7 @@ def query_parameters(view: ExchangeView) -> list[Hit]:
     """
     out: list[Hit] = []
     for key, value in view.exchange.query:
-        problem = view.operation.query_problem(key, value)
+        problem = view.matched.query_problem(key, value)
         if problem is not None:
             out.append(Hit(ptr("request", "query", key), f"{key} {value[:40]!r} {problem}", _QUERY_HINTS.get(key, "")))
     return out
@@ -115,7 +115,7 @@ def status_documented(view: ExchangeView) -> list[Hit]:
     """
     if view.exchange.status is None or view.documented:
         return _EMPTY
-    op = view.operation
+    op = view.matched
     codes = ", ".join(sorted(op.responses))
     return [Hit("/response/status", f"{op.operation_id} does not answer {view.exchange.status} (documented: {codes})")]
 
@@ -127,7 +127,7 @@ def response_headers(view: ExchangeView) -> list[Hit]:
     Create-job answers carry X-Location (the job's href), dataset creation Location, and 429
     Retry-After.
     """
-    exchange, op = view.exchange, view.operation
+    exchange, op = view.exchange, view.matched
     if exchange.status is None:
         return _EMPTY
     required = op.required_response_headers(exchange.status)
@@ -144,7 +144,7 @@ def body_presence(view: ExchangeView) -> list[Hit]:
     POST requests carry a JSON body; a 204 answer carries none; a 200 answer of an operation that
     documents a body carries one.
     """
-    op, status = view.operation, view.exchange.status
+    op, status = view.matched, view.exchange.status
     out: list[Hit] = []
     if op.request_contract and not view.request_present:
         out.append(Hit("/request/body", f"{op.operation_id} needs a JSON body"))
@@ -175,7 +175,7 @@ def invalid_request_accepted(view: ExchangeView) -> list[Hit]:
 
 
 def _is_job_answer(view: ExchangeView) -> bool:
-    return view.operation.operation_id in ("createExportJob", "getExportJob") and isinstance(view.response, dict)
+    return view.matched.operation_id in ("createExportJob", "getExportJob") and isinstance(view.response, dict)
 
 
 @rule("AEC508", "job-echo", "error", EXCHANGE, scope="exchange",
@@ -212,7 +212,7 @@ def org_echo(view: ExchangeView) -> list[Hit]:
     if _is_job_answer(view):
         got = view.response.get("imsOrgId")
         return [_other_org("/response/body", got)] if isinstance(got, str) and got != org else _EMPTY
-    if view.operation.operation_id != "listExportJobs":
+    if view.matched.operation_id != "listExportJobs":
         return _EMPTY
     out: list[Hit] = []
     for i, job in enumerate(as_list(dig(view.response, "records"))):
@@ -263,7 +263,7 @@ def job_id_echo(view: ExchangeView) -> list[Hit]:
     """GET of job N answers job N."""
     if not isinstance(view.response, dict):  # the rule runs on its operations only (operations=)
         return []
-    m = view.operation.pattern.fullmatch(view.exchange.path)
+    m = view.matched.pattern.fullmatch(view.exchange.path)
     asked = m.group(1) if m else None
     got = as_int(view.response.get("id"))
     # compared as decimal text: an id of any length (or a digit of another script) never raises
@@ -299,7 +299,7 @@ def tolerated_query_value(view: ExchangeView) -> list[Hit]:
     """
     out: list[Hit] = []
     for key, value in view.exchange.query:
-        schema = view.operation.query_parameter(key)
+        schema = view.matched.query_parameter(key)
         why = tolerated(schema, value)
         if why is None:
             continue
