@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from functools import cache, cached_property, lru_cache
+from dataclasses import dataclass, field, fields
+from functools import cache, lru_cache
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
@@ -349,11 +349,9 @@ class JobStatuses:
     running: str
     succeeded: str
     failed: str
-
-    @cached_property  # read by a rule on every job
-    def undocumented(self) -> tuple[str, ...]:
-        """Values the contract accepts with a warning: no source documents them."""
-        return tuple(s for s in self.all if s not in self.documented)
+    undocumented: tuple[str, ...]  # values the contract accepts with a warning: no source documents them
+    #: the stage of each status (read for every job a stream of traffic sees again)
+    stage_of: dict[str, int] = field(repr=False, compare=False)
 
     @property
     def terminal(self) -> tuple[str, ...]:
@@ -364,13 +362,9 @@ class JobStatuses:
         """Statuses in which a cancel still has an effect (the job has not finished)."""
         return (self.created, self.running)
 
-    @cached_property  # read for every job a stream of traffic sees again
-    def _stage_of(self) -> dict[str, int]:
-        return {status: i for i, stage in enumerate(self.stages) for status in stage}
-
     def rank(self, status: object) -> int | None:
         """The stage of a status (None for a value that is no status)."""
-        return self._stage_of.get(status) if isinstance(status, str) else None
+        return self.stage_of.get(status) if isinstance(status, str) else None
 
     def goes_back(self, before: str, after: str) -> bool:
         """Whether a job seen ``before`` and then ``after`` broke its lifecycle: it moved to an earlier
@@ -396,7 +390,8 @@ def _job_statuses() -> JobStatuses:
             not set(roles.values()) <= set(documented) or filter_values != set(documented):
         raise RuntimeError("x-job-lifecycle, the job contract's status enum and the list filter disagree")
     return JobStatuses(values, documented, stages, roles["created"], roles["running"], roles["succeeded"],
-                       roles["failed"])
+                       roles["failed"], tuple(s for s in values if s not in documented),
+                       {status: i for i, stage in enumerate(stages) for status in stage})
 
 
 JOB_STATUSES = _job_statuses()
@@ -444,7 +439,6 @@ def _reload() -> None:
     for held, fresh in ((HEADERS, _headers()), (PATHS, _paths()), (PAGING, _paging()), (JOB_STATUSES, _job_statuses())):
         for f in fields(held):
             object.__setattr__(held, f.name, getattr(fresh, f.name))
-        held.__dict__.pop("undocumented", None)  # a cached property of JOB_STATUSES
     fresh_headers = _response_headers()
     for f in fields(RESPONSE_HEADERS):
         object.__setattr__(RESPONSE_HEADERS, f.name, getattr(fresh_headers, f.name))
