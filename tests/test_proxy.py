@@ -198,9 +198,12 @@ def test_the_proxy_command_serves_logs_records_and_reports_on_ctrl_c(tmp_path: P
     import sys
 
     record, report = tmp_path / "session.har", tmp_path / "report.json"
+    # started as from a terminal, where Ctrl-C reaches it (a suite run as a background job ignores SIGINT, and
+    # its children would inherit that)
     proc = subprocess.Popen([sys.executable, "-m", "aep_export_contracts.cli", "proxy", "--port", "0",
                              "--fault", "create-201", "--record", str(record), "--report", f"json:{report}"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
