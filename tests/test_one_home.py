@@ -16,7 +16,8 @@ from aep_export_contracts.spec import api
 from aep_export_contracts.spec.formats import FIELD_PATH
 
 SRC = Path(api.__file__).resolve().parents[1]
-READER = Path(api.__file__).resolve()  # the one module that turns the description into these facts
+#: the one module that turns the description into these facts (its source: a compiled build imports an extension)
+READER = SRC / "spec" / "api.py"
 
 
 def _facts() -> dict[str, str]:

@@ -279,9 +279,19 @@ def test_a_judge_that_fails_is_an_error_of_the_run_not_a_500(proxy: tuple[str, P
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     url, session = proxy
 
-    def broken(*_: Any, **__: Any) -> Any:
-        raise RuntimeError("the judge broke")
-    monkeypatch.setattr(session.session, "see", broken)
+    class Broken:
+        """The proxy's session, whose judging raises (a compiled class's method cannot be patched in place)."""
+
+        def __init__(self, real: Any) -> None:
+            self._real = real
+
+        def see(self, *_: Any, **__: Any) -> Any:
+            raise RuntimeError("the judge broke")
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._real, name)
+
+    monkeypatch.setattr(session, "session", Broken(session.session))
     answer = httpx.get(f"{url}{JOBS}", headers=HEADERS, timeout=60)
     assert answer.status_code == 200 and answer.json() == LIST
     assert session.report.errors and "the judge broke" in session.report.errors[0]

@@ -60,6 +60,10 @@ class RemoteFile:
     def __hash__(self) -> int:
         return hash(self.url)
 
+    def __reduce__(self) -> tuple[type[RemoteFile], tuple[str]]:
+        # sent to the workers of a scale-out by its URL: a compiled class unpickles through its __init__
+        return RemoteFile, (self.url,)
+
 
 #: a recording's file: on this machine, or at a URL
 Recording = Path | RemoteFile
