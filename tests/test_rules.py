@@ -345,6 +345,16 @@ def test_a_rule_that_reads_the_operation_of_an_exchange_that_has_none_is_told_wh
         _ = view.matched
 
 
+def test_a_pointer_escapes_a_slash_and_a_tilde_in_every_token() -> None:
+    """RFC 6901: '~' is written '~0' and '/' is written '~1' in a pointer's token; other keys are as they are."""
+    from aep_export_contracts.spec.contracts import pointer
+
+    assert pointer(["a/b~c", "records", 0, "~", "x/"]) == "/a~1b~0c/records/0/~0/x~1"
+    assert pointer([]) == ""
+    request = {"destination": {"datasetId": "d", "a/b~c": 1}, "schema": {"name": "n"}}
+    assert "/destination/a~1b~0c" in {f.pointer for f in validate(request, "export-job-request").findings}
+
+
 def test_a_malformed_uuid_names_its_wrong_characters() -> None:
     request = {"destination": {"datasetId": "d"}, "schema": {"name": "n"},
                "filter": {"segments": [{"segmentId": "1rfe8422-334d-12f4-3sd4-12cf6g990g51"}]}}

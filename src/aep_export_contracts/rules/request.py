@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -84,17 +85,18 @@ def time_window_order(payload: Any) -> list[Hit]:
     return out
 
 
-_HEX_AND_DASH = str.maketrans("", "", "0123456789abcdefABCDEF-")
+#: the letters a UUID-shaped value (8-4-4-4-12 letters and digits) may hold that no UUID has
+_BEYOND_F = re.compile("[g-zG-Z]")
 
 
 def _suspect(value: Any) -> bool:
-    # a UUID-shaped value with a character outside 0-9a-f: str.translate drops every hex digit and dash
-    return (value.__class__ is str and len(value) == 36 and value.translate(_HEX_AND_DASH) != ""
-            and bool(UUID_LIKE.fullmatch(value)))
+    # a UUID-shaped value with a letter beyond f
+    return (value.__class__ is str and len(value) == 36 and UUID_LIKE.fullmatch(value) is not None
+            and _BEYOND_F.search(value) is not None)
 
 
 def _bad_uuid(path: tuple[str | int, ...], value: str) -> Hit:
-    bad = sorted({c for c in value if c not in "0123456789abcdefABCDEF-"})
+    bad = sorted(set(_BEYOND_F.findall(value)))  # (value is UUID-shaped: its only other characters are hex and dashes)
     named = ", ".join(f"'{c}'" for c in bad)
     return Hit(ptr(*path), f"{value!r} looks like a UUID but has the character{'s' if len(bad) > 1 else ''} {named}, "
                "which no UUID has (only 0-9 and a-f)",

@@ -322,7 +322,12 @@ def linked_pointer(link: Any) -> str:
 
 def pointer(path: Iterable[Any]) -> str:
     """The JSON pointer of a path of keys and indexes."""
-    return "".join(["/" + escape(p if p.__class__ is str else str(p)) for p in path])
+    out = ""
+    for p in path:
+        token = p if p.__class__ is str else str(p)
+        # (a key with neither "~" nor "/", nearly every key, is its own token: no copy is made)
+        out += "/" + (token if "~" not in token and "/" not in token else escape(token))
+    return out
 
 
 def escape(token: str) -> str:
