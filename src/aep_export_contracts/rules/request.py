@@ -105,10 +105,10 @@ def _bad_uuid(path: tuple[str | int, ...], value: str) -> Hit:
 
 def _ids_not_suspect() -> dict[str, Any]:
     """A screen: no id the rule reads is UUID-shaped with a letter beyond f (the rule is silent)."""
-    uuid_shaped = "^[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}$"
+    uuid_shaped = f"^{UUID_LIKE.pattern}$"
     # a real UUID (format uuid, hex digits only: the common case, and cheaper than any pattern), or not
     # the shape (an anchored pattern fails fast), or no letter beyond f
-    fine = {"anyOf": [{"format": "uuid"}, {"not": {"pattern": uuid_shaped}}, {"not": {"pattern": "[g-zG-Z]"}}]}
+    fine = {"anyOf": [{"format": "uuid"}, {"not": {"pattern": uuid_shaped}}, {"not": {"pattern": _BEYOND_F.pattern}}]}
     listed = {"items": {"properties": {"segmentId": fine}}}
     return {"properties": {"filter": {"properties": {"segments": listed}},
                            "destination": {"properties": {"batches": listed}},
