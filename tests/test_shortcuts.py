@@ -7,6 +7,7 @@ the rule run in full says nothing. And the whole fast path must report exactly w
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
@@ -23,6 +24,7 @@ from aep_export_contracts.generation.mutations import mutations_for
 from aep_export_contracts.generation.strategies import dumps, generate
 from aep_export_contracts.rules import CLOSED, Hit, Rule, all_rules, rules_for
 from aep_export_contracts.rules import schema as S
+from aep_export_contracts.spec.formats import fields_problem
 from conftest import BULK_EXAMPLES
 
 SHORTCUT_RULES = [r for r in all_rules() if r.gate is not None or r.screen is not None]
@@ -45,8 +47,9 @@ def corpus(contract: str, n: int) -> list[Any]:
 
 
 def long_way(payload: Any, contract: str) -> list[Finding]:
-    """Every finding, with no shortcut: the plain schema check, then every rule without gates."""
-    out = [] if _fast(contract).is_valid(payload) else explain(payload, contract)
+    """Every finding, with no shortcut: the plain schema check (no error's explanation kept), then every rule
+    without gates."""
+    out = [] if _fast(contract).is_valid(payload) else explain(payload, contract, memo=False)
     return out + _semantic(payload, contract, skip_closed=False)
 
 
@@ -384,3 +387,80 @@ def test_the_list_screen_passes_a_page_whose_cursor_is_written_encoded() -> None
     assert _paged_in_order(listing)
     listing["link"]["next"] = "/export/jobs/?limit=2&offset=1538573416687%5F722"
     assert _paged_in_order(listing) and validate_bytes(orjson.dumps(listing), "export-job-list").findings == []
+
+
+def _request(**changes: Any) -> dict[str, Any]:
+    job = next(generate("export-job-request", 1, seed=3))["payload"]
+    job.update(changes)
+    return job
+
+
+def test_an_explained_error_is_told_apart_by_the_class_of_its_value() -> None:
+    # 1 and True are equal in Python (and hash alike): each keeps its own explanation
+    said = []
+    for value in (1, True, 1, True):
+        report = validate_bytes(orjson.dumps(_request(fields=value)), "export-job-request")
+        said.append(next(f.message for f in report if f.pointer == "/fields"))
+    assert said[0] == said[2] and said[1] == said[3]
+    assert "integer 1" in said[0] and "boolean True" in said[1]
+
+
+def test_the_kept_explanations_are_bounded() -> None:
+    from aep_export_contracts.engine import compiled
+
+    for i in range(compiled.EXPLAINED_MAX + 50):
+        report = validate_bytes(orjson.dumps(_request(fields=f"a,,b{i}")), "export-job-request")
+        assert [f.message for f in report if f.pointer == "/fields"] == \
+            [f"'fields' {fields_problem(f'a,,b{i}')}"]
+        assert len(compiled.EXPLAINED) <= compiled.EXPLAINED_MAX
+    long = "a,," + "b" * 300  # a long value is explained each time, not kept
+    before = len(compiled.EXPLAINED)
+    assert any(f.pointer == "/fields" for f in validate_bytes(orjson.dumps(_request(fields=long)), "export-job-request"))
+    assert len(compiled.EXPLAINED) == before
+
+
+def test_a_changed_contract_explains_its_errors_anew(tmp_path: Path) -> None:
+    """A contract changed in the process (an overlay) is not explained from what was kept of the old one."""
+    import json
+
+    from aep_export_contracts.spec.contracts import component_name, use_overlay
+
+    job = _request()
+    job["filter"]["segments"][0]["status"] = ["bogus"]
+    raw = orjson.dumps(job)
+
+    def hint() -> str:
+        return next(f.hint for f in validate_bytes(raw, "export-job-request") if f.pointer.endswith("/status/0"))
+
+    assert hint() == "use one of: realized, existing, exited"
+    overlay = tmp_path / "status.overlay.json"
+    overlay.write_text(json.dumps({"overlay": "1.0.0", "info": {"title": "one more status", "version": "1"},
+                                   "actions": [{"target": f"$.components.schemas.{component_name('defs', 'segmentStatus')}",
+                                                "update": {"enum": ["realized", "existing", "exited", "pending"]}}]}))
+    use_overlay(str(overlay))
+    try:
+        assert hint() == "use one of: realized, existing, exited, pending"
+    finally:
+        use_overlay(None)
+    assert hint() == "use one of: realized, existing, exited"
+
+
+def test_two_errors_on_one_value_keep_their_own_explanations(tmp_path: Path) -> None:
+    """A value may break two constraints at one place: each is kept by where it is in the schema."""
+    import json
+
+    from aep_export_contracts.spec.contracts import component_name, use_overlay
+
+    overlay = tmp_path / "short.overlay.json"
+    overlay.write_text(json.dumps({"overlay": "1.0.0", "info": {"title": "short field lists", "version": "1"},
+                                   "actions": [{"target": f"$.components.schemas.{component_name('defs', 'fieldList')}",
+                                                "update": {"maxLength": 3}}]}))
+    raw = orjson.dumps(_request(fields="a,,bcd"))
+    use_overlay(str(overlay))
+    try:
+        for _ in range(2):  # explained, then from what was kept
+            said = sorted((f.rule, f.message) for f in validate_bytes(raw, "export-job-request") if f.pointer == "/fields")
+            assert said == sorted([(S.FIELDS_SYNTAX.id, f"'fields' {fields_problem('a,,bcd')}"),
+                                   (S.CONSTRAINT.id, "'a,,bcd' must not be longer than 3 characters")])
+    finally:
+        use_overlay(None)

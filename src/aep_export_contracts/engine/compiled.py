@@ -194,6 +194,14 @@ def _compiled(contract: str, closed: bool) -> Any:
                                        validate_formats=True, registry=_registry(closed), mask="(masked)")
 
 
+#: the findings of errors of ``_fast(contract)`` already explained, by (contract, schema path, instance path,
+#: class and value of the instance), for an instance that is a short string, an integer, a boolean or null: the
+#: same mistake comes in payload after payload, and its explanation is a function of these alone. Forgotten with
+#: the compiled validators (the schemas may have changed), and whenever it holds ``EXPLAINED_MAX`` entries.
+EXPLAINED: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+EXPLAINED_MAX = 4096
+
+
 def _fast(contract: str) -> Any:
     """The contract, compiled (formats on)."""
     return _compiled(contract, False)
@@ -289,6 +297,7 @@ def clear_caches() -> None:
 def _forget_compiled() -> None:
     for cached in (_compiled, _registry, _explainer, _rust_schemas, _keys_only, _bounds_numbers, exact_when_screened):
         cached.cache_clear()
+    EXPLAINED.clear()
     _forget_rules()
 
 

@@ -19,7 +19,7 @@ from ..rules import schema as SCHEMA_RULES
 from ..spec import contracts
 from ..spec.contracts import escape, pointer
 from ..spec.formats import fields_problem, is_field_list, rfc3339_problem
-from .compiled import _explainer, _fast
+from .compiled import EXPLAINED, EXPLAINED_MAX, _explainer, _fast
 
 __all__ = ["explain", "explain_errors", "explain_reference"]
 
@@ -225,20 +225,35 @@ def _rs_findings(err: Any, contract: str) -> list[Finding]:
     return _problem(keyword, path, inst, bound, contract)
 
 
-def explain(payload: Any, contract: str) -> list[Finding]:
+def explain(payload: Any, contract: str, *, memo: bool = True) -> list[Finding]:
     """The schema findings for a payload, one per problem (jsonschema-rs errors, best branch of an anyOf)."""
     try:
         errors = list(_fast(contract).iter_errors(payload))
     except (ValueError, TypeError, OverflowError, RecursionError):
         return explain_reference(payload, contract)
-    return explain_errors(errors, contract)
+    return explain_errors(errors, contract, memo=memo)
 
 
-def explain_errors(errors: Iterable[Any], contract: str) -> list[Finding]:
-    """The schema findings for jsonschema-rs's errors of a payload (what ``explain`` asks it for)."""
+def explain_errors(errors: Iterable[Any], contract: str, *, memo: bool = True) -> list[Finding]:
+    """The schema findings for the errors ``_fast(contract)`` found in a payload (what ``explain`` asks it for).
+
+    With ``memo``, an error on a short string, an integer, a boolean or null is explained once: its findings are
+    kept by where it is in the schema and in the payload and by the value (``compiled.EXPLAINED``).
+    """
     out: list[Finding] = []
     for err in errors:
-        out.extend(_rs_findings(err, contract))
+        inst = err.instance
+        cls = inst.__class__
+        if memo and ((cls is str and len(inst) <= 256) or cls is int or cls is bool or inst is None):
+            key = (contract, tuple(err.schema_path), tuple(err.instance_path), cls, inst)
+            found = EXPLAINED.get(key)
+            if found is None:
+                if len(EXPLAINED) >= EXPLAINED_MAX:
+                    EXPLAINED.clear()
+                found = EXPLAINED[key] = tuple(_rs_findings(err, contract))
+            out.extend(found)
+        else:
+            out.extend(_rs_findings(err, contract))
     return out
 
 

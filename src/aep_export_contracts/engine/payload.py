@@ -229,8 +229,9 @@ def shortcuts(enabled: bool) -> Iterator[None]:
 
 
 def _long_way(payload: Any, contract: str) -> list[Finding]:
-    """Every finding with no shortcut: the plain schema check, then every rule of the contract in full."""
-    out = [] if _passes(_fast(contract).is_valid, payload) else explain(payload, contract)
+    """Every finding with no shortcut: the plain schema check (each error explained anew), then every rule of the
+    contract in full."""
+    out = [] if _passes(_fast(contract).is_valid, payload) else explain(payload, contract, memo=False)
     return out + _semantic(payload, contract, skip_closed=False)
 
 
@@ -287,7 +288,8 @@ def _loud(screened: _Screened, payload: Any, raw: bytes | None) -> list[Finding]
         else:
             explained.extend(_semantic(payload, contract, raw, screened.open_rules if no_unknown else rules_for(contract)))
         return explained
-    if not _passes(_closed(contract).is_valid, payload):  # valid, with an unknown key
+    # valid, with an unknown key: every rule runs (no rule about unknown keys: the closed contract is not asked)
+    if screened.closed_rules and not _passes(_closed(contract).is_valid, payload):
         return _semantic(payload, contract, raw)
     record_rules = screened.record_rules  # valid, and no unknown key: some screens of the rules tripped
     if screened.records is not None and not _passes(screened.records, payload):
