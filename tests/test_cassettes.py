@@ -14,6 +14,7 @@ import yaml
 from aep_export_contracts.cassettes import load_exchanges, record, replay, scan
 from aep_export_contracts.cli import main
 from aep_export_contracts.server import running_server
+from conftest import overlaid
 
 ROOT = Path(__file__).parents[1]
 CASSETTES = ROOT / "cassettes"
@@ -113,19 +114,13 @@ def test_a_broken_recorded_answer_fails(recorded: Path, tmp_path: Path) -> None:
 
 def test_a_contract_change_that_breaks_recorded_traffic_is_named(recorded: Path, tmp_path: Path) -> None:
     """A contract changed in the process (an overlay: the way a user changes it) judges the recorded answers anew."""
-    from aep_export_contracts.spec.contracts import component_name, use_overlay
+    from aep_export_contracts.spec.contracts import component_name
 
-    overlay = tmp_path / "required.overlay.json"
-    overlay.write_text(json.dumps({"overlay": "1.0.0", "info": {"title": "exportFormat required", "version": "1"},
-                                   "actions": [{"target": f"$.components.schemas.{component_name('export-job')}.required",
-                                                "update": ["exportFormat"]}]}))
     assert ("AEC001", "/response/body/exportFormat") not in {(f.rule, f.pointer)
                                                              for _, f in replay([recorded], playback=False).failing()}
-    use_overlay(str(overlay))
-    try:
+    with overlaid(tmp_path, f"$.components.schemas.{component_name('export-job')}.required", ["exportFormat"],
+                  "exportFormat required"):
         report = replay([recorded], playback=False)
-    finally:
-        use_overlay(None)
     pairs = {(f.rule, f.pointer) for _, f in report.failing()}
     assert ("AEC001", "/response/body/exportFormat") in pairs
 

@@ -15,6 +15,7 @@ from aep_export_contracts.cli import main
 from aep_export_contracts.findings import Policy
 from aep_export_contracts.generation.strategies import dumps, generate
 from aep_export_contracts.scale import cluster, merge_replays, partitions, replay_partition, run_partitions
+from conftest import write_overlay
 
 pytest.importorskip("distributed")
 
@@ -196,9 +197,8 @@ def test_workers_judge_with_this_processs_rules_and_overlay(tmp_path: Path, caps
         "    \"\"\"A request's teamNote says why.\"\"\"\n"
         "    return [] if str(request.get('teamNote', 'why')).startswith('why') else [Hit('/teamNote', 'say why')]\n",
         encoding="utf-8")
-    overlay = tmp_path / "team.overlay.json"
-    overlay.write_text(json.dumps({"overlay": "1.0.0", "info": {"title": "team", "version": "1"}, "actions": [
-        {"target": "$.components.schemas.ExportJobRequest.properties", "update": {"teamNote": {"type": "string"}}}]}))
+    overlay = write_overlay(tmp_path, "$.components.schemas.ExportJobRequest.properties",
+                            {"teamNote": {"type": "string"}}, "team")
     files = []
     for i, item in enumerate(generate("export-job-request", 24, seed=3)):
         payload = {**item["payload"], "teamNote": "why not" if i % 2 else "because"}

@@ -24,8 +24,9 @@ from aep_export_contracts.generation.mutations import mutations_for
 from aep_export_contracts.generation.strategies import dumps, generate
 from aep_export_contracts.rules import CLOSED, Hit, Rule, all_rules, rules_for
 from aep_export_contracts.rules import schema as S
+from aep_export_contracts.spec.contracts import component_name
 from aep_export_contracts.spec.formats import fields_problem
-from conftest import BULK_EXAMPLES
+from conftest import BULK_EXAMPLES, overlaid
 
 SHORTCUT_RULES = [r for r in all_rules() if r.gate is not None or r.screen is not None]
 
@@ -421,10 +422,6 @@ def test_the_kept_explanations_are_bounded() -> None:
 
 def test_a_changed_contract_explains_its_errors_anew(tmp_path: Path) -> None:
     """A contract changed in the process (an overlay) is not explained from what was kept of the old one."""
-    import json
-
-    from aep_export_contracts.spec.contracts import component_name, use_overlay
-
     job = _request()
     job["filter"]["segments"][0]["status"] = ["bogus"]
     raw = orjson.dumps(job)
@@ -433,34 +430,17 @@ def test_a_changed_contract_explains_its_errors_anew(tmp_path: Path) -> None:
         return next(f.hint for f in validate_bytes(raw, "export-job-request") if f.pointer.endswith("/status/0"))
 
     assert hint() == "use one of: realized, existing, exited"
-    overlay = tmp_path / "status.overlay.json"
-    overlay.write_text(json.dumps({"overlay": "1.0.0", "info": {"title": "one more status", "version": "1"},
-                                   "actions": [{"target": f"$.components.schemas.{component_name('defs', 'segmentStatus')}",
-                                                "update": {"enum": ["realized", "existing", "exited", "pending"]}}]}))
-    use_overlay(str(overlay))
-    try:
+    with overlaid(tmp_path, f"$.components.schemas.{component_name('defs', 'segmentStatus')}",
+                  {"enum": ["realized", "existing", "exited", "pending"]}):
         assert hint() == "use one of: realized, existing, exited, pending"
-    finally:
-        use_overlay(None)
     assert hint() == "use one of: realized, existing, exited"
 
 
 def test_two_errors_on_one_value_keep_their_own_explanations(tmp_path: Path) -> None:
     """A value may break two constraints at one place: each is kept by where it is in the schema."""
-    import json
-
-    from aep_export_contracts.spec.contracts import component_name, use_overlay
-
-    overlay = tmp_path / "short.overlay.json"
-    overlay.write_text(json.dumps({"overlay": "1.0.0", "info": {"title": "short field lists", "version": "1"},
-                                   "actions": [{"target": f"$.components.schemas.{component_name('defs', 'fieldList')}",
-                                                "update": {"maxLength": 3}}]}))
     raw = orjson.dumps(_request(fields="a,,bcd"))
-    use_overlay(str(overlay))
-    try:
+    with overlaid(tmp_path, f"$.components.schemas.{component_name('defs', 'fieldList')}", {"maxLength": 3}):
         for _ in range(2):  # explained, then from what was kept
             said = sorted((f.rule, f.message) for f in validate_bytes(raw, "export-job-request") if f.pointer == "/fields")
             assert said == sorted([(S.FIELDS_SYNTAX.id, f"'fields' {fields_problem('a,,bcd')}"),
                                    (S.CONSTRAINT.id, "'a,,bcd' must not be longer than 3 characters")])
-    finally:
-        use_overlay(None)
